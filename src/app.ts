@@ -1,0 +1,50 @@
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { AppError } from './errors.ts';
+import { apiKeyAuth } from './http/api-key-auth.ts';
+import type { AppEnv } from './http/context.ts';
+import { handleError } from './http/errors.ts';
+import { requestLog } from './http/request-log.ts';
+import type { InstallationQueries } from './installations/queries.ts';
+import { createInstallationRoutes } from './installations/routes.ts';
+import type { Logger } from './logger.ts';
+import { createWebhookRoutes, type WebhookRouteDeps } from './webhooks/routes.ts';
+
+export interface AppDeps {
+  logger: Logger;
+  apiKeys: readonly string[];
+  webhooks: WebhookRouteDeps;
+  queries: InstallationQueries;
+  /** /v1/stats body. */
+  stats: () => Record<string, unknown>;
+  /** True once the database is open and migrated. */
+  isReady: () => boolean;
+}
+
+/** The one place where routes and middleware are put together. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+  app.use(requestId({ limitLength: 128 }));
+  app.use(requestLog(deps.logger));
+  app.use(secureHeaders());
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'starting' }, 503)));
+
+  app.route('/webhooks', createWebhookRoutes(deps.webhooks));
+
+  const v1 = new Hono<AppEnv>();
+  v1.use(apiKeyAuth(deps.apiKeys));
+  v1.route('/installations', createInstallationRoutes({ queries: deps.queries }));
+  v1.get('/stats', (c) => c.json(deps.stats()));
+  app.route('/v1', v1);
+
+  app.notFound(() => {
+    throw new AppError('not_found', 'No such route');
+  });
+  app.onError(handleError);
+  return app;
+}
+
+export type RegistryApp = ReturnType<typeof createApp>;

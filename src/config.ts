@@ -1,0 +1,137 @@
+import type { KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { databasePathFromUrl } from './db/client.ts';
+import { parsePublicKeys } from './wix/public-keys.ts';
+
+export const DEFAULT_WIX_API_BASE_URL = 'https://www.wixapis.com';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Wix credentials: given in the environment (live), or generated for the sandbox. */
+export interface WixCredentials {
+  appId: string;
+  appSecret: string;
+  publicKeys: KeyObject[];
+}
+
+export interface Config {
+  /** sandbox: no Wix credentials were configured, so a local fake Wix stands in for Wix. */
+  mode: 'live' | 'sandbox';
+  nodeEnv: string;
+  /** Present in live mode; in sandbox mode filled in by src/sandbox/setup.ts. */
+  wix: WixCredentials | null;
+  /** null in sandbox mode until the sandbox decides where its fake Wix lives. */
+  wixApiBaseUrl: string | null;
+  databasePath: string;
+  port: number;
+  host: string;
+  apiKeys: string[];
+  corsOrigins: string[];
+  logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const optionalString = z
+  .string()
+  .transform((s) => s.trim())
+  .optional()
+  .transform((s) => (s ? s : undefined));
+
+const list = z
+  .string()
+  .optional()
+  .transform((s) =>
+    (s ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  WIX_APP_ID: optionalString,
+  WIX_APP_SECRET: optionalString,
+  WIX_PUBLIC_KEY: optionalString,
+  WIX_API_BASE_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+  ),
+  DATABASE_URL: optionalString.transform((s) => databasePathFromUrl(s ?? './data/registry.db')),
+  PORT: optionalString.transform((s) => s ?? '3000').pipe(z.coerce.number<string>().int().min(0).max(65_535)),
+  HOST: optionalString.transform((s) => s ?? '0.0.0.0'),
+  REGISTRY_API_KEYS: list.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))),
+  CORS_ORIGINS: list,
+  LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+});
+
+/**
+ * The only reader of the environment. Validates everything once and throws a ConfigError naming
+ * every bad field. Values are never echoed back, so a secret cannot leak through an error.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.')}: ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const wixFields = { WIX_APP_ID: e.WIX_APP_ID, WIX_APP_SECRET: e.WIX_APP_SECRET, WIX_PUBLIC_KEY: e.WIX_PUBLIC_KEY };
+  const missing = Object.entries(wixFields)
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => k);
+  const production = e.NODE_ENV === 'production';
+  const sandbox = missing.length === 3 && !production;
+
+  let publicKeys: KeyObject[] = [];
+  if (!sandbox) {
+    for (const name of missing) {
+      problems.push(
+        production && missing.length === 3
+          ? `${name}: required when NODE_ENV=production (sandbox mode is for development only)`
+          : `${name}: required (set all three Wix credentials, or none for sandbox mode)`,
+      );
+    }
+    if (e.WIX_PUBLIC_KEY) {
+      try {
+        publicKeys = parsePublicKeys(e.WIX_PUBLIC_KEY);
+      } catch (err) {
+        problems.push(`WIX_PUBLIC_KEY: ${(err as Error).message}`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    mode: sandbox ? 'sandbox' : 'live',
+    nodeEnv: e.NODE_ENV,
+    wix: sandbox ? null : { appId: e.WIX_APP_ID!, appSecret: e.WIX_APP_SECRET!, publicKeys },
+    wixApiBaseUrl: e.WIX_API_BASE_URL ?? (sandbox ? null : DEFAULT_WIX_API_BASE_URL),
+    databasePath: e.DATABASE_URL,
+    port: e.PORT,
+    host: e.HOST,
+    apiKeys: e.REGISTRY_API_KEYS,
+    corsOrigins: e.CORS_ORIGINS,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** process.env over a `.env` file in the working directory (the real environment wins). */
+export function readEnvironment(cwd = process.cwd()): NodeJS.ProcessEnv {
+  const file = resolve(cwd, '.env');
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
+  return { ...fromFile, ...process.env };
+}

@@ -1,0 +1,3 @@
+export * from './installations.ts';
+export * from './deliveries.ts';
+export * from './installation-events.ts';

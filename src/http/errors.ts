@@ -1,0 +1,39 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { AppError, type ErrorBody, type ErrorCode } from '../errors.ts';
+import type { AppEnv } from './context.ts';
+
+const STATUS_TO_CODE: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  502: 'bad_gateway',
+  503: 'unavailable',
+};
+
+/** The one onError: every failure becomes { error: { code, message, requestId } }. */
+export function handleError(err: Error, c: Context<AppEnv>) {
+  const requestId = c.get('requestId') ?? 'unknown';
+  const logger = c.get('logger');
+  let appError: AppError;
+  if (err instanceof AppError) {
+    appError = err;
+  } else if (err instanceof HTTPException) {
+    appError = new AppError(STATUS_TO_CODE[err.status] ?? 'internal', err.status >= 500 ? 'Internal error' : err.message || 'Request failed');
+  } else {
+    appError = new AppError('internal', 'Internal error', { cause: err });
+  }
+  if (appError.status >= 500) {
+    // The details go to the log line with the same request id, never to the body.
+    logger?.error({ requestId, err: appError.cause ?? err, code: appError.code, ...appError.logContext }, appError.message);
+  } else if (appError.logContext) {
+    c.set('logFields', { ...c.get('logFields'), ...appError.logContext });
+  }
+  return c.json(errorBody(appError.code, appError.message, requestId), appError.status);
+}
+
+export function errorBody(code: ErrorCode, message: string, requestId: string): ErrorBody {
+  return { error: { code, message, requestId } };
+}

@@ -1,0 +1,88 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { deliveries, installationEvents, installations, type EventPayload, type InstallationRow } from '../db/schema/index.ts';
+import type { WixEvent } from '../webhooks/envelope.ts';
+import { foldInstallation, isStateEventType, sameDerivedState, type DerivedInstallation, type HistoryEvent } from './state-machine.ts';
+
+export type EventOutcome = 'applied' | 'stale' | 'ignored';
+
+export interface StateTransition {
+  instanceId: string;
+  before: InstallationRow | undefined;
+  after: DerivedInstallation;
+}
+
+/**
+ * Folds a new event into its instance's state. Runs inside the caller's transaction; the
+ * caller has already stored the delivery. Returns the outcome to record on the delivery, and
+ * the transition when the visible state changed (the outbox reacts to it).
+ */
+export function createEventRecorder(db: Db) {
+  const selectHistory = db
+    .select({
+      eventType: installationEvents.eventType,
+      issuedAt: installationEvents.issuedAt,
+      payload: installationEvents.payload,
+      tieBreaker: deliveries.jwtSha256,
+    })
+    .from(installationEvents)
+    .innerJoin(deliveries, eq(deliveries.id, installationEvents.deliveryId))
+    .where(eq(installationEvents.instanceId, sql.placeholder('instanceId')))
+    .prepare();
+  const selectInstallation = db
+    .select()
+    .from(installations)
+    .where(eq(installations.instanceId, sql.placeholder('instanceId')))
+    .prepare();
+
+  /**
+   * What the event would do, without writing, so the caller can store the delivery and its
+   * outcome in one insert. `tieBreaker` is the delivery's hash: equal-iat order must not depend
+   * on arrival order.
+   */
+  function evaluate(event: WixEvent, tieBreaker: string): { outcome: EventOutcome; transition: StateTransition | null } {
+    if (!isStateEventType(event.eventType)) return { outcome: 'ignored', transition: null };
+    const history: HistoryEvent[] = selectHistory.all({ instanceId: event.instanceId }).map((row) => ({
+      eventType: row.eventType,
+      issuedAt: row.issuedAt,
+      data: row.payload.data,
+      accountInfo: row.payload.accountInfo,
+      tieBreaker: row.tieBreaker,
+    }));
+    const previous = foldInstallation(history);
+    history.push({ eventType: event.eventType, issuedAt: event.issuedAt, data: event.data, accountInfo: event.accountInfo, tieBreaker });
+    const next = foldInstallation(history)!;
+    if (sameDerivedState(previous, next)) return { outcome: 'stale', transition: null };
+    return {
+      outcome: 'applied',
+      transition: { instanceId: event.instanceId, before: selectInstallation.get({ instanceId: event.instanceId }), after: next },
+    };
+  }
+
+  /** Appends the event to history and writes the new state, if any. */
+  function record(event: WixEvent, deliveryId: number, receivedAt: number, transition: StateTransition | null): void {
+    const payload: EventPayload = { data: event.data, identity: event.identity, accountInfo: event.accountInfo };
+    db.insert(installationEvents)
+      .values({ deliveryId, instanceId: event.instanceId, eventType: event.eventType, issuedAt: event.issuedAt, receivedAt, payload })
+      .run();
+    if (!transition) return;
+    const { after, before } = transition;
+    const reinstalled = before !== undefined && before.installedAt !== after.installedAt;
+    db.insert(installations)
+      .values({ instanceId: event.instanceId, ...after, firstSeenAt: receivedAt, updatedAt: receivedAt })
+      .onConflictDoUpdate({
+        target: installations.instanceId,
+        set: {
+          ...after,
+          updatedAt: receivedAt,
+          // configuredAt belongs to one installation: a reinstall needs configuring again.
+          ...(reinstalled ? { configuredAt: null } : {}),
+        },
+      })
+      .run();
+  }
+
+  return { evaluate, record };
+}
+
+export type EventRecorder = ReturnType<typeof createEventRecorder>;

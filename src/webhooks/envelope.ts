@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { AppError } from '../errors.ts';
+
+/**
+ * The Wix app-instance webhook envelope (wix-protocol.md §1): JWT claims `data` is a JSON string
+ * (layer A) whose `data` (layer B) and `identity` (layer C) are JSON strings again.
+ */
+export interface WixEvent {
+  eventType: string;
+  instanceId: string;
+  /** The JWT's iat, epoch ms: the order the state machine follows. */
+  issuedAt: number;
+  data: Record<string, unknown>;
+  identity: Record<string, unknown> | undefined;
+  accountInfo: Record<string, unknown> | undefined;
+}
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+const layerA = z.object({
+  eventType: z.string().min(1),
+  instanceId: z.string().min(1).max(200),
+  data: z.string().optional(),
+  identity: z.string().optional(),
+  accountInfo: jsonObject.optional(),
+});
+
+const claimsSchema = z.object({
+  data: z.string({ message: 'claim "data" must be a JSON string' }),
+  iat: z.number({ message: 'claim "iat" must be a number' }).finite().nonnegative(),
+});
+
+/** Parses verified claims into a WixEvent, or throws AppError('malformed_envelope'). */
+export function parseWixEnvelope(claims: Record<string, unknown>): WixEvent {
+  const top = claimsSchema.safeParse(claims);
+  if (!top.success) throw malformed(top.error.issues[0]?.message ?? 'bad claims');
+  const a = layerA.safeParse(parseJsonString(top.data.data, 'data'));
+  if (!a.success) {
+    const issue = a.error.issues[0];
+    throw malformed(`${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return {
+    eventType: a.data.eventType,
+    instanceId: a.data.instanceId,
+    issuedAt: Math.round(top.data.iat * 1000),
+    data: a.data.data === undefined ? {} : asObject(parseJsonString(a.data.data, 'data.data'), 'data.data'),
+    identity: a.data.identity === undefined ? undefined : asObject(parseJsonString(a.data.identity, 'data.identity'), 'data.identity'),
+    accountInfo: a.data.accountInfo,
+  };
+}
+
+function parseJsonString(value: string, where: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw malformed(`${where} is not a JSON string`);
+  }
+}
+
+function asObject(value: unknown, where: string): Record<string, unknown> {
+  const parsed = jsonObject.safeParse(value);
+  if (!parsed.success) throw malformed(`${where} is not a JSON object`);
+  return parsed.data;
+}
+
+function malformed(message: string): AppError {
+  return new AppError('malformed_envelope', `Malformed Wix webhook envelope: ${message}`);
+}

@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import type { DatabaseHandle } from '../db/client.ts';
+import { createGroupCommitter } from '../db/group-commit.ts';
+import { deliveries } from '../db/schema/index.ts';
+import { createEventRecorder, type StateTransition } from '../installations/record-event.ts';
+import type { WixEvent } from './envelope.ts';
+
+export interface VerifiedDelivery {
+  /** The raw JWT exactly as received. */
+  jwt: string;
+  event: WixEvent;
+}
+
+export type IngestStatus = 'accepted' | 'duplicate';
+
+/** Called inside the delivery's transaction when an installation's visible state changed. */
+export type TransitionListener = (transition: StateTransition, now: number) => void;
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Stores a verified delivery: dedupe by the JWT's hash, store the delivery, append history,
+ * apply the state machine, and let listeners (the outbox) write in the same transaction.
+ * Deliveries are group-committed; the returned promise settles only after the commit, so the
+ * route answers 200 only for deliveries that are on disk.
+ */
+export function createDeliveryIngest(deps: { database: DatabaseHandle; clock: Clock; onTransition?: TransitionListener[] }) {
+  const { db, sqlite } = deps.database;
+  const recorder = createEventRecorder(db);
+  const listeners = deps.onTransition ?? [];
+
+  function ingestOne(delivery: VerifiedDelivery): IngestStatus {
+    const { event, jwt } = delivery;
+    const hash = sha256Hex(jwt);
+    const receivedAt = deps.clock.now();
+    const { outcome, transition } = recorder.evaluate(event, hash);
+    const inserted = db
+      .insert(deliveries)
+      .values({ jwtSha256: hash, jwt, eventType: event.eventType, instanceId: event.instanceId, issuedAt: event.issuedAt, receivedAt, outcome })
+      .onConflictDoNothing({ target: deliveries.jwtSha256 })
+      .returning({ id: deliveries.id })
+      .get();
+    // A Wix resend is the identical JWT: already stored, nothing more to do.
+    if (!inserted) return 'duplicate';
+    recorder.record(event, inserted.id, receivedAt, transition);
+    if (transition) for (const listener of listeners) listener(transition, receivedAt);
+    return 'accepted';
+  }
+
+  const committer = createGroupCommitter(sqlite, ingestOne);
+  return {
+    ingest: (delivery: VerifiedDelivery) => committer.submit(delivery),
+    /** Synchronous, unbatched: for replays and tools that already hold a transaction. */
+    ingestNow: (delivery: VerifiedDelivery) => sqlite.transaction(ingestOne).immediate(delivery),
+    flush: () => committer.flush(),
+  };
+}
+
+export type DeliveryIngest = ReturnType<typeof createDeliveryIngest>;

@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPublicKey } from 'node:crypto';
+import { createManualClock } from '../../src/clock.ts';
+import { openDatabase, type DatabaseHandle } from '../../src/db/client.ts';
+import { migrateDatabase } from '../../src/db/migrate.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createRegistry, type Registry } from '../../src/registry.ts';
+import { createTestSigner, type TestSigner } from './sign.ts';
+
+export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
+export const TEST_APP_ID = '11111111-2222-4333-8444-555555555555';
+export const TEST_APP_SECRET = 'test-app-secret';
+
+export interface TestRegistry {
+  registry: Registry;
+  app: Registry['app'];
+  database: DatabaseHandle;
+  dir: string;
+  dbPath: string;
+  signer: TestSigner;
+  clock: ReturnType<typeof createManualClock>;
+  /** POSTs a body to /webhooks/wix through app.request(). */
+  deliver(body: string, init?: RequestInit): Promise<Response>;
+  /** GET with the test API key. */
+  api(path: string, init?: RequestInit): Promise<Response>;
+  /** Closes and reopens the database and the registry on the same file (a restart). */
+  restart(): Promise<void>;
+  close(): void;
+}
+
+let sharedSigner: Promise<TestSigner> | undefined;
+
+/** The real registry on a fresh SQLite file migrated from migrations/, with a manual clock. */
+export async function createTestRegistry(options: { wixApiBaseUrl?: string; now?: number } = {}): Promise<TestRegistry> {
+  sharedSigner ??= createTestSigner();
+  const signer = await sharedSigner;
+  const dir = mkdtempSync(join(tmpdir(), 'wix-registry-test-'));
+  const dbPath = join(dir, 'registry.db');
+  const clock = createManualClock(options.now ?? Date.UTC(2026, 10, 1));
+  const build = () => {
+    const database = openDatabase(dbPath);
+    migrateDatabase(database);
+    const registry = createRegistry({
+      wix: { appId: TEST_APP_ID, appSecret: TEST_APP_SECRET, publicKeys: [createPublicKey(signer.publicKeyPem)] },
+      wixApiBaseUrl: options.wixApiBaseUrl ?? 'http://127.0.0.1:9',
+      apiKeys: [TEST_API_KEY],
+      database,
+      logger: createLogger('silent'),
+      clock,
+    });
+    return { database, registry };
+  };
+  let current = build();
+  const harness: TestRegistry = {
+    get registry() {
+      return current.registry;
+    },
+    get app() {
+      return current.registry.app;
+    },
+    get database() {
+      return current.database;
+    },
+    dir,
+    dbPath,
+    signer,
+    clock,
+    deliver: async (body, init) => current.registry.app.request('/webhooks/wix', { method: 'POST', body, headers: { 'content-type': 'text/plain' }, ...init }),
+    api: async (path, init) =>
+      current.registry.app.request(path, { ...init, headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(init?.headers ?? {}) } }),
+    async restart() {
+      await current.registry.stop();
+      current.database.close();
+      current = build();
+    },
+    close() {
+      void current.registry.stop();
+      current.database.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/** Row counts of the tables a delivery writes: the "nothing was written" check. */
+export function rowCounts(database: DatabaseHandle) {
+  const count = (table: string) => (database.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  return { deliveries: count('deliveries'), events: count('installation_events'), installations: count('installations') };
+}
+
+export const sec = (iso: string) => Math.floor(Date.parse(iso) / 1000);
