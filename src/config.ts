@@ -31,6 +31,8 @@ export interface Config {
   apiKeys: string[];
   corsOrigins: string[];
   logLevel: LogLevel;
+  /** Group commit of webhook deliveries (on by default; off only to measure its effect). */
+  groupCommit: boolean;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +74,7 @@ const envSchema = z.object({
   HOST: optionalString.transform((s) => s ?? '0.0.0.0'),
   REGISTRY_API_KEYS: list.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))),
   CORS_ORIGINS: list,
+  REGISTRY_GROUP_COMMIT: optionalString.pipe(z.enum(['on', 'off']).default('on')),
   LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),
 });
 
@@ -126,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     apiKeys: e.REGISTRY_API_KEYS,
     corsOrigins: e.CORS_ORIGINS,
     logLevel: e.LOG_LEVEL,
+    groupCommit: e.REGISTRY_GROUP_COMMIT === 'on',
   };
 }
 

@@ -14,6 +14,7 @@ export interface RegistryOptions {
   database: DatabaseHandle;
   logger: Logger;
   clock: Clock;
+  groupCommit?: boolean;
 }
 
 /**
@@ -24,7 +25,7 @@ export interface RegistryOptions {
 export function createRegistry(options: RegistryOptions) {
   const { database, clock, logger } = options;
   const verifyJwt = createJwtVerifier({ publicKeys: options.wix.publicKeys, now: () => clock.now() });
-  const ingest = createDeliveryIngest({ database, clock });
+  const ingest = createDeliveryIngest({ database, clock, groupCommit: options.groupCommit ?? true });
   const queries = createInstallationQueries(database.db);
   let ready = true;
 

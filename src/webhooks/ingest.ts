@@ -27,7 +27,13 @@ export function sha256Hex(text: string): string {
  * Deliveries are group-committed; the returned promise settles only after the commit, so the
  * route answers 200 only for deliveries that are on disk.
  */
-export function createDeliveryIngest(deps: { database: DatabaseHandle; clock: Clock; onTransition?: TransitionListener[] }) {
+export function createDeliveryIngest(deps: {
+  database: DatabaseHandle;
+  clock: Clock;
+  onTransition?: TransitionListener[];
+  /** false: one transaction (and fsync) per delivery. For the benchmark's comparison only. */
+  groupCommit?: boolean;
+}) {
   const { db, sqlite } = deps.database;
   const recorder = createEventRecorder(db);
   const listeners = deps.onTransition ?? [];
@@ -51,10 +57,14 @@ export function createDeliveryIngest(deps: { database: DatabaseHandle; clock: Cl
   }
 
   const committer = createGroupCommitter(sqlite, ingestOne);
+  const ingestNow = sqlite.transaction(ingestOne);
   return {
-    ingest: (delivery: VerifiedDelivery) => committer.submit(delivery),
+    ingest:
+      deps.groupCommit === false
+        ? async (delivery: VerifiedDelivery) => ingestNow.immediate(delivery)
+        : (delivery: VerifiedDelivery) => committer.submit(delivery),
     /** Synchronous, unbatched: for replays and tools that already hold a transaction. */
-    ingestNow: (delivery: VerifiedDelivery) => sqlite.transaction(ingestOne).immediate(delivery),
+    ingestNow: (delivery: VerifiedDelivery) => ingestNow.immediate(delivery),
     flush: () => committer.flush(),
   };
 }
