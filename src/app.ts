@@ -7,15 +7,22 @@ import type { AppEnv } from './http/context.ts';
 import { handleError } from './http/errors.ts';
 import { requestLog } from './http/request-log.ts';
 import type { InstallationQueries } from './installations/queries.ts';
-import { createInstallationRoutes } from './installations/routes.ts';
+import { createDailyStatsRoutes, createInstallationRoutes } from './installations/routes.ts';
 import type { Logger } from './logger.ts';
 import { createWebhookRoutes, type WebhookRouteDeps } from './webhooks/routes.ts';
+import { createAppInstanceRoutes } from './wix/app-instance-routes.ts';
+import type { TokenHandouts } from './wix/token-handouts.ts';
+import type { InstanceTokenChecker } from './wix/token-info.ts';
+import { createAccessTokenRoutes } from './wix/token-routes.ts';
 
 export interface AppDeps {
   logger: Logger;
   apiKeys: readonly string[];
   webhooks: WebhookRouteDeps;
   queries: InstallationQueries;
+  handouts: TokenHandouts;
+  checkInstanceToken: InstanceTokenChecker;
+  corsOrigins: readonly string[];
   /** /v1/stats body. */
   stats: () => Record<string, unknown>;
   /** True once the database is open and migrated. */
@@ -33,10 +40,13 @@ export function createApp(deps: AppDeps) {
   app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'starting' }, 503)));
 
   app.route('/webhooks', createWebhookRoutes(deps.webhooks));
+  app.route('/app', createAppInstanceRoutes({ check: deps.checkInstanceToken, queries: deps.queries, corsOrigins: deps.corsOrigins }));
 
   const v1 = new Hono<AppEnv>();
   v1.use(apiKeyAuth(deps.apiKeys));
+  v1.route('/installations', createAccessTokenRoutes({ handouts: deps.handouts }));
   v1.route('/installations', createInstallationRoutes({ queries: deps.queries }));
+  v1.route('/stats/daily', createDailyStatsRoutes({ dailyStats: deps.queries.daily }));
   v1.get('/stats', (c) => c.json(deps.stats()));
   app.route('/v1', v1);
 

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { databasePathFromUrl } from './db/client.ts';
+import { OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY_BASE_MS, OUTBOX_RETRY_CAP_MS, type BackoffPolicy } from './outbox/backoff.ts';
 import { parsePublicKeys } from './wix/public-keys.ts';
 
 export const DEFAULT_WIX_API_BASE_URL = 'https://www.wixapis.com';
@@ -31,6 +32,8 @@ export interface Config {
   apiKeys: string[];
   corsOrigins: string[];
   logLevel: LogLevel;
+  /** Outbox retry policy: exponential backoff from base to cap, then dead after maxAttempts. */
+  outboxBackoff: BackoffPolicy;
   /** Group commit of webhook deliveries (on by default; off only to measure its effect). */
   groupCommit: boolean;
 }
@@ -69,14 +72,27 @@ const envSchema = z.object({
       .transform((u) => u.replace(/\/+$/, ''))
       .optional(),
   ),
-  DATABASE_URL: optionalString.transform((s) => databasePathFromUrl(s ?? './data/registry.db')),
+  DATABASE_URL: optionalString.transform((s, ctx) => {
+    try {
+      return databasePathFromUrl(s ?? './data/registry.db');
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a file path or a valid file: URL' });
+      return z.NEVER;
+    }
+  }),
   PORT: optionalString.transform((s) => s ?? '3000').pipe(z.coerce.number<string>().int().min(0).max(65_535)),
   HOST: optionalString.transform((s) => s ?? '0.0.0.0'),
   REGISTRY_API_KEYS: list.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))),
   CORS_ORIGINS: list,
+  OUTBOX_RETRY_BASE_MS: optionalString.transform((s) => s ?? String(OUTBOX_RETRY_BASE_MS)).pipe(z.coerce.number<string>().int().min(1)),
+  OUTBOX_RETRY_CAP_MS: optionalString.transform((s) => s ?? String(OUTBOX_RETRY_CAP_MS)).pipe(z.coerce.number<string>().int().min(1)),
+  OUTBOX_MAX_ATTEMPTS: optionalString.transform((s) => s ?? String(OUTBOX_MAX_ATTEMPTS)).pipe(z.coerce.number<string>().int().min(1).max(1000)),
   REGISTRY_GROUP_COMMIT: optionalString.pipe(z.enum(['on', 'off']).default('on')),
   LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),
 });
+
+/** The fields that decide the mode; these never fail to parse. */
+const credentialSchema = envSchema.pick({ NODE_ENV: true, WIX_APP_ID: true, WIX_APP_SECRET: true, WIX_PUBLIC_KEY: true });
 
 /**
  * The only reader of the environment. Validates everything once and throws a ConfigError naming
@@ -89,14 +105,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     for (const issue of parsed.error.issues) {
       problems.push(`${issue.path.join('.')}: ${issue.message}`);
     }
-    throw new ConfigError(problems);
   }
-  const e = parsed.data;
-  const wixFields = { WIX_APP_ID: e.WIX_APP_ID, WIX_APP_SECRET: e.WIX_APP_SECRET, WIX_PUBLIC_KEY: e.WIX_PUBLIC_KEY };
+  // The credentials are checked even when another field is bad, so one start names every problem.
+  const creds = parsed.success ? parsed.data : credentialSchema.parse(env);
+  const wixFields = { WIX_APP_ID: creds.WIX_APP_ID, WIX_APP_SECRET: creds.WIX_APP_SECRET, WIX_PUBLIC_KEY: creds.WIX_PUBLIC_KEY };
   const missing = Object.entries(wixFields)
     .filter(([, v]) => v === undefined)
     .map(([k]) => k);
-  const production = e.NODE_ENV === 'production';
+  const production = creds.NODE_ENV === 'production';
   const sandbox = missing.length === 3 && !production;
 
   let publicKeys: KeyObject[] = [];
@@ -108,15 +124,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
           : `${name}: required (set all three Wix credentials, or none for sandbox mode)`,
       );
     }
-    if (e.WIX_PUBLIC_KEY) {
+    if (creds.WIX_PUBLIC_KEY) {
       try {
-        publicKeys = parsePublicKeys(e.WIX_PUBLIC_KEY);
+        publicKeys = parsePublicKeys(creds.WIX_PUBLIC_KEY);
       } catch (err) {
         problems.push(`WIX_PUBLIC_KEY: ${(err as Error).message}`);
       }
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
 
   return {
     mode: sandbox ? 'sandbox' : 'live',
@@ -130,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     corsOrigins: e.CORS_ORIGINS,
     logLevel: e.LOG_LEVEL,
     groupCommit: e.REGISTRY_GROUP_COMMIT === 'on',
+    outboxBackoff: { baseMs: e.OUTBOX_RETRY_BASE_MS, capMs: e.OUTBOX_RETRY_CAP_MS, maxAttempts: e.OUTBOX_MAX_ATTEMPTS },
   };
 }
 

@@ -63,7 +63,18 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
 
   const database = openDatabase(config.databasePath);
   migrateDatabase(database);
-  const registry = createRegistry({ wix, wixApiBaseUrl: wixApiBaseUrl!, apiKeys, database, logger, clock, groupCommit: config.groupCommit });
+  const registry = createRegistry({
+    wix,
+    wixApiBaseUrl: wixApiBaseUrl!,
+    apiKeys,
+    database,
+    logger,
+    clock,
+    groupCommit: config.groupCommit,
+    corsOrigins: config.corsOrigins,
+    backoff: config.outboxBackoff,
+  });
+  registry.start();
 
   const server = await new Promise<{ server: ServerType; port: number }>((resolve) => {
     const s = serve({ fetch: registry.app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) =>

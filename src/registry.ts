@@ -1,7 +1,18 @@
+import { eq, sql } from 'drizzle-orm';
 import { createApp } from './app.ts';
 import type { Clock } from './clock.ts';
 import type { DatabaseHandle } from './db/client.ts';
+import { installations } from './db/schema/index.ts';
 import { createInstallationQueries } from './installations/queries.ts';
+import { DEFAULT_BACKOFF, type BackoffPolicy } from './outbox/backoff.ts';
+import { createOutboxEnqueuer } from './outbox/enqueue.ts';
+import { createJobHandlers } from './outbox/jobs.ts';
+import { createOutboxStore } from './outbox/store.ts';
+import { createOutboxWorker } from './outbox/worker.ts';
+import { createInstanceClients } from './wix/instance-clients.ts';
+import { createTokenBroker } from './wix/token-broker.ts';
+import { createTokenHandouts } from './wix/token-handouts.ts';
+import { createTokenInfoChecker } from './wix/token-info.ts';
 import type { Logger } from './logger.ts';
 import type { WixCredentials } from './config.ts';
 import { createDeliveryIngest } from './webhooks/ingest.ts';
@@ -15,6 +26,12 @@ export interface RegistryOptions {
   logger: Logger;
   clock: Clock;
   groupCommit?: boolean;
+  /** Origins allowed to call /app/* from a browser. */
+  corsOrigins?: readonly string[];
+  /** Outbox retry policy (tests shorten it). */
+  backoff?: BackoffPolicy;
+  /** Outbox worker poll interval. */
+  outboxPollIntervalMs?: number;
 }
 
 /**
@@ -24,17 +41,59 @@ export interface RegistryOptions {
  */
 export function createRegistry(options: RegistryOptions) {
   const { database, clock, logger } = options;
+  const { db } = database;
+  const { appId, appSecret } = options.wix;
   const verifyJwt = createJwtVerifier({ publicKeys: options.wix.publicKeys, now: () => clock.now() });
-  const ingest = createDeliveryIngest({ database, clock, groupCommit: options.groupCommit ?? true });
-  const queries = createInstallationQueries(database.db);
+  const queries = createInstallationQueries(db);
+
+  const selectStatus = db
+    .select({ status: installations.status })
+    .from(installations)
+    .where(eq(installations.instanceId, sql.placeholder('instanceId')))
+    .prepare();
+  const broker = createTokenBroker({
+    appId,
+    appSecret,
+    wixApiBaseUrl: options.wixApiBaseUrl,
+    clock,
+    instanceStatus: (instanceId) => selectStatus.get({ instanceId })?.status,
+  });
+  const clients = createInstanceClients({ appId, appSecret, wixApiBaseUrl: options.wixApiBaseUrl, broker });
+
+  const outboxStore = createOutboxStore(db);
+  const worker = createOutboxWorker({
+    store: outboxStore,
+    handlers: createJobHandlers({ db, clients, now: () => clock.now() }),
+    clock,
+    logger,
+    backoff: options.backoff ?? DEFAULT_BACKOFF,
+    ...(options.outboxPollIntervalMs !== undefined ? { pollIntervalMs: options.outboxPollIntervalMs } : {}),
+  });
+  const ingest = createDeliveryIngest({
+    database,
+    clock,
+    groupCommit: options.groupCommit ?? true,
+    onTransition: [
+      createOutboxEnqueuer(db, () => worker.wake()),
+      // An instance that removed the app gets no more tokens from the cache.
+      ({ instanceId, after }) => {
+        if (after.status === 'removed') broker.forget(instanceId);
+      },
+    ],
+  });
+  const handouts = createTokenHandouts({ database, broker, clock });
+  const checkInstanceToken = createTokenInfoChecker({ appId, wixApiBaseUrl: options.wixApiBaseUrl, clock });
   let ready = true;
 
   const app = createApp({
     logger,
     apiKeys: options.apiKeys,
+    corsOrigins: options.corsOrigins ?? [],
     webhooks: { verifyJwt, ingest: ingest.ingest },
     queries,
-    stats: () => ({ installations: queries.counts() }),
+    handouts,
+    checkInstanceToken,
+    stats: () => ({ installations: queries.counts(), outbox: outboxStore.counts() }),
     isReady: () => ready && database.sqlite.open,
   });
 
@@ -43,10 +102,22 @@ export function createRegistry(options: RegistryOptions) {
     ingest,
     queries,
     verifyJwt,
+    broker,
+    outbox: { store: outboxStore, worker },
+    /**
+     * A real @wix/sdk client acting as the app on one instance, with tokens from the shared
+     * broker: `registry.clientFor(instanceId, { appInstances }).appInstances.getAppInstance()`.
+     */
+    clientFor: clients.clientFor,
+    /** Starts the background work (the outbox worker). The HTTP app works without it. */
+    start() {
+      worker.start();
+    },
     /** Stops taking work; the caller closes the database afterwards. */
     async stop() {
       ready = false;
       ingest.flush();
+      await worker.stop();
     },
   };
 }

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as schema from './schema/index.ts';
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -44,7 +45,7 @@ export function openDatabase(path: string, options: { readonly?: boolean } = {})
 
 /** Accepts a plain path or a `file:` URL (DATABASE_URL). */
 export function databasePathFromUrl(url: string): string {
-  if (url.startsWith('file://')) return new URL(url).pathname;
+  if (url.startsWith('file://')) return fileURLToPath(url);
   if (url.startsWith('file:')) return url.slice('file:'.length);
   return url;
 }

@@ -73,7 +73,7 @@ export function createEventRecorder(db: Db) {
       .onConflictDoUpdate({
         target: installations.instanceId,
         set: {
-          ...after,
+          ...withoutUnknowns(after),
           updatedAt: receivedAt,
           // configuredAt belongs to one installation: a reinstall needs configuring again.
           ...(reinstalled ? { configuredAt: null } : {}),
@@ -86,3 +86,12 @@ export function createEventRecorder(db: Db) {
 }
 
 export type EventRecorder = ReturnType<typeof createEventRecorder>;
+
+/** Fields other sources also fill (Get App Instance): a null from the fold means "not in the events", not "cleared". */
+const ENRICHABLE_FIELDS = ['appId', 'siteId', 'accountId'] as const;
+
+function withoutUnknowns(state: DerivedInstallation): Partial<DerivedInstallation> {
+  const copy: Partial<DerivedInstallation> = { ...state };
+  for (const field of ENRICHABLE_FIELDS) if (copy[field] === null) delete copy[field];
+  return copy;
+}

@@ -1,3 +1,5 @@
 export * from './installations.ts';
 export * from './deliveries.ts';
 export * from './installation-events.ts';
+export * from './outbox-jobs.ts';
+export * from './token-handouts.ts';

@@ -1,0 +1,38 @@
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const OUTBOX_JOB_KINDS = ['finished_configuration', 'sync_instance'] as const;
+export type OutboxJobKind = (typeof OUTBOX_JOB_KINDS)[number];
+export const OUTBOX_JOB_STATUSES = ['pending', 'running', 'done', 'dead', 'cancelled'] as const;
+export type OutboxJobStatus = (typeof OUTBOX_JOB_STATUSES)[number];
+
+/**
+ * Durable work that talks to Wix, enqueued in the same transaction as the state change that
+ * calls for it and run by the worker outside any transaction.
+ */
+export const outboxJobs = sqliteTable(
+  'outbox_jobs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    kind: text('kind', { enum: OUTBOX_JOB_KINDS }).notNull(),
+    instanceId: text('instance_id').notNull(),
+    /** installedAt of the installation the job belongs to: one job per kind per installation. */
+    installationStartedAt: integer('installation_started_at').notNull(),
+    status: text('status', { enum: OUTBOX_JOB_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** Epoch ms before which the job is not tried (backoff, Retry-After). */
+    runAfter: integer('run_after').notNull(),
+    /** A running job whose lease passed is reclaimed (its worker died). */
+    leaseUntil: integer('lease_until'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    completedAt: integer('completed_at'),
+  },
+  (t) => [
+    uniqueIndex('outbox_jobs_once_per_installation').on(t.kind, t.instanceId, t.installationStartedAt),
+    index('outbox_jobs_due_idx').on(t.status, t.runAfter),
+    index('outbox_jobs_instance_idx').on(t.instanceId),
+  ],
+);
+
+export type OutboxJobRow = typeof outboxJobs.$inferSelect;

@@ -1,0 +1,20 @@
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/** Audit of access-token requests over the API: who asked for which instance, when, and the answer. Never the token. */
+export const tokenHandouts = sqliteTable(
+  'token_handouts',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** Fingerprint of the API key (see apiKeyFingerprint), never the key. */
+    apiKeyId: text('api_key_id').notNull(),
+    instanceId: text('instance_id').notNull(),
+    requestedAt: integer('requested_at').notNull(),
+    outcome: text('outcome', { enum: ['issued', 'unknown_instance', 'removed_instance', 'refused', 'failed'] }).notNull(),
+    /** Expiry of the token handed out, when one was. */
+    tokenExpiresAt: integer('token_expires_at'),
+    requestId: text('request_id'),
+  },
+  (t) => [index('token_handouts_instance_idx').on(t.instanceId, t.requestedAt)],
+);
+
+export type TokenHandoutRow = typeof tokenHandouts.$inferSelect;

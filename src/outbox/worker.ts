@@ -1,0 +1,155 @@
+import type { Clock } from '../clock.ts';
+import type { OutboxJobKind, OutboxJobRow } from '../db/schema/index.ts';
+import { isDatabaseUnavailable } from '../db/errors.ts';
+import type { Logger } from '../logger.ts';
+import { WixCallError } from '../wix/errors.ts';
+import { DEFAULT_BACKOFF, retryDelayMs, type BackoffPolicy } from './backoff.ts';
+import type { JobHandler } from './jobs.ts';
+import type { OutboxStore } from './store.ts';
+
+/** Longest the worker sleeps between looks at the table (jobs enqueued by webhooks wake it at once). */
+export const OUTBOX_POLL_INTERVAL_MS = 1_000;
+/** Jobs run at the same time. */
+export const OUTBOX_CONCURRENCY = 8;
+
+export interface OutboxWorkerOptions {
+  store: OutboxStore;
+  handlers: Record<OutboxJobKind, JobHandler>;
+  clock: Clock;
+  logger: Logger;
+  backoff?: BackoffPolicy;
+  pollIntervalMs?: number;
+  concurrency?: number;
+  random?: () => number;
+}
+
+/**
+ * Runs outbox jobs in the server process: claims due jobs (a short write transaction), calls Wix
+ * outside any transaction, then records the outcome. A job is marked done as soon as Wix accepts
+ * it, so only a crash between Wix's answer and that commit can repeat a call.
+ */
+export function createOutboxWorker(options: OutboxWorkerOptions) {
+  const { store, clock, logger } = options;
+  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const concurrency = options.concurrency ?? OUTBOX_CONCURRENCY;
+  const pollIntervalMs = options.pollIntervalMs ?? OUTBOX_POLL_INTERVAL_MS;
+  const running = new Map<number, Promise<void>>();
+  let timer: NodeJS.Timeout | undefined;
+  let started = false;
+  let stopping = false;
+
+  async function runJob(job: OutboxJobRow): Promise<void> {
+    try {
+      await options.handlers[job.kind](job);
+      store.markDone(job, clock.now());
+      logger.info({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts }, 'outbox job done');
+    } catch (err) {
+      recordFailure(job, err);
+    }
+  }
+
+  function recordFailure(job: OutboxJobRow, err: unknown): void {
+    const now = clock.now();
+    const failure = err instanceof WixCallError ? err : null;
+    const message = failure?.message ?? (err instanceof Error ? err.message : String(err));
+    const retryable = failure ? failure.retryable : !isPermanentLocalError(err);
+    try {
+      if (!retryable || job.attempts >= backoff.maxAttempts) {
+        store.markDead(job, message, now);
+        logger.warn({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts, error: message }, 'outbox job dead');
+      } else {
+        const delay = retryDelayMs(job.attempts, backoff, failure?.details.retryAfterMs, options.random);
+        store.retryLater(job, now + delay, message, now);
+        logger.info({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts, retryInMs: delay, error: message }, 'outbox job will retry');
+      }
+    } catch (dbErr) {
+      // The job stays "running" and is reclaimed when its lease lapses.
+      logger.error({ jobId: job.id, err: dbErr }, 'could not record outbox job failure');
+    }
+  }
+
+  /** Claims and starts whatever is due; resolves when those jobs have finished. */
+  async function runDue(): Promise<number> {
+    const free = concurrency - running.size;
+    if (free <= 0 || stopping) return 0;
+    let jobs: OutboxJobRow[];
+    try {
+      jobs = store.claimDue(clock.now(), free);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      logger.warn({ err }, 'outbox: database busy, will look again');
+      return 0;
+    }
+    await Promise.all(
+      jobs.map((job) => {
+        const promise = runJob(job).finally(() => running.delete(job.id));
+        running.set(job.id, promise);
+        return promise;
+      }),
+    );
+    return jobs.length;
+  }
+
+  function schedule(delayMs: number): void {
+    if (!started || stopping) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(tick, Math.max(0, delayMs));
+    timer.unref?.();
+  }
+
+  function tick(): void {
+    timer = undefined;
+    void runDue()
+      .catch((err) => logger.error({ err }, 'outbox worker error'))
+      .finally(() => {
+        if (running.size > 0) return;
+        let next = pollIntervalMs;
+        try {
+          const due = store.nextDueAt();
+          if (due !== null) next = Math.min(pollIntervalMs, due - clock.now());
+        } catch {
+          // database trouble: look again after the poll interval
+        }
+        schedule(next);
+      });
+  }
+
+  return {
+    start(): void {
+      if (started) return;
+      started = true;
+      const recovered = store.recoverAbandoned(clock.now());
+      if (recovered > 0) logger.warn({ recovered }, 'outbox: jobs left running by a previous process are due again');
+      schedule(0);
+    },
+    /** Something was enqueued: look now rather than at the next poll. */
+    wake(): void {
+      if (running.size < concurrency) schedule(0);
+    },
+    /** One pass, for tests and tools: claims due jobs, runs them, resolves when they are done. */
+    runDue,
+    /**
+     * Stops claiming; waits up to `graceMs` for running jobs to finish, then returns the rest to
+     * the queue (their attempt not counted) so the next process runs them.
+     */
+    async stop(graceMs = 5_000): Promise<void> {
+      stopping = true;
+      if (timer) clearTimeout(timer);
+      if (running.size === 0) return;
+      let timeout: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...running.values()]), new Promise((r) => (timeout = setTimeout(r, graceMs)))]);
+      clearTimeout(timeout);
+      store.release([...running.keys()], clock.now());
+    },
+    get running() {
+      return running.size;
+    },
+  };
+}
+
+/** Errors from our own code that a retry cannot fix. */
+function isPermanentLocalError(err: unknown): boolean {
+  return err instanceof TypeError && !isDatabaseUnavailable(err) && !/fetch failed/i.test(err.message);
+}
+
+export type OutboxWorker = ReturnType<typeof createOutboxWorker>;

@@ -1,0 +1,24 @@
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { AppError } from '../errors.ts';
+import type { InstallationQueries } from '../installations/queries.ts';
+import { wixInstanceAuth, type InstanceEnv } from './instance-auth.ts';
+import type { InstanceTokenChecker } from './token-info.ts';
+
+/** GET /app/instance: the installation behind the frontend's Wix access token. */
+export function createAppInstanceRoutes(deps: { check: InstanceTokenChecker; queries: InstallationQueries; corsOrigins: readonly string[] }) {
+  const routes = new Hono<InstanceEnv>();
+  if (deps.corsOrigins.length > 0) {
+    routes.use(
+      '*',
+      cors({ origin: [...deps.corsOrigins], allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'OPTIONS'], maxAge: 600 }),
+    );
+  }
+  routes.use('*', wixInstanceAuth(deps.check));
+  routes.get('/instance', (c) => {
+    const found = deps.queries.get(c.var.instance.instanceId)?.installation;
+    if (!found) throw new AppError('not_found', 'This instance is not known to the registry');
+    return c.json({ installation: found });
+  });
+  return routes;
+}

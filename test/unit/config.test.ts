@@ -1,0 +1,298 @@
+import { createSign, generateKeyPairSync, verify as verifySignature, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_WIX_API_BASE_URL, loadConfig, readEnvironment } from '../../src/config.ts';
+
+/** An RSA key pair as Wix would hand it out: the public half as an SPKI PEM with real newlines. */
+function rsaPair() {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { privateKey, pem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+}
+const keyA = rsaPair();
+const keyB = rsaPair();
+
+const SECRET = 'sup3r-s3cret-Do-Not-Print-8f2c1e';
+
+/** All three credentials (live mode), plus anything else. */
+const live = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+  WIX_APP_ID: 'app-123',
+  WIX_APP_SECRET: SECRET,
+  WIX_PUBLIC_KEY: keyA.pem,
+  ...extra,
+});
+
+/** Runs loadConfig expecting a ConfigError, and returns it. */
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('loadConfig accepted a configuration it should have refused');
+}
+
+/** The variable each problem names (problems read "NAME: what is wrong"). */
+const named = (err: ConfigError) => err.problems.map((p) => p.split(':')[0]).sort();
+
+/** The parsed key really is the one that verifies the matching private key's signatures. */
+function verifies(publicKey: KeyObject, privateKey: KeyObject): boolean {
+  const signature = createSign('sha256').update('payload').sign(privateKey);
+  return verifySignature('sha256', Buffer.from('payload'), publicKey, signature);
+}
+
+describe('loadConfig: sandbox mode and defaults', () => {
+  it('is sandbox mode when no Wix credential is set, with the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      mode: 'sandbox',
+      nodeEnv: 'development',
+      wix: null,
+      wixApiBaseUrl: null,
+      databasePath: './data/registry.db',
+      port: 3000,
+      host: '0.0.0.0',
+      logLevel: 'info',
+      apiKeys: [],
+      corsOrigins: [],
+      groupCommit: true,
+    });
+  });
+
+  it('treats empty and blank credential values as unset (still sandbox)', () => {
+    const config = loadConfig({ WIX_APP_ID: '', WIX_APP_SECRET: '   ', WIX_PUBLIC_KEY: '' });
+    expect(config.mode).toBe('sandbox');
+    expect(config.wix).toBeNull();
+  });
+
+  it('keeps an explicit WIX_API_BASE_URL in sandbox mode, without a trailing slash', () => {
+    expect(loadConfig({ WIX_API_BASE_URL: 'http://127.0.0.1:4010/' }).wixApiBaseUrl).toBe('http://127.0.0.1:4010');
+  });
+
+  it('reads the other variables', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'debug',
+      REGISTRY_API_KEYS: ' key-aaaaaaaaaaaaaaaa , key-bbbbbbbbbbbbbbbb ,',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      logLevel: 'debug',
+      apiKeys: ['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb'],
+    });
+  });
+});
+
+describe('loadConfig: Wix credentials', () => {
+  it('is live mode with all three set, defaulting WIX_API_BASE_URL to Wix', () => {
+    const config = loadConfig(live());
+    expect(config.mode).toBe('live');
+    expect(config.wix?.appId).toBe('app-123');
+    expect(config.wix?.appSecret).toBe(SECRET);
+    expect(config.wixApiBaseUrl).toBe(DEFAULT_WIX_API_BASE_URL);
+    expect(config.wix?.publicKeys).toHaveLength(1);
+    expect(verifies(config.wix!.publicKeys[0]!, keyA.privateKey)).toBe(true);
+  });
+
+  it('refuses NODE_ENV=production without credentials, naming all three', () => {
+    const err = configError({ NODE_ENV: 'production' });
+    expect(named(err)).toEqual(['WIX_APP_ID', 'WIX_APP_SECRET', 'WIX_PUBLIC_KEY']);
+    for (const name of ['WIX_APP_ID', 'WIX_APP_SECRET', 'WIX_PUBLIC_KEY']) expect(err.message).toContain(name);
+    expect(err.message).toMatch(/production/);
+  });
+
+  it('accepts NODE_ENV=production with credentials', () => {
+    expect(loadConfig(live({ NODE_ENV: 'production' })).mode).toBe('live');
+  });
+
+  it.each([
+    [{ WIX_APP_ID: 'app-123' }, ['WIX_APP_SECRET', 'WIX_PUBLIC_KEY']],
+    [{ WIX_APP_SECRET: SECRET }, ['WIX_APP_ID', 'WIX_PUBLIC_KEY']],
+    [{ WIX_APP_ID: 'app-123', WIX_PUBLIC_KEY: keyA.pem }, ['WIX_APP_SECRET']],
+    [{ WIX_APP_SECRET: SECRET, WIX_PUBLIC_KEY: keyA.pem }, ['WIX_APP_ID']],
+  ])('refuses some credentials without the others (%#), naming only the missing ones', (env, missing) => {
+    const err = configError(env);
+    expect(named(err)).toEqual(missing);
+    expect(err.message).not.toContain(SECRET);
+  });
+});
+
+describe('loadConfig: WIX_PUBLIC_KEY forms', () => {
+  const keysOf = (value: string) => loadConfig(live({ WIX_PUBLIC_KEY: value })).wix!.publicKeys;
+
+  it('PEM with real newlines', () => {
+    expect(keyA.pem).toContain('\n');
+    const keys = keysOf(keyA.pem);
+    expect(keys).toHaveLength(1);
+    expect(verifies(keys[0]!, keyA.privateKey)).toBe(true);
+  });
+
+  it('PEM with literal backslash-n sequences (as pasted into .env files)', () => {
+    const escaped = keyA.pem.replace(/\n/g, '\\n');
+    expect(escaped).not.toContain('\n');
+    const keys = keysOf(escaped);
+    expect(keys).toHaveLength(1);
+    expect(verifies(keys[0]!, keyA.privateKey)).toBe(true);
+  });
+
+  it('PEM with literal \\r\\n sequences (pasted from Windows)', () => {
+    const keys = keysOf(keyA.pem.replace(/\n/g, '\\r\\n'));
+    expect(verifies(keys[0]!, keyA.privateKey)).toBe(true);
+  });
+
+  it('base64 of the PEM', () => {
+    const keys = keysOf(Buffer.from(keyA.pem).toString('base64'));
+    expect(keys).toHaveLength(1);
+    expect(verifies(keys[0]!, keyA.privateKey)).toBe(true);
+  });
+
+  it('surrounded by whitespace', () => {
+    expect(keysOf(`\n  ${keyA.pem}  \n`)).toHaveLength(1);
+  });
+
+  it('two PEM blocks in one value (key rotation): both keys, in order', () => {
+    const keys = keysOf(`${keyA.pem}\n${keyB.pem}`);
+    expect(keys).toHaveLength(2);
+    expect(verifies(keys[0]!, keyA.privateKey)).toBe(true);
+    expect(verifies(keys[1]!, keyB.privateKey)).toBe(true);
+    expect(verifies(keys[0]!, keyB.privateKey)).toBe(false);
+  });
+
+  it('two PEM blocks with literal \\n, and base64 of two blocks', () => {
+    expect(keysOf(`${keyA.pem}${keyB.pem}`.replace(/\n/g, '\\n'))).toHaveLength(2);
+    expect(keysOf(Buffer.from(`${keyA.pem}${keyB.pem}`).toString('base64'))).toHaveLength(2);
+  });
+
+  it.each([
+    ['garbage', 'not a key at all'],
+    ['base64 of something that is not a PEM', Buffer.from('hello world').toString('base64')],
+    ['a PEM header without its END line', keyA.pem.split('\n').slice(0, 3).join('\n')],
+    ['a PEM block whose body is not a key', '-----BEGIN PUBLIC KEY-----\nAAAABBBBCCCC\n-----END PUBLIC KEY-----\n'],
+    ['an EC key', generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString()],
+    ['an Ed25519 key', generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString()],
+    ['an RSA key followed by an EC key', `${keyA.pem}${generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' })}`],
+  ])('refuses %s, naming WIX_PUBLIC_KEY', (_name, value) => {
+    const err = configError(live({ WIX_PUBLIC_KEY: value }));
+    expect(named(err)).toEqual(['WIX_PUBLIC_KEY']);
+    expect(err.message).not.toContain(SECRET);
+  });
+
+  it('refuses an EC key and says why (RSA is required)', () => {
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(configError(live({ WIX_PUBLIC_KEY: ec })).problems[0]).toMatch(/WIX_PUBLIC_KEY: .*RSA/);
+  });
+});
+
+describe('loadConfig: every bad field at once, no secret printed', () => {
+  it('names PORT, LOG_LEVEL, WIX_API_BASE_URL and REGISTRY_API_KEYS in one ConfigError', () => {
+    const err = configError({
+      PORT: 'abc',
+      LOG_LEVEL: 'loud',
+      WIX_API_BASE_URL: 'notaurl',
+      REGISTRY_API_KEYS: 'a-perfectly-long-enough-key,short',
+    });
+    expect(named(err)).toEqual(['LOG_LEVEL', 'PORT', 'REGISTRY_API_KEYS.1', 'WIX_API_BASE_URL'].sort());
+    for (const name of ['PORT', 'LOG_LEVEL', 'WIX_API_BASE_URL', 'REGISTRY_API_KEYS']) expect(err.message).toContain(name);
+  });
+
+  it.each([
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['WIX_API_BASE_URL', 'ftp://example.com'],
+    ['REGISTRY_GROUP_COMMIT', 'maybe'],
+  ])('refuses %s=%s', (name, value) => {
+    expect(named(configError({ [name]: value }))[0]).toBe(name);
+  });
+
+  it('names bad fields and credential problems together (production, no credentials, bad PORT)', () => {
+    const err = configError({ NODE_ENV: 'production', PORT: 'abc' });
+    expect(named(err)).toEqual(['PORT', 'WIX_APP_ID', 'WIX_APP_SECRET', 'WIX_PUBLIC_KEY']);
+  });
+
+  it('names bad fields and a bad public key together', () => {
+    const err = configError(live({ WIX_PUBLIC_KEY: 'garbage', LOG_LEVEL: 'loud' }));
+    expect(named(err)).toEqual(['LOG_LEVEL', 'WIX_PUBLIC_KEY']);
+  });
+
+  it('never puts the app secret (or an API key, or a bad value) in the error', () => {
+    const shortKey = 'k3y-Sh0rt';
+    const cases: NodeJS.ProcessEnv[] = [
+      live({ PORT: 'abc' }),
+      live({ LOG_LEVEL: SECRET }),
+      live({ WIX_PUBLIC_KEY: SECRET }),
+      live({ WIX_PUBLIC_KEY: Buffer.from(SECRET).toString('base64') }),
+      { WIX_APP_SECRET: SECRET, REGISTRY_API_KEYS: shortKey },
+      { WIX_APP_SECRET: SECRET, NODE_ENV: 'production' },
+    ];
+    for (const env of cases) {
+      const err = configError(env);
+      const everything = `${err.message}\n${err.problems.join('\n')}\n${err.stack ?? ''}`;
+      expect(everything).not.toContain(SECRET);
+      expect(everything).not.toContain(shortKey);
+    }
+  });
+});
+
+describe('loadConfig: DATABASE_URL', () => {
+  it.each([
+    ['./data/other.db', './data/other.db'],
+    ['/var/lib/registry.db', '/var/lib/registry.db'],
+    ['file:./x.db', './x.db'],
+    ['file:///tmp/x.db', '/tmp/x.db'],
+    ['file:///tmp/my%20db.db', '/tmp/my db.db'],
+    ['  file:./x.db  ', './x.db'],
+  ])('%s becomes the path %s', (url, path) => {
+    expect(loadConfig({ DATABASE_URL: url }).databasePath).toBe(path);
+  });
+
+  it.each(['file://otherhost/x.db', 'file:///tmp/a%zz.db'])('refuses the unusable file URL %s, naming DATABASE_URL', (url) => {
+    expect(named(configError({ DATABASE_URL: url, PORT: 'abc' }))).toEqual(['DATABASE_URL', 'PORT']);
+  });
+});
+
+describe('readEnvironment', () => {
+  const A = `WIX_REGISTRY_TEST_A_${process.pid}_${Date.now()}`;
+  const B = `WIX_REGISTRY_TEST_B_${process.pid}_${Date.now()}`;
+  const K = `WIX_REGISTRY_TEST_K_${process.pid}_${Date.now()}`;
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'wix-registry-env-'));
+  });
+  afterEach(() => {
+    delete process.env[A];
+    delete process.env[B];
+    delete process.env[K];
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads a .env file in the given directory, and the real environment wins over it', () => {
+    writeFileSync(join(dir, '.env'), `# comment\n${A}=from-file\n${B}=from-file\n`);
+    process.env[B] = 'from-process';
+    const env = readEnvironment(dir);
+    expect(env[A]).toBe('from-file');
+    expect(env[B]).toBe('from-process');
+    expect(env.PATH).toBe(process.env.PATH);
+    // Reading does not write the file's values into the process environment.
+    expect(process.env[A]).toBeUndefined();
+  });
+
+  it('is just the process environment when there is no .env file', () => {
+    process.env[A] = 'only-process';
+    const env = readEnvironment(dir);
+    expect(env[A]).toBe('only-process');
+    expect(env[B]).toBeUndefined();
+  });
+
+  it('a public key written in .env with literal \\n in quotes loads as a key', () => {
+    writeFileSync(join(dir, '.env'), `${K}="${keyA.pem.trim().replace(/\n/g, '\\n')}"\n`);
+    const value = readEnvironment(dir)[K];
+    expect(value).toBeTruthy();
+    const keys = loadConfig(live({ WIX_PUBLIC_KEY: value })).wix!.publicKeys;
+    expect(verifies(keys[0]!, keyA.privateKey)).toBe(true);
+  });
+});
