@@ -32,6 +32,8 @@ export interface RegistryOptions {
   backoff?: BackoffPolicy;
   /** Outbox worker poll interval. */
   outboxPollIntervalMs?: number;
+  /** Bound on each call to Wix (default WIX_REQUEST_TIMEOUT_MS). */
+  wixRequestTimeoutMs?: number;
 }
 
 /**
@@ -57,8 +59,15 @@ export function createRegistry(options: RegistryOptions) {
     wixApiBaseUrl: options.wixApiBaseUrl,
     clock,
     instanceStatus: (instanceId) => selectStatus.get({ instanceId })?.status,
+    ...(options.wixRequestTimeoutMs !== undefined ? { timeoutMs: options.wixRequestTimeoutMs } : {}),
   });
-  const clients = createInstanceClients({ appId, appSecret, wixApiBaseUrl: options.wixApiBaseUrl, broker });
+  const clients = createInstanceClients({
+    appId,
+    appSecret,
+    wixApiBaseUrl: options.wixApiBaseUrl,
+    broker,
+    ...(options.wixRequestTimeoutMs !== undefined ? { timeoutMs: options.wixRequestTimeoutMs } : {}),
+  });
 
   const outboxStore = createOutboxStore(db);
   const worker = createOutboxWorker({

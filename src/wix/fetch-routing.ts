@@ -22,10 +22,14 @@ function urlOf(input: Parameters<Fetch>[0]): string {
  * A fetch for `createClient({ fetch })`: sends SDK calls to `baseUrl` and bounds each with a
  * timeout. Production (base = Wix) passes through untouched but for the timeout.
  */
-export function createWixFetch(baseUrl: string, fetchImpl: Fetch = (...args) => originalFetch(...args)): Fetch {
+export function createWixFetch(
+  baseUrl: string,
+  fetchImpl: Fetch = (...args) => originalFetch(...args),
+  timeoutMs = WIX_REQUEST_TIMEOUT_MS,
+): Fetch {
   return (input, init) => {
     const url = rewriteWixUrl(urlOf(input), baseUrl);
-    const signal = init?.signal ?? AbortSignal.timeout(WIX_REQUEST_TIMEOUT_MS);
+    const signal = init?.signal ?? AbortSignal.timeout(timeoutMs);
     if (typeof input === 'string' || input instanceof URL) return fetchImpl(url, { ...init, signal });
     return fetchImpl(new Request(url, input), { ...init, signal });
   };
@@ -42,6 +46,7 @@ export interface ObservedResponse {
 
 interface RoutingScope {
   baseUrl: string;
+  timeoutMs?: number;
   /** Called with each response (a clone) the SDK received inside the scope. */
   observe?: (response: ObservedResponse) => void;
 }
@@ -71,7 +76,7 @@ function installGlobalFetchHook(): void {
     const url = rewriteWixUrl(urlOf(input), scope.baseUrl);
     const response = await originalFetch(typeof input === 'string' || input instanceof URL ? url : new Request(url, input), {
       ...init,
-      signal: init?.signal ?? AbortSignal.timeout(WIX_REQUEST_TIMEOUT_MS),
+      signal: init?.signal ?? AbortSignal.timeout(scope.timeoutMs ?? WIX_REQUEST_TIMEOUT_MS),
     });
     if (scope.observe) {
       const copy = response.clone();

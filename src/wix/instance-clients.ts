@@ -1,6 +1,7 @@
 import { AppStrategy, createClient, type Descriptors, type WixClient } from '@wix/sdk';
 import { createWixFetch } from './fetch-routing.ts';
-import { WixCallError, wixErrorFromResponse, wixErrorFromThrown } from './errors.ts';
+import { WixCallError, wixErrorFromThrown } from './errors.ts';
+import { createRetryingFetch } from './retrying-fetch.ts';
 import type { TokenBroker } from './token-broker.ts';
 
 export interface InstanceClientOptions {
@@ -8,6 +9,7 @@ export interface InstanceClientOptions {
   appSecret: string;
   wixApiBaseUrl: string;
   broker: TokenBroker;
+  timeoutMs?: number;
 }
 
 /** A per-instance client and what its last failed call to Wix looked like. */
@@ -25,35 +27,20 @@ export interface InstanceConnection<T extends Descriptors> {
  */
 export function createInstanceClients(options: InstanceClientOptions) {
   const { broker } = options;
-  const wixFetch = createWixFetch(options.wixApiBaseUrl);
+  const wixFetch = createWixFetch(options.wixApiBaseUrl, undefined, options.timeoutMs);
 
   function connect<T extends Descriptors>(instanceId: string, modules: T): InstanceConnection<T> {
     let lastFailure: WixCallError | undefined;
 
-    const fetchRetryingOn401: typeof fetch = async (input, init) => {
-      let response: Response;
-      try {
-        response = await wixFetch(input, init);
-        if (response.status === 401) {
-          broker.invalidate(instanceId, new Headers(init?.headers).get('authorization') ?? undefined);
-          const fresh = await broker.getAccessToken(instanceId);
-          const headers = new Headers(init?.headers);
-          headers.set('authorization', fresh.token);
-          response = await wixFetch(input, { ...init, headers });
-        }
-      } catch (err) {
-        lastFailure = wixErrorFromThrown(`Wix call for instance ${instanceId}`, err);
-        throw err;
-      }
-      if (!response.ok) {
-        const body: unknown = await response
-          .clone()
-          .json()
-          .catch(() => undefined);
-        lastFailure = wixErrorFromResponse(`Wix call for instance ${instanceId}`, response.status, response.headers, body);
-      }
-      return response;
-    };
+    const fetchRetryingOn401 = createRetryingFetch({
+      wixFetch,
+      label: `Wix call for instance ${instanceId}`,
+      invalidate: (rejected) => broker.invalidate(instanceId, rejected),
+      freshToken: async () => (await broker.getAccessToken(instanceId)).token,
+      onFailure: (failure) => {
+        lastFailure = failure;
+      },
+    });
 
     const auth = AppStrategy({ appId: options.appId, appSecret: options.appSecret, instanceId });
     auth.getAuthHeaders = async () => {

@@ -24,6 +24,7 @@ export interface TokenBrokerOptions {
   instanceStatus: (instanceId: string) => 'active' | 'removed' | undefined;
   maxEntries?: number;
   refreshMarginMs?: number;
+  timeoutMs?: number;
 }
 
 /**
@@ -49,6 +50,7 @@ export function createTokenBroker(options: TokenBrokerOptions) {
       headers = (await withWixRouting(
         {
           baseUrl: options.wixApiBaseUrl,
+          ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
           observe: (response) => {
             if (response.url.endsWith('/oauth2/token')) tokenResponse = response;
           },

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import { createManualClock } from '../../src/clock.ts';
+import type { BackoffPolicy } from '../../src/outbox/backoff.ts';
 import { openDatabase, type DatabaseHandle } from '../../src/db/client.ts';
 import { migrateDatabase } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -33,7 +34,15 @@ export interface TestRegistry {
 let sharedSigner: Promise<TestSigner> | undefined;
 
 /** The real registry on a fresh SQLite file migrated from migrations/, with a manual clock. */
-export async function createTestRegistry(options: { wixApiBaseUrl?: string; now?: number } = {}): Promise<TestRegistry> {
+export interface TestRegistryOptions {
+  wixApiBaseUrl?: string;
+  now?: number;
+  corsOrigins?: string[];
+  backoff?: BackoffPolicy;
+  wixRequestTimeoutMs?: number;
+}
+
+export async function createTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
   sharedSigner ??= createTestSigner();
   const signer = await sharedSigner;
   const dir = mkdtempSync(join(tmpdir(), 'wix-registry-test-'));
@@ -49,6 +58,9 @@ export async function createTestRegistry(options: { wixApiBaseUrl?: string; now?
       database,
       logger: createLogger('silent'),
       clock,
+      corsOrigins: options.corsOrigins ?? [],
+      backoff: options.backoff ?? { baseMs: 1_000, capMs: 60_000, maxAttempts: 5 },
+      wixRequestTimeoutMs: options.wixRequestTimeoutMs ?? 2_000,
     });
     return { database, registry };
   };

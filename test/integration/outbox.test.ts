@@ -1,0 +1,160 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
+import { createTestRegistry, type TestRegistry } from '../helpers/registry.ts';
+
+let wix: RunningFakeWix;
+beforeAll(async () => {
+  wix = await startFakeWix();
+});
+afterAll(() => wix.close());
+
+describe('the APP_FINISHED_CONFIGURATION outbox', () => {
+  let t: TestRegistry;
+  const nowSec = () => Math.floor(t.clock.now() / 1000);
+  beforeEach(async () => {
+    wix.fake.calls.length = 0;
+    wix.fake.biEvents.length = 0;
+    wix.fake.clearFaults();
+    t = await createTestRegistry({ wixApiBaseUrl: wix.url, backoff: { baseMs: 1_000, capMs: 60_000, maxAttempts: 5 }, wixRequestTimeoutMs: 500 });
+  });
+  afterEach(() => t.close());
+
+  const install = async (instanceId: string, iat = nowSec()) => {
+    const token = await t.signer.sign({ eventType: 'AppInstalled', instanceId, iat, data: { appId: 'app' } });
+    expect((await t.deliver(token)).status).toBe(200);
+    return token;
+  };
+  const remove = async (instanceId: string, iat = nowSec()) =>
+    expect((await t.deliver(await t.signer.sign({ eventType: 'AppRemoved', instanceId, iat }))).status).toBe(200);
+  const jobs = (instanceId?: string) => t.registry.outbox.store.list({ instanceId });
+  const sentTo = (instanceId: string) => wix.fake.biEvents.filter((e) => e.instanceId === instanceId && e.eventName === 'APP_FINISHED_CONFIGURATION');
+  /** Runs due jobs, moving the clock past each backoff, until nothing is pending. */
+  async function drain(maxRounds = 20) {
+    for (let i = 0; i < maxRounds; i++) {
+      await t.registry.outbox.worker.runDue();
+      const due = t.registry.outbox.store.nextDueAt();
+      if (due === null) return;
+      t.clock.set(Math.max(t.clock.now(), due));
+    }
+  }
+
+  it('sends the BI event once per install, marks the installation configured, and fills in the site', async () => {
+    const token = await install('i1');
+    expect(jobs('i1').map((j) => [j.kind, j.status]).sort()).toEqual([
+      ['finished_configuration', 'pending'],
+      ['sync_instance', 'pending'],
+    ]);
+    await drain();
+    expect(sentTo('i1')).toHaveLength(1);
+    await t.deliver(token); // a Wix resend
+    await drain();
+    expect(sentTo('i1')).toHaveLength(1);
+    const { installation } = (await (await t.api('/v1/installations/i1')).json()) as { installation: Record<string, any> };
+    expect(installation.configuredAt).toBe(new Date(t.clock.now()).toISOString());
+    expect(installation.site).toMatchObject({ name: 'Sandbox Site i1', url: 'https://sandbox-i1.wixsite.com/site', siteId: 'site-i1' });
+    expect(installation.appVersion).toBe('1.4.0');
+    expect(installation.plan.isFree).toBe(true);
+  });
+
+  it('retries through 500s, 429 with Retry-After, slow answers and dropped connections, then sends exactly once', async () => {
+    wix.fake.fail(
+      'bi-event',
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 429, retryAfterSec: 30 },
+      { kind: 'delay', ms: 800 }, // longer than the 500 ms timeout: the fake still records it, but after our abort
+      { kind: 'drop' },
+    );
+    await install('i2');
+    await t.registry.outbox.worker.runDue();
+    let job = jobs('i2').find((j) => j.kind === 'finished_configuration')!;
+    expect(job).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringContaining('500') });
+    t.clock.set(job.runAfter);
+    await t.registry.outbox.worker.runDue();
+    job = jobs('i2').find((j) => j.kind === 'finished_configuration')!;
+    expect(job.lastError).toContain('429');
+    expect(job.runAfter - t.clock.now()).toBeGreaterThanOrEqual(30_000);
+    await drain();
+    job = jobs('i2').find((j) => j.kind === 'finished_configuration')!;
+    expect(job).toMatchObject({ status: 'done', attempts: 5 });
+    expect(sentTo('i2')).toHaveLength(1);
+  });
+
+  it('is never sent for an instance removed before the job ran', async () => {
+    await install('i3');
+    await remove('i3', nowSec() + 1);
+    await drain();
+    expect(sentTo('i3')).toHaveLength(0);
+    expect(jobs('i3').every((j) => j.status === 'cancelled')).toBe(true);
+    expect(wix.fake.calls).toHaveLength(0);
+  });
+
+  it('a reinstall sends again; a resent old install does not', async () => {
+    await install('i4', nowSec() - 100);
+    await drain();
+    await remove('i4', nowSec() - 50);
+    const reinstall = await install('i4', nowSec());
+    await drain();
+    expect(sentTo('i4')).toHaveLength(2);
+    await t.deliver(reinstall);
+    await install('i4', nowSec() - 100 + 1); // an older, distinct AppInstalled: stale
+    await drain();
+    expect(sentTo('i4')).toHaveLength(2);
+  });
+
+  it('ends as dead with the last error after too many attempts, and can be retried', async () => {
+    wix.fake.fail('bi-event', ...Array.from({ length: 5 }, () => ({ kind: 'status' as const, status: 503 })));
+    await install('i5');
+    await drain();
+    const dead = jobs('i5').find((j) => j.kind === 'finished_configuration')!;
+    expect(dead).toMatchObject({ status: 'dead', attempts: 5, lastError: expect.stringContaining('503') });
+    expect(sentTo('i5')).toHaveLength(0);
+    const stats = (await (await t.api('/v1/stats')).json()) as { outbox: Record<string, number> };
+    expect(stats.outbox.dead).toBe(1);
+    expect(t.registry.outbox.store.retry(t.clock.now())).toBe(1);
+    await drain();
+    expect(sentTo('i5')).toHaveLength(1);
+  });
+
+  it('a refusal that cannot succeed is dead at once', async () => {
+    wix.fake.markRemoved('i6');
+    await install('i6');
+    await t.registry.outbox.worker.runDue();
+    const job = jobs('i6').find((j) => j.kind === 'finished_configuration')!;
+    expect(job).toMatchObject({ status: 'dead', attempts: 1, lastError: expect.stringContaining('403') });
+  });
+
+  it('survives a restart: pending and abandoned running jobs run after it', async () => {
+    wix.fake.fail('bi-event', { kind: 'status', status: 500 });
+    await install('i7');
+    await t.registry.outbox.worker.runDue();
+    // Simulate a crash mid-call: the job was claimed ("running") when the process died.
+    t.registry.outbox.store.claimDue(t.clock.now() + 10 * 60_000, 10);
+    await t.restart();
+    t.registry.start(); // the background worker, on its own timers
+    await vi.waitFor(() => expect(sentTo('i7')).toHaveLength(1), { timeout: 5_000 });
+    await vi.waitFor(() => expect(jobs('i7').every((j) => j.status === 'done')).toBe(true), { timeout: 5_000 });
+    await t.registry.stop();
+    expect(sentTo('i7')).toHaveLength(1);
+  });
+
+  it('graceful stop lets a running job finish', async () => {
+    wix.fake.fail('bi-event', { kind: 'delay', ms: 200 });
+    await install('i8');
+    const run = t.registry.outbox.worker.runDue();
+    await new Promise((r) => setTimeout(r, 50));
+    await t.registry.outbox.worker.stop(2_000);
+    await run;
+    expect(sentTo('i8')).toHaveLength(1);
+    expect(jobs('i8').find((j) => j.kind === 'finished_configuration')?.status).toBe('done');
+  });
+
+  it('graceful stop returns a job still running after the grace period to the queue', async () => {
+    wix.fake.fail('bi-event', { kind: 'delay', ms: 400 });
+    await install('i9');
+    void t.registry.outbox.worker.runDue();
+    await new Promise((r) => setTimeout(r, 50));
+    await t.registry.outbox.worker.stop(50);
+    const job = jobs('i9').find((j) => j.kind === 'finished_configuration')!;
+    expect(job).toMatchObject({ status: 'pending', attempts: 0 });
+  });
+});

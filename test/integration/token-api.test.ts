@@ -1,0 +1,116 @@
+import { appInstances, biEvents } from '@wix/app-management';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { listenLocal } from '../../src/sandbox/fake-wix.ts';
+import { createRemoteWixClient, RegistryTokenError } from '../../src/wix/remote-client.ts';
+import { apiKeyFingerprint } from '../../src/http/api-key-auth.ts';
+import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
+import { createTestRegistry, TEST_API_KEY, TEST_APP_SECRET, type TestRegistry } from '../helpers/registry.ts';
+
+let wix: RunningFakeWix;
+beforeAll(async () => {
+  wix = await startFakeWix();
+});
+afterAll(() => wix.close());
+
+describe('POST /v1/installations/:instanceId/access-token', () => {
+  let t: TestRegistry;
+  const nowSec = () => Math.floor(t.clock.now() / 1000);
+  beforeEach(async () => {
+    wix.fake.calls.length = 0;
+    wix.fake.clearFaults();
+    // The remote client runs on real time, like the process it stands for.
+    t = await createTestRegistry({ wixApiBaseUrl: wix.url, now: Date.now() });
+    await t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId: 'live-1', iat: nowSec() }));
+    await t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId: 'gone-1', iat: nowSec() - 10 }));
+    await t.deliver(await t.signer.sign({ eventType: 'AppRemoved', instanceId: 'gone-1', iat: nowSec() }));
+  });
+  afterEach(() => t.close());
+
+  const requestToken = (instanceId: string, headers: Record<string, string> = { authorization: `Bearer ${TEST_API_KEY}` }) =>
+    t.app.request(`/v1/installations/${instanceId}/access-token`, { method: 'POST', headers });
+  const audit = () => t.database.sqlite.prepare('SELECT * FROM token_handouts ORDER BY id').all() as Record<string, unknown>[];
+
+  it('hands out the instance token with its expiry, uncacheable, and audits it without the token', async () => {
+    const res = await requestToken('live-1');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const body = (await res.json()) as { accessToken: string; expiresAt: string };
+    expect(body.accessToken).toMatch(/^OauthNG\.JWS\./);
+    expect(body.expiresAt).toBe(new Date(t.clock.now() + 14_400_000).toISOString());
+    const rows = audit();
+    expect(rows).toEqual([
+      expect.objectContaining({ api_key_id: apiKeyFingerprint(TEST_API_KEY), instance_id: 'live-1', outcome: 'issued', requested_at: t.clock.now() }),
+    ]);
+    expect(JSON.stringify(rows)).not.toContain(body.accessToken);
+    expect(JSON.stringify(rows)).not.toContain(TEST_API_KEY);
+    // A second request is served from the shared cache.
+    expect(((await (await requestToken('live-1')).json()) as { accessToken: string }).accessToken).toBe(body.accessToken);
+    expect(wix.fake.callsTo('token')).toHaveLength(1);
+  });
+
+  it('404 for an unknown instance, 410 for a removed one, neither calling Wix; both audited', async () => {
+    const unknown = await requestToken('nobody');
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    const gone = await requestToken('gone-1');
+    expect(gone.status).toBe(410);
+    expect(((await gone.json()) as { error: { code: string } }).error.code).toBe('gone');
+    expect(wix.fake.calls).toHaveLength(0);
+    expect(audit().map((r) => r.outcome)).toEqual(['unknown_instance', 'removed_instance']);
+  });
+
+  it('502 when Wix refuses or fails, with no internals in the body', async () => {
+    wix.fake.markRemoved('live-1');
+    const refused = await requestToken('live-1');
+    expect(refused.status).toBe(502);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('bad_gateway');
+    expect(body.error.message).toContain('refused');
+    expect(JSON.stringify(body)).not.toContain(TEST_APP_SECRET);
+    wix.fake.markInstalled('live-1');
+    wix.fake.fail('token', { kind: 'status', status: 500 });
+    expect((await requestToken('live-1')).status).toBe(502);
+    wix.fake.fail('token', { kind: 'drop' });
+    expect((await requestToken('live-1')).status).toBe(502);
+    expect(audit().map((r) => r.outcome)).toEqual(['refused', 'failed', 'failed']);
+  });
+
+  it('needs an API key', async () => {
+    expect((await requestToken('live-1', {})).status).toBe(401);
+    expect((await requestToken('live-1', { authorization: 'Bearer wrong-key-0123456789abc' })).status).toBe(401);
+    expect(wix.fake.calls).toHaveLength(0);
+    expect(audit()).toHaveLength(0);
+  });
+
+  it('the remote-client helper reaches Wix with a token from the registry, never holding the secret', async () => {
+    const registry = await listenLocal(t.app);
+    try {
+      const seen: string[] = [];
+      const client = createRemoteWixClient({
+        registryUrl: registry.url,
+        apiKey: TEST_API_KEY,
+        instanceId: 'live-1',
+        modules: { appInstances, biEvents },
+        wixApiBaseUrl: wix.url,
+        fetch: (input, init) => {
+          seen.push(`${init?.method ?? 'GET'} ${String(input)} ${JSON.stringify(init?.body ?? '')}`);
+          return fetch(input, init);
+        },
+      });
+      const [a, b] = await Promise.all([client.appInstances.getAppInstance(), client.appInstances.getAppInstance()]);
+      expect(a.instance?.instanceId).toBe('live-1');
+      expect(b.instance?.instanceId).toBe('live-1');
+      await client.biEvents.sendBiEvent({ eventName: 'APP_FINISHED_CONFIGURATION' as never });
+      expect(seen.filter((s) => s.includes('/access-token'))).toHaveLength(1);
+      expect(seen.join('\n')).not.toContain(TEST_APP_SECRET);
+      expect(seen.some((s) => s.startsWith(`GET ${wix.url}/apps/v1/instance`))).toBe(true);
+
+      const gone = createRemoteWixClient({ registryUrl: registry.url, apiKey: TEST_API_KEY, instanceId: 'gone-1', modules: { appInstances }, wixApiBaseUrl: wix.url });
+      const error = await gone.appInstances.getAppInstance().catch((e: unknown) => e);
+      expect(String((error as Error).message)).toMatch(/410/);
+      expect(RegistryTokenError).toBeDefined();
+    } finally {
+      await registry.close();
+    }
+  });
+});
