@@ -65,16 +65,19 @@ export function createEventRecorder(db: Db) {
     db.insert(installationEvents)
       .values({ deliveryId, instanceId: event.instanceId, eventType: event.eventType, issuedAt: event.issuedAt, receivedAt, payload })
       .run();
-    if (!transition) return;
+    if (transition) writeState(event.instanceId, transition, receivedAt);
+  }
+
+  function writeState(instanceId: string, transition: StateTransition, now: number): void {
     const { after, before } = transition;
     const reinstalled = before !== undefined && before.installedAt !== after.installedAt;
     db.insert(installations)
-      .values({ instanceId: event.instanceId, ...after, firstSeenAt: receivedAt, updatedAt: receivedAt })
+      .values({ instanceId, ...after, firstSeenAt: now, updatedAt: now })
       .onConflictDoUpdate({
         target: installations.instanceId,
         set: {
           ...withoutUnknowns(after),
-          updatedAt: receivedAt,
+          updatedAt: now,
           // configuredAt belongs to one installation: a reinstall needs configuring again.
           ...(reinstalled ? { configuredAt: null } : {}),
         },
@@ -82,7 +85,30 @@ export function createEventRecorder(db: Db) {
       .run();
   }
 
-  return { evaluate, record };
+  /**
+   * Recomputes an instance's state from its stored history and writes it (a replay, or a
+   * repair after a state-machine fix). Returns the transition when anything visible changed.
+   */
+  function rebuild(instanceId: string, now: number): StateTransition | null {
+    const history: HistoryEvent[] = selectHistory.all({ instanceId }).map((row) => ({
+      eventType: row.eventType,
+      issuedAt: row.issuedAt,
+      data: row.payload.data,
+      accountInfo: row.payload.accountInfo,
+      tieBreaker: row.tieBreaker,
+    }));
+    const next = foldInstallation(history);
+    if (!next) return null;
+    const before = selectInstallation.get({ instanceId });
+    const current = before ? foldInstallationRow(before) : null;
+    // Fields the events say nothing about keep what other sources (Get App Instance) filled in.
+    if (current && sameDerivedState(current, { ...current, ...withoutUnknowns(next) })) return null;
+    const transition = { instanceId, before, after: next };
+    writeState(instanceId, transition, now);
+    return transition;
+  }
+
+  return { evaluate, record, rebuild };
 }
 
 export type EventRecorder = ReturnType<typeof createEventRecorder>;
@@ -94,4 +120,24 @@ function withoutUnknowns(state: DerivedInstallation): Partial<DerivedInstallatio
   const copy: Partial<DerivedInstallation> = { ...state };
   for (const field of ENRICHABLE_FIELDS) if (copy[field] === null) delete copy[field];
   return copy;
+}
+
+/** The event-derived part of a stored row, to compare with a fresh fold. */
+function foldInstallationRow(row: InstallationRow): DerivedInstallation {
+  return {
+    status: row.status,
+    appId: row.appId,
+    installedAt: row.installedAt,
+    installedAtInferred: row.installedAtInferred,
+    removedAt: row.removedAt,
+    originInstanceId: row.originInstanceId,
+    lastEventAt: row.lastEventAt,
+    planVendorProductId: row.planVendorProductId,
+    planCycle: row.planCycle,
+    planExpiresOn: row.planExpiresOn,
+    planAutoRenewing: row.planAutoRenewing,
+    planChangedAt: row.planChangedAt,
+    siteId: row.siteId,
+    accountId: row.accountId,
+  };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import type { Clock } from '../clock.ts';
 import type { DatabaseHandle } from '../db/client.ts';
 import { createGroupCommitter } from '../db/group-commit.ts';
@@ -66,6 +67,20 @@ export function createDeliveryIngest(deps: {
     /** Synchronous, unbatched: for replays and tools that already hold a transaction. */
     ingestNow: (delivery: VerifiedDelivery) => ingestNow.immediate(delivery),
     flush: () => committer.flush(),
+    /**
+     * Re-applies a stored delivery: its instance's state is recomputed from the full history
+     * (which holds the delivery) and written, with the outbox reacting as for a live delivery.
+     */
+    replay(deliveryId: number): { instanceId: string; changed: boolean } | null {
+      return sqlite.transaction(() => {
+        const delivery = db.select({ instanceId: deliveries.instanceId }).from(deliveries).where(eq(deliveries.id, deliveryId)).get();
+        if (!delivery) return null;
+        const now = deps.clock.now();
+        const transition = recorder.rebuild(delivery.instanceId, now);
+        if (transition) for (const listener of listeners) listener(transition, now);
+        return { instanceId: delivery.instanceId, changed: transition !== null };
+      }).immediate();
+    },
   };
 }
 

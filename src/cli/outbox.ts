@@ -1,0 +1,74 @@
+import { Option, type Command } from 'commander';
+import { systemClock } from '../clock.ts';
+import { OUTBOX_JOB_STATUSES, type OutboxJobStatus } from '../db/schema/index.ts';
+import { isoOrNull } from '../installations/serialize.ts';
+import { createOutboxStore } from '../outbox/store.ts';
+import { openCliDatabase, printTable, shortTime } from './context.ts';
+
+export function registerOutbox(program: Command) {
+  const outbox = program.command('outbox').description('inspect and retry the Wix outbox (BI events, site sync)');
+
+  outbox
+    .command('list')
+    .description('jobs, newest first')
+    .addOption(new Option('--status <status>', 'only jobs in this state').choices([...OUTBOX_JOB_STATUSES]))
+    .option('--instance <id>', 'only jobs of this instance')
+    .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 50)
+    .option('--json', 'print JSON')
+    .action((opts: { status?: OutboxJobStatus; instance?: string; limit: number; json?: boolean }) => {
+      const { database } = openCliDatabase();
+      try {
+        const store = createOutboxStore(database.db);
+        const jobs = store.list({ status: opts.status, instanceId: opts.instance, limit: opts.limit }).map((j) => ({
+          id: j.id,
+          kind: j.kind,
+          instanceId: j.instanceId,
+          status: j.status,
+          attempts: j.attempts,
+          runAfter: isoOrNull(j.runAfter),
+          createdAt: isoOrNull(j.createdAt),
+          completedAt: isoOrNull(j.completedAt),
+          lastError: j.lastError,
+        }));
+        if (opts.json) {
+          console.log(JSON.stringify({ counts: store.counts(), jobs }, null, 2));
+          return;
+        }
+        const counts = store.counts();
+        console.log(OUTBOX_JOB_STATUSES.map((s) => `${s}: ${counts[s]}`).join('  '));
+        printTable(
+          jobs.map((j) => ({
+            id: String(j.id),
+            kind: j.kind,
+            instance: j.instanceId,
+            status: j.status,
+            attempts: String(j.attempts),
+            next: j.status === 'pending' ? shortTime(j.runAfter) : '-',
+            error: (j.lastError ?? '').slice(0, 60),
+          })),
+          ['id', 'kind', 'instance', 'status', 'attempts', 'next', 'error'],
+        );
+      } finally {
+        database.close();
+      }
+    });
+
+  outbox
+    .command('retry [ids...]')
+    .description('send dead (or cancelled) jobs again: the given ids, or every dead job with --all-dead')
+    .option('--all-dead', 'every dead job')
+    .action((ids: string[], opts: { allDead?: boolean }) => {
+      if (ids.length === 0 && !opts.allDead) {
+        console.error('name job ids, or pass --all-dead');
+        process.exit(2);
+      }
+      const { database } = openCliDatabase();
+      try {
+        const numeric = ids.map((id) => Number.parseInt(id, 10)).filter(Number.isSafeInteger);
+        const changed = createOutboxStore(database.db).retry(systemClock.now(), opts.allDead ? undefined : numeric);
+        console.log(`${changed} job(s) queued again; a running registry picks them up within a second`);
+      } finally {
+        database.close();
+      }
+    });
+}

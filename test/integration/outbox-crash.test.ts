@@ -1,0 +1,77 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { signWixWebhook } from '../../src/sandbox/webhook-signer.ts';
+import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
+import { spawnRegistry, type ServerProcess } from '../helpers/process.ts';
+import { TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
+
+describe('outbox across a crash (SIGKILL) while Wix is failing', () => {
+  let wix: RunningFakeWix;
+  let dir: string;
+  const servers: ServerProcess[] = [];
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+  beforeAll(async () => {
+    wix = await startFakeWix();
+    dir = mkdtempSync(join(tmpdir(), 'wix-crash-'));
+  });
+  afterAll(async () => {
+    for (const s of servers) s.child.kill('SIGKILL');
+    await wix.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const env = () => ({
+    WIX_APP_ID: TEST_APP_ID,
+    WIX_APP_SECRET: TEST_APP_SECRET,
+    WIX_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    WIX_API_BASE_URL: wix.url,
+    DATABASE_URL: join(dir, 'registry.db'),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    OUTBOX_RETRY_BASE_MS: '50',
+    OUTBOX_RETRY_CAP_MS: '200',
+    OUTBOX_MAX_ATTEMPTS: '1000',
+  });
+
+  it('ends in exactly one accepted send after the restart', async () => {
+    wix.fake.fail('bi-event', ...Array.from({ length: 10_000 }, () => ({ kind: 'status' as const, status: 500 })));
+    const first = await spawnRegistry(env());
+    servers.push(first);
+    const jwt = signWixWebhook(privateKey, { eventType: 'AppInstalled', instanceId: 'crash-1', data: { appId: TEST_APP_ID } });
+    const res = await fetch(`${first.url}/webhooks/wix`, { method: 'POST', body: jwt });
+    expect(res.status).toBe(200);
+    await vi.waitFor(() => expect(wix.fake.callsTo('bi-event').length).toBeGreaterThanOrEqual(3), { timeout: 10_000 });
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(wix.fake.biEvents).toHaveLength(0);
+
+    wix.fake.clearFaults(); // Wix recovers
+    const second = await spawnRegistry(env());
+    servers.push(second);
+    await vi.waitFor(() => expect(wix.fake.biEvents.filter((e) => e.instanceId === 'crash-1')).toHaveLength(1), { timeout: 10_000 });
+    await vi.waitFor(() => {
+      const db = new Database(join(dir, 'registry.db'), { readonly: true });
+      try {
+        const job = db.prepare(`SELECT status FROM outbox_jobs WHERE instance_id = 'crash-1' AND kind = 'finished_configuration'`).get() as { status: string };
+        expect(job.status).toBe('done');
+        const inst = db.prepare(`SELECT configured_at FROM installations WHERE instance_id = 'crash-1'`).get() as { configured_at: number | null };
+        expect(inst.configured_at).not.toBeNull();
+      } finally {
+        db.close();
+      }
+    }, { timeout: 5_000 });
+    // The delivery survived the kill, and a Wix resend is still recognised.
+    const again = await fetch(`${second.url}/webhooks/wix`, { method: 'POST', body: jwt });
+    expect(await again.json()).toEqual({ status: 'duplicate' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(wix.fake.biEvents.filter((e) => e.instanceId === 'crash-1')).toHaveLength(1);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+});
