@@ -42,6 +42,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
   let apiKeys = config.apiKeys;
   let sandbox: RunningRegistry['sandbox'] = null;
   let closeFakeWix = async () => {};
+  let banner: { dir: string; created: boolean; apiKey: string; fakeUrl: string } | null = null;
   if (config.mode === 'sandbox') {
     const dir = sandboxDirFor(config.databasePath);
     const { credentials, created } = loadSandboxCredentials(dir);
@@ -56,7 +57,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     }
     wixApiBaseUrl = fakeUrl;
     sandbox = { fakeWix, url: fakeUrl, apiKey: credentials.apiKey, appId: credentials.appId };
-    printSandboxBanner(print, { dir, created, apiKey: credentials.apiKey, fakeUrl, config });
+    banner = { dir, created, apiKey: credentials.apiKey, fakeUrl };
   } else {
     wix = config.wix!;
   }
@@ -82,6 +83,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     );
   });
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${server.port}`;
+  if (banner) printSandboxBanner(print, { ...banner, url, config });
   logger.info({ url, mode: config.mode, database: config.databasePath }, 'wix-registry listening');
 
   let stopping: Promise<void> | null = null;
@@ -105,9 +107,8 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
 
 function printSandboxBanner(
   print: (line: string) => void,
-  info: { dir: string; created: boolean; apiKey: string; fakeUrl: string; config: Config },
+  info: { dir: string; created: boolean; apiKey: string; fakeUrl: string; url: string; config: Config },
 ) {
-  const port = info.config.port;
   const lines = [
     '',
     '================================================================================',
@@ -120,9 +121,9 @@ function printSandboxBanner(
       ? `  - API key:         ${info.apiKey}   (shown once; also in the file above)`
       : `  - API key:         stored in ${info.dir}/credentials.json`,
     '  Try it:',
-    '    npx wix-registry simulate installed',
+    `    npx wix-registry simulate installed${info.config.port === 0 ? ` --url ${info.url}/webhooks/wix` : ''}`,
     '    npx wix-registry installs list',
-    `    curl -H "Authorization: Bearer <API key>" http://127.0.0.1:${port}/v1/installations`,
+    `    curl -H "Authorization: Bearer <API key>" ${info.url}/v1/installations`,
     '================================================================================',
     '',
   ];
