@@ -2,7 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.ts';
 import { loadConfig, type Config, type WixCredentials } from './config.ts';
-import { openDatabase, type DatabaseHandle } from './db/client.ts';
+import { openDatabase, SERVER_BUSY_TIMEOUT_MS, type DatabaseHandle } from './db/client.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRegistry, type Registry } from './registry.ts';
@@ -62,7 +62,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     wix = config.wix!;
   }
 
-  const database = openDatabase(config.databasePath);
+  const database = openDatabase(config.databasePath, { busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS });
   migrateDatabase(database);
   const registry = createRegistry({
     wix,

@@ -16,8 +16,13 @@ export interface DatabaseHandle {
   close(): void;
 }
 
-/** How long a writer waits for another process's lock (e.g. the CLI) before SQLITE_BUSY. */
+/** How long the CLI waits for another process's write lock (e.g. the server's) before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5_000;
+/**
+ * The server waits far less: better-sqlite3's busy wait blocks the event loop, and Wix gives up
+ * after 1250 ms anyway. Past this the webhook answers 503 and Wix resends.
+ */
+export const SERVER_BUSY_TIMEOUT_MS = 250;
 
 /**
  * Opens (creating if needed) the SQLite file. WAL lets readers (the CLI, the query API) run
@@ -25,13 +30,14 @@ export const BUSY_TIMEOUT_MS = 5_000;
  * loss, which is what a `200` to Wix promises (deliveries are group-committed, so this costs
  * one fsync per batch, not per request).
  */
-export function openDatabase(path: string, options: { readonly?: boolean } = {}): DatabaseHandle {
+export function openDatabase(path: string, options: { readonly?: boolean; busyTimeoutMs?: number } = {}): DatabaseHandle {
+  const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
   if (path !== ':memory:' && !options.readonly) mkdirSync(dirname(path), { recursive: true });
-  const sqlite = new Database(path, { readonly: options.readonly ?? false, timeout: BUSY_TIMEOUT_MS });
+  const sqlite = new Database(path, { readonly: options.readonly ?? false, timeout: busyTimeoutMs });
   if (!options.readonly) sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
   const db = drizzle(sqlite, { schema });
   return {
     db,
