@@ -1,15 +1,21 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config.ts';
+import { registerDeliveries } from './deliveries.ts';
 import { registerInstalls } from './installs.ts';
+import { registerOutbox } from './outbox.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerServe } from './serve.ts';
 import { registerSimulate } from './simulate.ts';
+import { registerStats } from './stats.ts';
 
 const program = new Command('wix-registry').description('The installation registry for Wix apps').showHelpAfterError();
 registerServe(program);
 registerMigrate(program);
 registerInstalls(program);
 registerSimulate(program);
+registerOutbox(program);
+registerDeliveries(program);
+registerStats(program);
 
 try {
   await program.parseAsync(process.argv);

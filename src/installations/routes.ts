@@ -1,36 +1,44 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { AppEnv } from '../http/context.ts';
-import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, type InstallationQueries } from './queries.ts';
+import { dailyStatsQuerySchema, type DailyStatsService } from './daily-stats.ts';
+import { createExportStream, EXPORT_CONTENT_TYPES, exportFilename } from './export.ts';
+import { installationExportQuerySchema, installationListQuerySchema, parseInput, type InstallationQueries } from './queries.ts';
 
-export const listQuerySchema = z
-  .object({
-    status: z.enum(['active', 'removed']).optional(),
-    limit: z.coerce.number().int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
-    cursor: z.string().min(1).max(512).optional(),
-  })
-  .strict();
+/** The list's query parameters (kept under its first name). */
+export const listQuerySchema = installationListQuerySchema;
 
-export function parseQuery<T>(schema: z.ZodType<T>, query: Record<string, string>): T {
-  const parsed = schema.safeParse(query);
-  if (!parsed.success) {
-    const message = parsed.error.issues
-      .map((i) => (i.code === 'unrecognized_keys' ? `unknown parameter(s): ${i.keys.join(', ')}` : `${i.path.join('.')}: ${i.message}`))
-      .join('; ');
-    throw new AppError('bad_request', message);
-  }
-  return parsed.data;
+/** Parses a query string's parameters, or throws AppError('bad_request') naming each bad one. */
+export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.output<S> {
+  return parseInput(schema, query);
 }
 
-/** GET /v1/installations and /v1/installations/:instanceId. */
+/** GET /v1/installations, /v1/installations/export and /v1/installations/:instanceId. */
 export function createInstallationRoutes(deps: { queries: InstallationQueries }) {
   const routes = new Hono<AppEnv>();
-  routes.get('/', (c) => c.json(deps.queries.list(parseQuery(listQuerySchema, c.req.query()))));
+  routes.get('/', (c) => c.json(deps.queries.list(parseQuery(installationListQuerySchema, c.req.query()))));
+  // Before /:instanceId, which would otherwise take "export" for an instance id.
+  routes.get('/export', (c) => {
+    const query = parseQuery(installationExportQuerySchema, c.req.query());
+    const body = createExportStream(deps.queries, query);
+    return c.body(body, 200, {
+      'content-type': EXPORT_CONTENT_TYPES[query.format],
+      'content-disposition': `attachment; filename="${exportFilename(query.format)}"`,
+      'cache-control': 'no-store',
+    });
+  });
   routes.get('/:instanceId', (c) => {
     const found = deps.queries.get(c.req.param('instanceId'));
     if (!found) throw new AppError('not_found', 'No installation with that instanceId');
     return c.json(found);
   });
+  return routes;
+}
+
+/** GET /v1/stats/daily. */
+export function createDailyStatsRoutes(deps: { dailyStats: DailyStatsService }) {
+  const routes = new Hono<AppEnv>();
+  routes.get('/', (c) => c.json(deps.dailyStats.forRange(parseQuery(dailyStatsQuerySchema, c.req.query()))));
   return routes;
 }

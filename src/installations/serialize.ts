@@ -38,3 +38,46 @@ export function toInstallation(row: InstallationRow) {
 }
 
 export type Installation = ReturnType<typeof toInstallation>;
+
+/** The flat columns of the CSV export, in order. */
+export const INSTALLATION_EXPORT_COLUMNS = [
+  'instanceId',
+  'appId',
+  'status',
+  'installedAt',
+  'removedAt',
+  'updatedAt',
+  'originInstanceId',
+  'configuredAt',
+  'siteId',
+  'siteName',
+  'siteUrl',
+  'planVendorProductId',
+  'planCycle',
+  'isFree',
+  'appVersion',
+] as const;
+
+export type InstallationExportColumn = (typeof INSTALLATION_EXPORT_COLUMNS)[number];
+export type InstallationRecord = Record<InstallationExportColumn, string | boolean | null>;
+
+/** An Installation flattened to the export's columns. */
+export function toInstallationRecord(i: Installation): InstallationRecord {
+  return {
+    instanceId: i.instanceId,
+    appId: i.appId,
+    status: i.status,
+    installedAt: i.installedAt,
+    removedAt: i.removedAt,
+    updatedAt: i.updatedAt,
+    originInstanceId: i.originInstanceId,
+    configuredAt: i.configuredAt,
+    siteId: i.site.siteId,
+    siteName: i.site.name,
+    siteUrl: i.site.url,
+    planVendorProductId: i.plan.vendorProductId,
+    planCycle: i.plan.cycle,
+    isFree: i.plan.isFree,
+    appVersion: i.appVersion,
+  };
+}

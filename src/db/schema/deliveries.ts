@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /**
  * Every verified webhook delivery, exactly as Wix sent it. Wix events carry no event id, and a
@@ -19,7 +19,8 @@ export const deliveries = sqliteTable(
      *  ignored: an event type the registry does not act on (kept anyway). */
     outcome: text('outcome', { enum: ['applied', 'stale', 'ignored'] }).notNull(),
   },
-  (t) => [index('deliveries_instance_idx').on(t.instanceId, t.issuedAt)],
+  // No index on instance_id: nothing on the webhook path reads by it, and a random-keyed index
+  // costs a page write per delivery (history reads go through installation_events).
 );
 
 export type DeliveryRow = typeof deliveries.$inferSelect;

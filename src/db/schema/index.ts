@@ -3,3 +3,4 @@ export * from './deliveries.ts';
 export * from './installation-events.ts';
 export * from './outbox-jobs.ts';
 export * from './token-handouts.ts';
+export * from './counters.ts';

@@ -17,7 +17,11 @@ export const installationEvents = sqliteTable(
     /** The event's inner data (layer B), identity (layer C) and accountInfo, as JSON. */
     payload: text('payload', { mode: 'json' }).$type<EventPayload>().notNull(),
   },
-  (t) => [index('installation_events_instance_idx').on(t.instanceId, t.issuedAt)],
+  (t) => [
+    index('installation_events_instance_idx').on(t.instanceId, t.issuedAt),
+    // GET /v1/stats/daily counts AppInstalled / AppRemoved per day: a covering range per type.
+    index('installation_events_type_issued_idx').on(t.eventType, t.issuedAt, t.instanceId),
+  ],
 );
 
 export interface EventPayload {

@@ -29,9 +29,9 @@ export const outboxJobs = sqliteTable(
     completedAt: integer('completed_at'),
   },
   (t) => [
-    uniqueIndex('outbox_jobs_once_per_installation').on(t.kind, t.instanceId, t.installationStartedAt),
+    // Instance first: it also serves lookups by instance, and an installation's jobs share a page.
+    uniqueIndex('outbox_jobs_once_per_installation').on(t.instanceId, t.kind, t.installationStartedAt),
     index('outbox_jobs_due_idx').on(t.status, t.runAfter),
-    index('outbox_jobs_instance_idx').on(t.instanceId),
   ],
 );
 
