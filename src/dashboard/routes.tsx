@@ -1,0 +1,269 @@
+/** @jsxImportSource hono/jsx */
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { csrf } from 'hono/csrf';
+import { html } from 'hono/html';
+import { HTTPException } from 'hono/http-exception';
+import type { Child } from 'hono/jsx';
+import { secureHeaders } from 'hono/secure-headers';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
+import type { AppEnv } from '../http/context.ts';
+import { DAILY_STATS_DEFAULT_DAYS, DAY_MS } from '../installations/daily-stats.ts';
+import { installationListQuerySchema, parseInput, type InstallationQueries } from '../installations/queries.ts';
+import type { OutboxStore } from '../outbox/store.ts';
+import type { SignedInView } from './layout.tsx';
+import { InstallationPage, InstallationsPage, MessagePage, OverviewPage, SignInPage } from './pages.tsx';
+import { createSessionSigner, SESSION_COOKIE, SESSION_TTL_MS, type DashboardSession } from './session.ts';
+import { DASHBOARD_CSS_HASH } from './styles.ts';
+
+export interface DashboardDeps {
+  queries: InstallationQueries;
+  outbox: Pick<OutboxStore, 'list' | 'counts'>;
+  /** The same keys as /v1 (REGISTRY_API_KEYS): signing in takes one of them. */
+  apiKeys: readonly string[];
+  /** Signs session cookies and CSRF tokens (HMAC-SHA256). The registry derives it from the app secret and the keys. */
+  sessionSecret: string;
+  clock: Clock;
+}
+
+interface DashboardEnv {
+  Variables: AppEnv['Variables'] & {
+    session: DashboardSession;
+    view: SignedInView;
+  };
+}
+
+/** Rows per page, on the overview and the installations page alike (so the overview's "Next page" cursor fits). */
+export const DASHBOARD_PAGE_SIZE = 25;
+/** Sign-in and sign-out forms are a few hundred bytes. */
+const FORM_MAX_BYTES = 8 * 1024;
+const SIGN_IN_PATH = '/dashboard/sign-in';
+
+const COOKIE_OPTIONS = {
+  path: '/dashboard',
+  httpOnly: true,
+  secure: true,
+  sameSite: 'Strict',
+} as const;
+
+/** Query parameters the list understands, in the order links are built with. */
+const LIST_PARAMS = ['q', 'status', 'plan', 'installedFrom', 'installedTo', 'removedFrom', 'removedTo', 'sort', 'order', 'limit'] as const;
+
+/**
+ * Where to go after signing in: a dashboard path only, so the parameter cannot send anyone to
+ * another origin (an open redirect) or back to the sign-in form.
+ */
+function safeNext(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 2048) return undefined;
+  if (!/^\/dashboard(?:[/?]|$)/.test(value) || /[\s\\\u0000-\u001f]/.test(value)) return undefined;
+  if (value.startsWith('/dashboard/sign-')) return undefined;
+  return value;
+}
+
+/** The query string's non-empty parameters: an empty form field means "no filter", not an empty search. */
+function nonEmptyQuery(c: Context): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [key, value] of Object.entries(c.req.query())) {
+    if (value.trim() !== '') values[key] = value.trim();
+  }
+  return values;
+}
+
+function listHref(values: Record<string, string>, cursor: string | null): string {
+  const params = new URLSearchParams();
+  for (const key of LIST_PARAMS) if (values[key]) params.set(key, values[key]);
+  if (cursor) params.set('cursor', cursor);
+  const query = params.toString();
+  return `/dashboard/installations${query ? `?${query}` : ''}`;
+}
+
+/**
+ * The developers' dashboard, server-rendered with hono/jsx: readable without JavaScript (every
+ * page is a GET with a form or links), one inline stylesheet, and the /v1 API keys to sign in.
+ */
+export function createDashboardRoutes(deps: DashboardDeps) {
+  const sessions = createSessionSigner({
+    secret: deps.sessionSecret,
+    apiKeys: deps.apiKeys,
+    clock: deps.clock,
+  });
+  const routes = new Hono<DashboardEnv>();
+
+  const render = (c: Context, page: Child, status: ContentfulStatusCode = 200) => c.html(html`<!doctype html>${page}`, status);
+  const view = (session: DashboardSession): SignedInView => ({
+    keyId: session.keyId,
+    csrfToken: sessions.csrfToken(session),
+  });
+  const currentSession = (c: Context) => sessions.read(getCookie(c, SESSION_COOKIE));
+
+  // Pages without scripts: the CSP refuses every script, frame, plugin and foreign form target;
+  // the one stylesheet is allowed by its hash. frame-ancestors 'none' is what browsers obey over
+  // the app-wide X-Frame-Options: SAMEORIGIN; the app-wide secureHeaders() adds the rest.
+  routes.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: [DASHBOARD_CSS_HASH],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      permissionsPolicy: {
+        camera: [],
+        microphone: [],
+        geolocation: [],
+        payment: [],
+      },
+    }),
+  );
+  routes.use(async (c, next) => {
+    await next();
+    // Installation data is private: no shared or browser cache keeps a copy.
+    c.header('Cache-Control', 'no-store');
+  });
+  routes.use(bodyLimit({ maxSize: FORM_MAX_BYTES }));
+  // Every POST must come from this origin (Origin or Sec-Fetch-Site), on top of SameSite=Strict
+  // and, for sign-out, the session's CSRF token.
+  routes.use(csrf());
+
+  routes.get('/sign-in', (c) => {
+    if (currentSession(c)) return c.redirect(safeNext(c.req.query('next')) ?? '/dashboard', 303);
+    return render(c, <SignInPage next={safeNext(c.req.query('next'))} />);
+  });
+
+  routes.post('/sign-in', async (c) => {
+    const form = await c.req.parseBody();
+    const presented = typeof form.apiKey === 'string' ? form.apiKey.trim() : '';
+    const session = sessions.signIn(presented);
+    const next = safeNext(form.next);
+    if (!session) {
+      c.set('logFields', { ...c.get('logFields'), dashboardSignIn: 'refused' });
+      // One message for every failure: nothing says whether the key was close, or which part was wrong.
+      return render(c, <SignInPage error="That API key was not accepted." next={next} />, 401);
+    }
+    c.set('logFields', {
+      ...c.get('logFields'),
+      dashboardSignIn: 'ok',
+      apiKeyId: session.keyId,
+    });
+    setCookie(c, SESSION_COOKIE, session.value, {
+      ...COOKIE_OPTIONS,
+      maxAge: SESSION_TTL_MS / 1000,
+    });
+    return c.redirect(next ?? '/dashboard', 303);
+  });
+
+  // Everything below needs a session.
+  routes.use(async (c, next) => {
+    const cookie = getCookie(c, SESSION_COOKIE);
+    const session = sessions.read(cookie);
+    if (!session) {
+      if (cookie !== undefined) deleteCookie(c, SESSION_COOKIE, COOKIE_OPTIONS);
+      const url = new URL(c.req.url);
+      const back = c.req.method === 'GET' ? safeNext(`${url.pathname}${url.search}`) : undefined;
+      return c.redirect(back && back !== '/dashboard' ? `${SIGN_IN_PATH}?next=${encodeURIComponent(back)}` : SIGN_IN_PATH, 303);
+    }
+    c.set('session', session);
+    c.set('view', view(session));
+    c.set('apiKeyId', session.keyId);
+    await next();
+  });
+
+  routes.post('/sign-out', async (c) => {
+    const form = await c.req.parseBody();
+    if (!sessions.checkCsrfToken(c.get('session'), form.csrf)) {
+      throw new AppError('forbidden', 'This sign-out form did not come from a page of this dashboard. Sign out from the dashboard itself.');
+    }
+    deleteCookie(c, SESSION_COOKIE, COOKIE_OPTIONS);
+    return c.redirect(SIGN_IN_PATH, 303);
+  });
+
+  routes.get('/', (c) => {
+    const to = Math.floor(deps.clock.now() / DAY_MS) * DAY_MS + DAY_MS; // the window ends with today (UTC)
+    const page = deps.queries.list({ limit: DASHBOARD_PAGE_SIZE });
+    const data = {
+      counts: deps.queries.counts(),
+      outbox: deps.outbox.counts(),
+      daily: deps.queries.daily.forRange({
+        from: to - DAILY_STATS_DEFAULT_DAYS * DAY_MS,
+        to,
+      }),
+      page,
+      nextHref: page.nextCursor ? listHref({}, page.nextCursor) : null,
+    };
+    return render(c, <OverviewPage session={c.get('view')} data={data} />);
+  });
+
+  routes.get('/installations', (c) => {
+    const values = nonEmptyQuery(c);
+    let page: ReturnType<InstallationQueries['list']> | null = null;
+    let error: string | null = null;
+    try {
+      // The HTTP API's own schema: the same parameters mean the same thing here and on /v1.
+      const query = parseInput(installationListQuerySchema, {
+        limit: String(DASHBOARD_PAGE_SIZE),
+        ...values,
+      });
+      page = deps.queries.list(query);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.code !== 'bad_request') throw err;
+      error = err.message;
+    }
+    const data = {
+      values,
+      error,
+      page,
+      nextHref: page?.nextCursor ? listHref(values, page.nextCursor) : null,
+      firstHref: values.cursor && page ? listHref(values, null) : null,
+    };
+    return render(c, <InstallationsPage session={c.get('view')} data={data} />, error ? 400 : 200);
+  });
+
+  routes.get('/installations/:instanceId', (c) => {
+    const instanceId = c.req.param('instanceId');
+    const detail = deps.queries.get(instanceId);
+    if (!detail) throw new AppError('not_found', 'The registry has no installation with that instance id.');
+    const jobs = deps.outbox.list({ instanceId });
+    return render(c, <InstallationPage session={c.get('view')} detail={detail} jobs={jobs} />);
+  });
+
+  routes.all('*', (c) => {
+    if (c.req.path === '/dashboard/') return c.redirect('/dashboard', 301);
+    throw new AppError('not_found', 'There is no dashboard page at this address.');
+  });
+
+  // Errors on dashboard pages are pages, not the API's JSON envelope.
+  routes.onError((err, c) => {
+    const requestId = c.get('requestId');
+    const session = currentSession(c);
+    const signedIn = session ? view(session) : null;
+    let status: ContentfulStatusCode;
+    let title: string;
+    let message: string;
+    if (err instanceof AppError && err.status < 500) {
+      status = err.status;
+      title = err.code === 'not_found' ? 'Not found' : err.code === 'forbidden' ? 'Refused' : 'Cannot do that';
+      message = err.message;
+    } else if (err instanceof HTTPException && err.status === 403) {
+      status = 403;
+      title = 'Refused';
+      message = 'This form was sent from another site. Use the forms on the dashboard itself.';
+    } else if (err instanceof HTTPException && err.status < 500) {
+      status = err.status as ContentfulStatusCode;
+      title = 'Cannot do that';
+      message = err.status === 413 ? 'The form sent was too large.' : 'The request could not be handled.';
+    } else {
+      status = 500;
+      title = 'Something went wrong';
+      message = 'The page could not be shown. The registry log has the details under this request id.';
+      c.get('logger')?.error({ requestId, err }, 'dashboard page failed');
+    }
+    return render(c, <MessagePage session={signedIn} title={title} message={message} requestId={status >= 500 ? requestId : undefined} />, status);
+  });
+
+  return routes;
+}
