@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.ts';
 import { loadConfig, type Config, type WixCredentials } from './config.ts';
 import { openDatabase, SERVER_BUSY_TIMEOUT_MS, type DatabaseHandle } from './db/client.ts';
+import { startBackgroundCheckpointer } from './db/checkpointer.ts';
 import { migrateDatabase } from './db/migrate.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRegistry, type Registry } from './registry.ts';
@@ -64,6 +65,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
 
   const database = openDatabase(config.databasePath, { busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS });
   migrateDatabase(database);
+  const checkpointer = startBackgroundCheckpointer(database);
   const registry = createRegistry({
     wix,
     wixApiBaseUrl: wixApiBaseUrl!,
@@ -98,6 +100,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
       clearTimeout(grace);
       await registry.stop();
       await closeFakeWix();
+      await checkpointer.stop();
       database.close();
       logger.info('stopped');
     })());

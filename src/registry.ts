@@ -1,8 +1,10 @@
+import { createHmac } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { createApp } from './app.ts';
 import type { Clock } from './clock.ts';
 import type { DatabaseHandle } from './db/client.ts';
 import { installations } from './db/schema/index.ts';
+import { createGroupCommitter } from './db/group-commit.ts';
 import { createInstallationQueries } from './installations/queries.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './outbox/backoff.ts';
 import { createOutboxEnqueuer } from './outbox/enqueue.ts';
@@ -17,6 +19,9 @@ import type { Logger } from './logger.ts';
 import type { WixCredentials } from './config.ts';
 import { createDeliveryIngest } from './webhooks/ingest.ts';
 import { createJwtVerifier } from './webhooks/verify.ts';
+
+/** A delivery within this window means webhooks are streaming in: the outbox yields to them. */
+export const WEBHOOK_BUSY_WINDOW_MS = 200;
 
 export interface RegistryOptions {
   wix: WixCredentials;
@@ -46,7 +51,7 @@ export function createRegistry(options: RegistryOptions) {
   const { db } = database;
   const { appId, appSecret } = options.wix;
   const verifyJwt = createJwtVerifier({ publicKeys: options.wix.publicKeys, now: () => clock.now() });
-  const queries = createInstallationQueries(db);
+  const queries = createInstallationQueries(db, { clock });
 
   const selectStatus = db
     .select({ status: installations.status })
@@ -70,8 +75,12 @@ export function createRegistry(options: RegistryOptions) {
   });
 
   const outboxStore = createOutboxStore(db);
+  const commitOutcome = createGroupCommitter(database.sqlite, (write: () => void) => write());
+  let lastDeliveryAt = Number.NEGATIVE_INFINITY;
   const worker = createOutboxWorker({
     store: outboxStore,
+    commit: (write) => commitOutcome.submit(write),
+    busy: () => performance.now() - lastDeliveryAt < WEBHOOK_BUSY_WINDOW_MS,
     handlers: createJobHandlers({ db, clients, now: () => clock.now() }),
     clock,
     logger,
@@ -83,7 +92,7 @@ export function createRegistry(options: RegistryOptions) {
     clock,
     groupCommit: options.groupCommit ?? true,
     onTransition: [
-      createOutboxEnqueuer(db, () => worker.wake()),
+      createOutboxEnqueuer(database, () => worker.wake()),
       // An instance that removed the app gets no more tokens from the cache.
       ({ instanceId, after }) => {
         if (after.status === 'removed') broker.forget(instanceId);
@@ -98,12 +107,19 @@ export function createRegistry(options: RegistryOptions) {
     logger,
     apiKeys: options.apiKeys,
     corsOrigins: options.corsOrigins ?? [],
-    webhooks: { verifyJwt, ingest: ingest.ingest },
+    webhooks: {
+      verifyJwt,
+      ingest: (delivery) => {
+        lastDeliveryAt = performance.now();
+        return ingest.ingest(delivery);
+      },
+    },
     queries,
     handouts,
     checkInstanceToken,
     stats: () => ({ installations: queries.counts(), outbox: outboxStore.counts() }),
     isReady: () => ready && database.sqlite.open,
+    dashboard: { queries, outbox: outboxStore, apiKeys: options.apiKeys, sessionSecret: dashboardSessionSecret(appSecret, options.apiKeys), clock },
   });
 
   return {
@@ -132,3 +148,11 @@ export function createRegistry(options: RegistryOptions) {
 }
 
 export type Registry = ReturnType<typeof createRegistry>;
+
+/**
+ * Signs dashboard session cookies. Derived, not configured: rotating the app secret or changing
+ * REGISTRY_API_KEYS ends every dashboard session, and there is no extra secret to manage.
+ */
+function dashboardSessionSecret(appSecret: string, apiKeys: readonly string[]): string {
+  return createHmac('sha256', `${appSecret}\n${apiKeys.join('\n')}`).update('dashboard-session').digest('hex');
+}

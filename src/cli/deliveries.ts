@@ -65,7 +65,7 @@ export function registerDeliveries(program: Command) {
           return;
         }
         // The outbox reacts as it would to a live delivery; a running registry's worker picks the jobs up.
-        const ingest = createDeliveryIngest({ database, clock: systemClock, onTransition: [createOutboxEnqueuer(database.db, () => {})] });
+        const ingest = createDeliveryIngest({ database, clock: systemClock, onTransition: [createOutboxEnqueuer(database, () => {})] });
         const result = ingest.replay(deliveryId);
         if (!result) {
           console.error(`no delivery ${id}`);

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
+import type { DatabaseHandle } from '../db/client.ts';
 import { deliveries, installationEvents, installations, type EventPayload, type InstallationRow } from '../db/schema/index.ts';
 import type { WixEvent } from '../webhooks/envelope.ts';
 import { foldInstallation, isStateEventType, sameDerivedState, type DerivedInstallation, type HistoryEvent } from './state-machine.ts';
@@ -17,7 +17,39 @@ export interface StateTransition {
  * caller has already stored the delivery. Returns the outcome to record on the delivery, and
  * the transition when the visible state changed (the outbox reacts to it).
  */
-export function createEventRecorder(db: Db) {
+export function createEventRecorder(database: DatabaseHandle) {
+  const { db, sqlite } = database;
+  // The two writes of every delivery, prepared once (SQL built per call cost more than SQLite's
+  // own work; see bench/). Column names mirror src/db/schema; the integration tests catch drift.
+  const insertEvent = sqlite.prepare(
+    `INSERT INTO installation_events (delivery_id, instance_id, event_type, issued_at, received_at, payload) VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+  const upsertInstallation = sqlite.prepare(`
+    INSERT INTO installations (instance_id, app_id, status, installed_at, installed_at_inferred, removed_at, origin_instance_id,
+      last_event_at, first_seen_at, updated_at, plan_vendor_product_id, plan_cycle, plan_expires_on, plan_auto_renewing,
+      plan_changed_at, site_id, account_id)
+    VALUES (@instanceId, @appId, @status, @installedAt, @installedAtInferred, @removedAt, @originInstanceId,
+      @lastEventAt, @now, @now, @planVendorProductId, @planCycle, @planExpiresOn, @planAutoRenewing,
+      @planChangedAt, @siteId, @accountId)
+    ON CONFLICT (instance_id) DO UPDATE SET
+      -- Fields other sources also fill (Get App Instance): a null from the fold means "not in the events".
+      app_id = coalesce(excluded.app_id, app_id),
+      site_id = coalesce(excluded.site_id, site_id),
+      account_id = coalesce(excluded.account_id, account_id),
+      status = excluded.status,
+      -- configured_at belongs to one installation: a reinstall needs configuring again.
+      configured_at = CASE WHEN installed_at = excluded.installed_at THEN configured_at END,
+      installed_at = excluded.installed_at,
+      installed_at_inferred = excluded.installed_at_inferred,
+      removed_at = excluded.removed_at,
+      origin_instance_id = excluded.origin_instance_id,
+      last_event_at = excluded.last_event_at,
+      updated_at = excluded.updated_at,
+      plan_vendor_product_id = excluded.plan_vendor_product_id,
+      plan_cycle = excluded.plan_cycle,
+      plan_expires_on = excluded.plan_expires_on,
+      plan_auto_renewing = excluded.plan_auto_renewing,
+      plan_changed_at = excluded.plan_changed_at`);
   const selectHistory = db
     .select({
       eventType: installationEvents.eventType,
@@ -62,27 +94,19 @@ export function createEventRecorder(db: Db) {
   /** Appends the event to history and writes the new state, if any. */
   function record(event: WixEvent, deliveryId: number, receivedAt: number, transition: StateTransition | null): void {
     const payload: EventPayload = { data: event.data, identity: event.identity, accountInfo: event.accountInfo };
-    db.insert(installationEvents)
-      .values({ deliveryId, instanceId: event.instanceId, eventType: event.eventType, issuedAt: event.issuedAt, receivedAt, payload })
-      .run();
+    insertEvent.run(deliveryId, event.instanceId, event.eventType, event.issuedAt, receivedAt, JSON.stringify(payload));
     if (transition) writeState(event.instanceId, transition, receivedAt);
   }
 
   function writeState(instanceId: string, transition: StateTransition, now: number): void {
-    const { after, before } = transition;
-    const reinstalled = before !== undefined && before.installedAt !== after.installedAt;
-    db.insert(installations)
-      .values({ instanceId, ...after, firstSeenAt: now, updatedAt: now })
-      .onConflictDoUpdate({
-        target: installations.instanceId,
-        set: {
-          ...withoutUnknowns(after),
-          updatedAt: now,
-          // configuredAt belongs to one installation: a reinstall needs configuring again.
-          ...(reinstalled ? { configuredAt: null } : {}),
-        },
-      })
-      .run();
+    const a = transition.after;
+    upsertInstallation.run({
+      ...a,
+      instanceId,
+      now,
+      installedAtInferred: a.installedAtInferred ? 1 : 0,
+      planAutoRenewing: a.planAutoRenewing === null ? null : a.planAutoRenewing ? 1 : 0,
+    });
   }
 
   /**

@@ -5,7 +5,11 @@ import { installations, type OutboxJobKind, type OutboxJobRow } from '../db/sche
 import type { InstanceClients } from '../wix/instance-clients.ts';
 import { WixCallError } from '../wix/errors.ts';
 
-export type JobHandler = (job: OutboxJobRow) => Promise<void>;
+/**
+ * Does a job's Wix call; may return a write to commit together with the job's completion (so a
+ * job is never done without its effect, nor its effect stored twice).
+ */
+export type JobHandler = (job: OutboxJobRow) => Promise<(() => void) | void>;
 
 /**
  * Runs `call` with a fresh per-instance client and turns whatever went wrong into a classified
@@ -21,7 +25,9 @@ async function callWix<M extends Record<string, unknown>, R>(
   try {
     return await call(connection.client);
   } catch (err) {
-    throw connection.lastFailure() ?? (err instanceof WixCallError ? err : new WixCallError('unavailable', `Wix call failed: ${(err as Error)?.message ?? err}`));
+    throw (
+      connection.lastFailure() ?? (err instanceof WixCallError ? err : new WixCallError('unavailable', `Wix call failed: ${(err as Error)?.message ?? err}`))
+    );
   }
 }
 
@@ -45,18 +51,19 @@ export function createJobHandlers(deps: { db: Db; clients: InstanceClients; now:
       );
       const instance = answer.instance;
       const site = answer.site;
-      deps.db
-        .update(installations)
-        .set({
-          siteId: site?.siteId ?? undefined,
-          siteName: site?.siteDisplayName ?? null,
-          siteUrl: site?.url ?? null,
-          appVersion: instance?.appVersion ?? null,
-          isFree: instance?.isFree ?? null,
-          siteSyncedAt: deps.now(),
-        })
-        .where(eq(installations.instanceId, job.instanceId))
-        .run();
+      return () =>
+        deps.db
+          .update(installations)
+          .set({
+            siteId: site?.siteId ?? undefined,
+            siteName: site?.siteDisplayName ?? null,
+            siteUrl: site?.url ?? null,
+            appVersion: instance?.appVersion ?? null,
+            isFree: instance?.isFree ?? null,
+            siteSyncedAt: deps.now(),
+          })
+          .where(eq(installations.instanceId, job.instanceId))
+          .run();
     },
   };
 }

@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, like, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { installations, outboxJobs, OUTBOX_JOB_STATUSES, type OutboxJobRow, type OutboxJobStatus } from '../db/schema/index.ts';
+import { installations, outboxJobs, registryCounters, OUTBOX_JOB_STATUSES, type OutboxJobRow, type OutboxJobStatus } from '../db/schema/index.ts';
 
 /** How long a claimed job may run before another worker may take it back (its worker died). */
 export const OUTBOX_LEASE_MS = 60_000;
@@ -30,8 +30,9 @@ export function createOutboxStore(db: Db) {
     },
 
     /** Wix accepted: the job is done; for the BI event, the installation is configured. */
-    markDone(job: OutboxJobRow, now: number): void {
+    markDone(job: OutboxJobRow, now: number, effect?: () => void): void {
       db.transaction((tx) => {
+        effect?.();
         tx.update(outboxJobs).set({ status: 'done', completedAt: now, updatedAt: now, leaseUntil: null, lastError: null }).where(eq(outboxJobs.id, job.id)).run();
         if (job.kind === 'finished_configuration') {
           tx.update(installations)
@@ -87,10 +88,11 @@ export function createOutboxStore(db: Db) {
         .all();
     },
 
+    /** Jobs per state, from the trigger-maintained counters (no table scan). */
     counts(): Record<OutboxJobStatus, number> {
-      const rows = db.select({ status: outboxJobs.status, n: sql<number>`count(*)` }).from(outboxJobs).groupBy(outboxJobs.status).all();
+      const rows = db.select().from(registryCounters).where(like(registryCounters.name, 'outbox.%')).all();
       const counts = Object.fromEntries(OUTBOX_JOB_STATUSES.map((s) => [s, 0])) as Record<OutboxJobStatus, number>;
-      for (const row of rows) counts[row.status] = row.n;
+      for (const row of rows) counts[row.name.slice('outbox.'.length) as OutboxJobStatus] = row.value;
       return counts;
     },
 

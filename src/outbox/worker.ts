@@ -12,8 +12,19 @@ export const OUTBOX_POLL_INTERVAL_MS = 1_000;
 /** Jobs run at the same time. */
 export const OUTBOX_CONCURRENCY = 8;
 
+/**
+ * Webhooks come first: Wix gives a delivery 1250 ms, a BI event can wait. While deliveries are
+ * streaming in (`busy()`), the worker claims at most one batch per this interval, so it never
+ * starves, and catches up at full speed when the burst ends.
+ */
+export const OUTBOX_BUSY_CLAIM_INTERVAL_MS = 1_000;
+
 export interface OutboxWorkerOptions {
   store: OutboxStore;
+  /** Commits job outcomes: several jobs finishing together share one transaction (one fsync). */
+  commit: (write: () => void) => Promise<void>;
+  /** True while the process is busy with webhook deliveries. */
+  busy?: () => boolean;
   handlers: Record<OutboxJobKind, JobHandler>;
   clock: Clock;
   logger: Logger;
@@ -35,31 +46,42 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   const pollIntervalMs = options.pollIntervalMs ?? OUTBOX_POLL_INTERVAL_MS;
   const running = new Map<number, Promise<void>>();
   let timer: NodeJS.Timeout | undefined;
+  let timerDueAt = 0;
   let started = false;
   let stopping = false;
 
+  let lastClaimAt = Number.NEGATIVE_INFINITY;
+
   async function runJob(job: OutboxJobRow): Promise<void> {
+    let effect: (() => void) | void;
     try {
-      await options.handlers[job.kind](job);
-      store.markDone(job, clock.now());
-      logger.info({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts }, 'outbox job done');
+      effect = await options.handlers[job.kind](job);
     } catch (err) {
-      recordFailure(job, err);
+      await recordFailure(job, err);
+      return;
+    }
+    try {
+      // Done as soon as Wix accepted: the commit that records it is the next one.
+      await options.commit(() => store.markDone(job, clock.now(), effect || undefined));
+      logger.info({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts }, 'outbox job done');
+    } catch (dbErr) {
+      // The job stays "running" and is reclaimed when its lease lapses (a repeat call is harmless).
+      logger.error({ jobId: job.id, err: dbErr }, 'could not record outbox job completion');
     }
   }
 
-  function recordFailure(job: OutboxJobRow, err: unknown): void {
+  async function recordFailure(job: OutboxJobRow, err: unknown): Promise<void> {
     const now = clock.now();
     const failure = err instanceof WixCallError ? err : null;
     const message = failure?.message ?? (err instanceof Error ? err.message : String(err));
     const retryable = failure ? failure.retryable : !isPermanentLocalError(err);
     try {
       if (!retryable || job.attempts >= backoff.maxAttempts) {
-        store.markDead(job, message, now);
+        await options.commit(() => store.markDead(job, message, now));
         logger.warn({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts, error: message }, 'outbox job dead');
       } else {
         const delay = retryDelayMs(job.attempts, backoff, failure?.details.retryAfterMs, options.random);
-        store.retryLater(job, now + delay, message, now);
+        await options.commit(() => store.retryLater(job, now + delay, message, now));
         logger.info({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts, retryInMs: delay, error: message }, 'outbox job will retry');
       }
     } catch (dbErr) {
@@ -74,6 +96,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     if (free <= 0 || stopping) return 0;
     let jobs: OutboxJobRow[];
     try {
+      lastClaimAt = performance.now();
       jobs = store.claimDue(clock.now(), free);
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
@@ -92,13 +115,22 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
 
   function schedule(delayMs: number): void {
     if (!started || stopping) return;
+    const dueAt = performance.now() + Math.max(0, delayMs);
+    // Only ever sooner: a burst of wakes costs one timer, not one each.
+    if (timer && timerDueAt <= dueAt) return;
     if (timer) clearTimeout(timer);
+    timerDueAt = dueAt;
     timer = setTimeout(tick, Math.max(0, delayMs));
     timer.unref?.();
   }
 
   function tick(): void {
     timer = undefined;
+    const sinceClaim = performance.now() - lastClaimAt;
+    if (options.busy?.() && sinceClaim < OUTBOX_BUSY_CLAIM_INTERVAL_MS) {
+      schedule(OUTBOX_BUSY_CLAIM_INTERVAL_MS - sinceClaim);
+      return;
+    }
     void runDue()
       .catch((err) => logger.error({ err }, 'outbox worker error'))
       .finally(() => {

@@ -36,7 +36,12 @@ export function createDeliveryIngest(deps: {
   groupCommit?: boolean;
 }) {
   const { db, sqlite } = deps.database;
-  const recorder = createEventRecorder(db);
+  const recorder = createEventRecorder(deps.database);
+  // Prepared once: this runs for every delivery.
+  const insertDelivery = sqlite.prepare<[string, string, string, string, number, number, string], { id: number }>(
+    `INSERT INTO deliveries (jwt_sha256, jwt, event_type, instance_id, issued_at, received_at, outcome)
+     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (jwt_sha256) DO NOTHING RETURNING id`,
+  );
   const listeners = deps.onTransition ?? [];
 
   function ingestOne(delivery: VerifiedDelivery): IngestStatus {
@@ -44,12 +49,7 @@ export function createDeliveryIngest(deps: {
     const hash = sha256Hex(jwt);
     const receivedAt = deps.clock.now();
     const { outcome, transition } = recorder.evaluate(event, hash);
-    const inserted = db
-      .insert(deliveries)
-      .values({ jwtSha256: hash, jwt, eventType: event.eventType, instanceId: event.instanceId, issuedAt: event.issuedAt, receivedAt, outcome })
-      .onConflictDoNothing({ target: deliveries.jwtSha256 })
-      .returning({ id: deliveries.id })
-      .get();
+    const inserted = insertDelivery.get(hash, jwt, event.eventType, event.instanceId, event.issuedAt, receivedAt, outcome);
     // A Wix resend is the identical JWT: already stored, nothing more to do.
     if (!inserted) return 'duplicate';
     recorder.record(event, inserted.id, receivedAt, transition);

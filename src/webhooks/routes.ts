@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { isDatabaseUnavailable } from '../db/errors.ts';
 import { AppError } from '../errors.ts';
 import type { AppEnv } from '../http/context.ts';
+import { readTextBody } from '../http/raw-body.ts';
 import { parseWixEnvelope } from './envelope.ts';
 import type { DeliveryIngest } from './ingest.ts';
 import { VerificationError, type VerifiedJwt } from './verify.ts';
@@ -22,39 +22,30 @@ export interface WebhookRouteDeps {
  */
 export function createWebhookRoutes(deps: WebhookRouteDeps) {
   const routes = new Hono<AppEnv>();
-  routes.post(
-    '/wix',
-    bodyLimit({
-      maxSize: WEBHOOK_MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError('payload_too_large', `Webhook body exceeds ${WEBHOOK_MAX_BODY_BYTES} bytes`);
-      },
-    }),
-    async (c) => {
-      const jwt = (await c.req.text()).trim();
-      if (jwt.length === 0) throw new AppError('invalid_signature', 'Empty body: expected a signed JWT');
-      let verified: VerifiedJwt;
-      try {
-        verified = deps.verifyJwt(jwt);
-      } catch (err) {
-        if (err instanceof VerificationError) {
-          throw new AppError('invalid_signature', 'Webhook signature could not be verified', { logContext: { reason: err.message } });
-        }
-        throw err;
+  routes.post('/wix', async (c) => {
+    const jwt = (await readTextBody(c, WEBHOOK_MAX_BODY_BYTES)).trim();
+    if (jwt.length === 0) throw new AppError('invalid_signature', 'Empty body: expected a signed JWT');
+    let verified: VerifiedJwt;
+    try {
+      verified = deps.verifyJwt(jwt);
+    } catch (err) {
+      if (err instanceof VerificationError) {
+        throw new AppError('invalid_signature', 'Webhook signature could not be verified', { logContext: { reason: err.message } });
       }
-      const event = parseWixEnvelope(verified.claims);
-      let status;
-      try {
-        status = await deps.ingest({ jwt, event });
-      } catch (err) {
-        if (isDatabaseUnavailable(err)) {
-          throw new AppError('unavailable', 'Storage is unavailable; the delivery was not stored, resend later', { cause: err });
-        }
-        throw err;
+      throw err;
+    }
+    const event = parseWixEnvelope(verified.claims);
+    let status;
+    try {
+      status = await deps.ingest({ jwt, event });
+    } catch (err) {
+      if (isDatabaseUnavailable(err)) {
+        throw new AppError('unavailable', 'Storage is unavailable; the delivery was not stored, resend later', { cause: err });
       }
-      c.set('logFields', { eventType: event.eventType, instanceId: event.instanceId, delivery: status });
-      return c.json({ status });
-    },
-  );
+      throw err;
+    }
+    c.set('logFields', { eventType: event.eventType, instanceId: event.instanceId, delivery: status });
+    return c.json({ status });
+  });
   return routes;
 }

@@ -1,5 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 /** Where @wix/sdk sends everything; a literal inside the SDK (wix-protocol.md §2). */
 export const WIX_SDK_ORIGIN = 'https://www.wixapis.com';
 
@@ -51,44 +49,60 @@ interface RoutingScope {
   observe?: (response: ObservedResponse) => void;
 }
 
-const scopes = new AsyncLocalStorage<RoutingScope>();
+/** The scope in force while an SDK call is being *started* (see withWixRouting). */
+let currentScope: RoutingScope | undefined;
 const originalFetch: Fetch = globalThis.fetch.bind(globalThis);
 let installed = false;
 
 /**
- * Runs `fn` with @wix/sdk's global-fetch calls (AppStrategy's token request uses the global
- * fetch and a hard-coded URL; createClient's `fetch` option does not reach it) sent to
- * `baseUrl`, and lets the caller observe the responses, e.g. the token's expires_in, which
- * AppStrategy does not return. Outside a scope the global fetch behaves exactly as before, so
- * nothing else in the process is affected.
+ * Runs `start` with @wix/sdk's global-fetch calls sent to `baseUrl`: AppStrategy's token request
+ * uses the global fetch and a hard-coded URL, which createClient's `fetch` option does not reach.
+ * The caller observes the responses too (the token's expires_in, which AppStrategy does not
+ * return). Outside a scope the global fetch behaves exactly as before.
+ *
+ * The scope is a plain variable set only while `start()` runs synchronously: AppStrategy calls
+ * fetch before its first await, so the wrapper sees the scope at call time and keeps it. This
+ * avoids AsyncLocalStorage, which on Node 20 puts hooks on every promise in the process. The
+ * token-broker tests fail if an SDK update moves the fetch behind an await (the fake Wix would
+ * then see no token request).
  */
-export function withWixRouting<T>(scope: RoutingScope, fn: () => Promise<T>): Promise<T> {
+export function withWixRouting<T>(scope: RoutingScope, start: () => Promise<T>): Promise<T> {
   installGlobalFetchHook();
-  return scopes.run(scope, fn);
+  const previous = currentScope;
+  currentScope = scope;
+  try {
+    return start();
+  } finally {
+    currentScope = previous;
+  }
 }
 
 function installGlobalFetchHook(): void {
   if (installed) return;
   installed = true;
-  const routed: Fetch = async (input, init) => {
-    const scope = scopes.getStore();
+  const routed: Fetch = (input, init) => {
+    const scope = currentScope;
     if (!scope) return originalFetch(input, init);
-    const url = rewriteWixUrl(urlOf(input), scope.baseUrl);
-    const response = await originalFetch(typeof input === 'string' || input instanceof URL ? url : new Request(url, input), {
-      ...init,
-      signal: init?.signal ?? AbortSignal.timeout(scope.timeoutMs ?? WIX_REQUEST_TIMEOUT_MS),
-    });
-    if (scope.observe) {
-      const copy = response.clone();
-      let body: unknown = undefined;
-      try {
-        body = await copy.json();
-      } catch {
-        body = undefined;
-      }
-      scope.observe({ url, status: response.status, headers: response.headers, body });
-    }
-    return response;
+    return routedFetch(scope, input, init);
   };
   globalThis.fetch = routed;
+}
+
+async function routedFetch(scope: RoutingScope, input: Parameters<Fetch>[0], init: Parameters<Fetch>[1]): Promise<Response> {
+  const url = rewriteWixUrl(urlOf(input), scope.baseUrl);
+  const response = await originalFetch(typeof input === 'string' || input instanceof URL ? url : new Request(url, input), {
+    ...init,
+    signal: init?.signal ?? AbortSignal.timeout(scope.timeoutMs ?? WIX_REQUEST_TIMEOUT_MS),
+  });
+  if (scope.observe) {
+    const copy = response.clone();
+    let body: unknown = undefined;
+    try {
+      body = await copy.json();
+    } catch {
+      body = undefined;
+    }
+    scope.observe({ url, status: response.status, headers: response.headers, body });
+  }
+  return response;
 }
