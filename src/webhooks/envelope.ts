@@ -15,6 +15,9 @@ export interface WixEvent {
   accountInfo: Record<string, unknown> | undefined;
 }
 
+/** The latest instant a JavaScript Date represents (+275760-09-13), in epoch seconds. */
+const MAX_IAT_SEC = 8_640_000_000_000;
+
 const jsonObject = z.record(z.string(), z.unknown());
 
 const layerA = z.object({
@@ -27,7 +30,8 @@ const layerA = z.object({
 
 const claimsSchema = z.object({
   data: z.string({ message: 'claim "data" must be a JSON string' }),
-  iat: z.number({ message: 'claim "iat" must be a number' }).finite().nonnegative(),
+  // Epoch seconds a JavaScript Date can hold: a time the registry can store, fold and print.
+  iat: z.number({ message: 'claim "iat" must be a number' }).finite().nonnegative().max(MAX_IAT_SEC, { message: 'claim "iat" is not a representable time' }),
 });
 
 /** Parses verified claims into a WixEvent, or throws AppError('malformed_envelope'). */

@@ -46,6 +46,9 @@ export function createJwtVerifier(options: JwtVerifierOptions): (token: string) 
 
     const signingInput = Buffer.from(`${encodedHeader}.${encodedClaims}`, 'ascii');
     const signature = Buffer.from(encodedSignature, 'base64url');
+    // Only the canonical encoding: the decoder ignores a last character's unused low bits, and a
+    // copy of a token differing only there would pass as a new delivery (dedupe is by the raw JWT).
+    if (signature.toString('base64url') !== encodedSignature) throw new VerificationError('signature is not canonical base64url');
     if (!keys.some((key) => verifySignature('sha256', signingInput, key, signature))) {
       throw new VerificationError('signature does not verify with any configured key');
     }

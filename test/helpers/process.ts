@@ -40,3 +40,31 @@ export async function spawnRegistry(env: Record<string, string>, timeoutMs = 20_
   });
   return { child, url, output: () => out, exited };
 }
+
+/**
+ * The environment of a live-mode registry process for tests: the test app's credentials, the
+ * given webhook key, the fake Wix, a database file, any free port on 127.0.0.1 and a fast outbox.
+ */
+export function liveRegistryEnv(options: {
+  appId: string;
+  appSecret: string;
+  publicKeyPem: string;
+  wixUrl: string;
+  databasePath: string;
+  overrides?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    WIX_APP_ID: options.appId,
+    WIX_APP_SECRET: options.appSecret,
+    WIX_PUBLIC_KEY: options.publicKeyPem,
+    WIX_API_BASE_URL: options.wixUrl,
+    DATABASE_URL: options.databasePath,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    OUTBOX_RETRY_BASE_MS: '50',
+    OUTBOX_RETRY_CAP_MS: '200',
+    OUTBOX_MAX_ATTEMPTS: '1000',
+    ...options.overrides,
+  };
+}

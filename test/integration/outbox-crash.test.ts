@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signWixWebhook } from '../../src/sandbox/webhook-signer.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
-import { spawnRegistry, type ServerProcess } from '../helpers/process.ts';
+import { liveRegistryEnv, spawnRegistry, type ServerProcess } from '../helpers/process.ts';
 import { TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
 
 describe('outbox across a crash (SIGKILL) while Wix is failing', () => {
@@ -25,19 +25,14 @@ describe('outbox across a crash (SIGKILL) while Wix is failing', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const env = () => ({
-    WIX_APP_ID: TEST_APP_ID,
-    WIX_APP_SECRET: TEST_APP_SECRET,
-    WIX_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    WIX_API_BASE_URL: wix.url,
-    DATABASE_URL: join(dir, 'registry.db'),
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'info',
-    OUTBOX_RETRY_BASE_MS: '50',
-    OUTBOX_RETRY_CAP_MS: '200',
-    OUTBOX_MAX_ATTEMPTS: '1000',
-  });
+  const env = () =>
+    liveRegistryEnv({
+      appId: TEST_APP_ID,
+      appSecret: TEST_APP_SECRET,
+      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      wixUrl: wix.url,
+      databasePath: join(dir, 'registry.db'),
+    });
 
   it('ends in exactly one accepted send after the restart', async () => {
     wix.fake.fail('bi-event', ...Array.from({ length: 10_000 }, () => ({ kind: 'status' as const, status: 500 })));

@@ -1,0 +1,212 @@
+/**
+ * Crash: the real server process is SIGKILLed at a random moment while a stream of webhook
+ * deliveries is in flight, five times on the same database file. Every `200` it gave must be on
+ * disk after the restart, the file must stay intact, and once Wix is healthy every installation
+ * gets its APP_FINISHED_CONFIGURATION (repeats only where a kill fell between Wix's answer and
+ * the commit that records it).
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { signWixWebhook } from '../../src/sandbox/webhook-signer.ts';
+import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
+import { liveRegistryEnv, spawnRegistry, type ServerProcess } from '../helpers/process.ts';
+import { TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
+import { mapLimit, sha256Hex, sleep, withReadonlyDb } from './support.ts';
+
+const KILLS = 5;
+/** Webhook requests in flight at once; also the outbox worker's concurrency (OUTBOX_CONCURRENCY). */
+const IN_FLIGHT = 8;
+const OUTBOX_CONCURRENCY = 8;
+const API_KEY = 'crash-stream-api-key-0123456789';
+
+describe('crash: SIGKILL mid-stream, five times on one database file', () => {
+  let wix: RunningFakeWix;
+  let dir: string;
+  let dbPath: string;
+  const servers: ServerProcess[] = [];
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+  beforeAll(async () => {
+    wix = await startFakeWix();
+    dir = mkdtempSync(join(tmpdir(), 'wix-crash-stream-'));
+    dbPath = join(dir, 'registry.db');
+  });
+  afterAll(async () => {
+    for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+    await wix.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const env = () => ({
+    ...liveRegistryEnv({
+      appId: TEST_APP_ID,
+      appSecret: TEST_APP_SECRET,
+      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      wixUrl: wix.url,
+      databasePath: dbPath,
+      overrides: { REGISTRY_API_KEYS: API_KEY },
+    }),
+  });
+
+  const spawnedAt: number[] = []; // wall-clock ms at which each server process was spawned
+
+  async function start(): Promise<ServerProcess> {
+    spawnedAt.push(Date.now());
+    const server = await spawnRegistry(env(), 30_000);
+    servers.push(server);
+    return server;
+  }
+
+  /** Every acknowledged delivery is stored byte for byte, and the file is intact. */
+  function expectDurable(acked: ReadonlyMap<string, string>) {
+    withReadonlyDb(dbPath, (db) => {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      const stored = new Map(
+        (db.prepare('SELECT jwt_sha256 AS hash, jwt, instance_id AS instanceId FROM deliveries').all() as { hash: string; jwt: string; instanceId: string }[]).map(
+          (r) => [r.hash, r],
+        ),
+      );
+      const installed = new Set((db.prepare('SELECT instance_id AS id FROM installations').pluck().all() as string[]));
+      const missing: string[] = [];
+      for (const [instanceId, jwt] of acked) {
+        const row = stored.get(sha256Hex(jwt));
+        if (!row || row.jwt !== jwt || row.instanceId !== instanceId || !installed.has(instanceId)) missing.push(instanceId);
+      }
+      expect(missing, 'deliveries answered 200 but not on disk after the crash').toEqual([]);
+    });
+  }
+
+  it(
+    'keeps every acknowledged delivery across five kills, and configures every installation',
+    async () => {
+      const acked = new Map<string, string>(); // instanceId -> JWT answered 200
+      let refused = 0; // requests that got no 200: cut off by the kill (never promised anything)
+      let otherStatuses = 0;
+      const killTimes: number[] = [];
+      const killedAt: number[] = []; // wall-clock ms of each SIGKILL
+
+      // A few Wix failures along the way, so retries are pending when the kills land.
+      wix.fake.fail('bi-event', ...Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? { kind: 'drop' as const } : { kind: 'status' as const, status: 500 })));
+
+      for (let round = 0; round < KILLS; round++) {
+        const server = await start();
+        if (round > 0) expectDurable(acked);
+
+        let stop = false;
+        let sent = 0;
+        let roundAcked = 0;
+        let firstAnswer: () => void = () => {};
+        const answered = new Promise<void>((resolve) => (firstAnswer = resolve));
+        const webhookUrl = `${server.url}/webhooks/wix`;
+        const streams = Array.from({ length: IN_FLIGHT }, async () => {
+          while (!stop) {
+            const instanceId = `crash-${round}-${sent++}`;
+            const jwt = signWixWebhook(privateKey, { eventType: 'AppInstalled', instanceId, data: { appId: TEST_APP_ID, originInstanceId: '' } });
+            try {
+              const res = await fetch(webhookUrl, { method: 'POST', body: jwt });
+              if (res.status === 200) {
+                acked.set(instanceId, jwt);
+                roundAcked++;
+                firstAnswer();
+                const body = (await res.json().catch(() => null)) as { status?: string } | null;
+                if (body) expect(body).toEqual({ status: 'accepted' });
+              } else {
+                otherStatuses++;
+                await res.body?.cancel();
+              }
+            } catch {
+              refused++;
+            }
+          }
+        });
+
+        // The kill lands 200–1000 ms into the stream (counted from the round's first answer, so a
+        // slow start-up on a busy machine does not eat the window).
+        await Promise.race([answered, sleep(15_000)]);
+        const killAt = 200 + Math.floor(Math.random() * 800);
+        killTimes.push(killAt);
+        await sleep(killAt);
+        // On a very busy machine, let at least a few deliveries through first.
+        for (let waited = 0; roundAcked < 10 && waited < 15_000; waited += 20) await sleep(20);
+        killedAt.push(Date.now());
+        server.child.kill('SIGKILL');
+        stop = true;
+        await server.exited;
+        await Promise.all(streams);
+      }
+
+      // The last restart: Wix is healthy from here on.
+      wix.fake.clearFaults();
+      const last = await start();
+      expectDurable(acked);
+
+      // Through the API too, and a Wix resend of an acknowledged delivery is still recognised.
+      const sample = [...acked.entries()].filter((_, i) => i % Math.max(1, Math.floor(acked.size / 200)) === 0);
+      await mapLimit(sample, IN_FLIGHT, async ([instanceId, jwt]) => {
+        const res = await fetch(`${last.url}/v1/installations/${encodeURIComponent(instanceId)}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { installation: { status: string } }).installation.status).toBe('active');
+        const again = await fetch(`${last.url}/webhooks/wix`, { method: 'POST', body: jwt });
+        expect(await again.json()).toEqual({ status: 'duplicate' });
+      });
+
+      // Every installation on disk (answered or not) ends up configured, and the outbox is empty.
+      const installedIds = withReadonlyDb(dbPath, (db) => db.prepare(`SELECT instance_id FROM installations WHERE status = 'active'`).pluck().all() as string[]);
+      expect(installedIds.length).toBeGreaterThanOrEqual(acked.size);
+      const sends = () => {
+        const perInstance = new Map<string, number>();
+        for (const e of wix.fake.biEvents) if (e.eventName === 'APP_FINISHED_CONFIGURATION') perInstance.set(e.instanceId, (perInstance.get(e.instanceId) ?? 0) + 1);
+        return perInstance;
+      };
+      await vi.waitFor(
+        () => {
+          const perInstance = sends();
+          const unsent = installedIds.filter((id) => !perInstance.has(id));
+          expect(unsent.length, `installations still waiting for APP_FINISHED_CONFIGURATION (e.g. ${unsent.slice(0, 3).join(', ')})`).toBe(0);
+          const counts = withReadonlyDb(dbPath, (db) =>
+            Object.fromEntries((db.prepare('SELECT status, count(*) AS n FROM outbox_jobs GROUP BY status').all() as { status: string; n: number }[]).map((r) => [r.status, r.n])),
+          );
+          expect(counts).toEqual({ done: installedIds.length * 2 });
+        },
+        { timeout: 90_000, interval: 250 },
+      );
+      withReadonlyDb(dbPath, (db) => {
+        expect(db.prepare('SELECT count(*) FROM installations WHERE configured_at IS NULL').pluck().get()).toBe(0);
+      });
+
+      const perInstance = sends();
+      const repeated = [...perInstance.values()].filter((n) => n > 1).length;
+      const notOurs = [...perInstance.keys()].filter((id) => !installedIds.includes(id));
+      console.log(
+        `[crash-stream] kills at ${killTimes.join('/')} ms; ${acked.size} deliveries answered 200, ${refused} cut off by kills, ` +
+          `${otherStatuses} other answers; ${installedIds.length} installations on disk; ` +
+          `instances with a repeated APP_FINISHED_CONFIGURATION: ${repeated}`,
+      );
+      expect(otherStatuses).toBe(0);
+      expect(acked.size).toBeGreaterThan(0);
+      expect(notOurs).toEqual([]);
+      expect(repeated).toBeLessThanOrEqual(KILLS * OUTBOX_CONCURRENCY);
+      // And each repeat is explained by a kill: two accepted sends to one instance never come from
+      // the same process (a process was started between them: the one that sent the first was
+      // killed before it could record Wix's answer). A kill can land while the request is still on
+      // its way to Wix, so the time of the kill itself may fall just before Wix's answer.
+      const unexplained: string[] = [];
+      const sendTimes = new Map<string, number[]>();
+      for (const e of wix.fake.biEvents) sendTimes.set(e.instanceId, [...(sendTimes.get(e.instanceId) ?? []), e.at]);
+      for (const [instanceId, times] of sendTimes) {
+        for (let i = 1; i < times.length; i++) {
+          if (!spawnedAt.some((s) => s > times[i - 1]! && s <= times[i]!)) unexplained.push(`${instanceId}: sent at ${times.join(', ')}`);
+        }
+      }
+      expect(unexplained, `repeated sends from one process (spawned at ${spawnedAt.join(', ')}, killed at ${killedAt.join(', ')})`).toEqual([]);
+
+      last.child.kill('SIGTERM');
+      expect(await last.exited).toBe(0);
+      withReadonlyDb(dbPath, (db) => expect(db.pragma('integrity_check', { simple: true })).toBe('ok'));
+    },
+    180_000,
+  );
+});

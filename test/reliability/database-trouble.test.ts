@@ -1,0 +1,294 @@
+/**
+ * Database trouble: the webhook answers 503 (so Wix resends) and writes nothing when SQLite
+ * cannot take the write — locked by another process past the server's busy timeout, read-only,
+ * out of space — and recovers as soon as the trouble is gone. And a CLI working on the same file
+ * as the running server never makes a webhook fail with a 500.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.ts';
+import { openDatabase, SERVER_BUSY_TIMEOUT_MS, type DatabaseHandle } from '../../src/db/client.ts';
+import { migrateDatabase } from '../../src/db/migrate.ts';
+import { createLogger } from '../../src/logger.ts';
+import { createRegistry, type Registry } from '../../src/registry.ts';
+import { signWixWebhook } from '../../src/sandbox/webhook-signer.ts';
+import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
+import { liveRegistryEnv, REPO_ROOT, spawnRegistry, type ServerProcess } from '../helpers/process.ts';
+import { rowCounts, TEST_API_KEY, TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
+import { sha256Hex, sleep } from './support.ts';
+
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const PUBLIC_KEY_PEM = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+let counter = 0;
+/** A unique, correctly signed AppInstalled (optionally padded to a given size). */
+function installJwt(prefix: string, padding = 0): { instanceId: string; jwt: string } {
+  const instanceId = `${prefix}-${++counter}`;
+  const data: Record<string, unknown> = { appId: TEST_APP_ID, originInstanceId: '' };
+  if (padding > 0) data.note = 'x'.repeat(padding);
+  return { instanceId, jwt: signWixWebhook(privateKey, { eventType: 'AppInstalled', instanceId, data }) };
+}
+
+interface Answer {
+  status: number;
+  body: { status?: string; error?: { code?: string } };
+  ms: number;
+}
+
+describe('database trouble, in process: the server connection as main.ts opens it', () => {
+  let dir: string;
+  let dbPath: string;
+  let database: DatabaseHandle;
+  let registry: Registry;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'wix-db-trouble-'));
+    dbPath = join(dir, 'registry.db');
+    database = openDatabase(dbPath, { busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS });
+    migrateDatabase(database);
+    registry = createRegistry({
+      wix: { appId: TEST_APP_ID, appSecret: TEST_APP_SECRET, publicKeys: [createPublicKey(PUBLIC_KEY_PEM)] },
+      wixApiBaseUrl: 'http://127.0.0.1:9',
+      apiKeys: [TEST_API_KEY],
+      database,
+      logger: createLogger('silent'),
+      clock: systemClock,
+      backoff: { baseMs: 1_000, capMs: 60_000, maxAttempts: 5 },
+    });
+  });
+  afterAll(async () => {
+    await registry.stop();
+    database.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function deliver(jwt: string): Promise<Answer> {
+    const started = performance.now();
+    const res = await registry.app.request('/webhooks/wix', { method: 'POST', body: jwt, headers: { 'content-type': 'text/plain' } });
+    return { status: res.status, body: (await res.json()) as Answer['body'], ms: performance.now() - started };
+  }
+  const api = (path: string) => registry.app.request(path, { headers: { authorization: `Bearer ${TEST_API_KEY}` } });
+  const stored = (jwt: string) => database.sqlite.prepare('SELECT count(*) FROM deliveries WHERE jwt_sha256 = ?').pluck().get(sha256Hex(jwt)) === 1;
+  const integrity = () => database.sqlite.pragma('integrity_check', { simple: true });
+  const expectUnavailable = (answer: Answer) => {
+    expect(answer.status).toBe(503);
+    expect(answer.body.error?.code).toBe('unavailable');
+  };
+
+  it('some data to start with', async () => {
+    for (let i = 0; i < 20; i++) expect((await deliver(installJwt('seed').jwt)).body).toEqual({ status: 'accepted' });
+    expect(rowCounts(database)).toEqual({ deliveries: 20, events: 20, installations: 20 });
+  });
+
+  it(
+    '(a) locked by another process: 503 within the busy timeout, nothing written; 200 once the lock is released',
+    async () => {
+      // Another process holds SQLite's write lock for 1.5 s.
+      const locker = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const Database = require('better-sqlite3');
+           const db = new Database(process.argv[1]);
+           db.exec('BEGIN EXCLUSIVE');
+           process.stdout.write('locked\\n');
+           setTimeout(() => { db.exec('COMMIT'); db.close(); process.stdout.write('released\\n'); }, 1500);`,
+          dbPath,
+        ],
+        { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      locker.stdout.on('data', (d) => (out += d));
+      locker.stderr.on('data', (d) => (out += d));
+      const exited = new Promise<number | null>((resolve) => locker.once('exit', resolve));
+      for (let i = 0; i < 200 && !out.includes('locked'); i++) await sleep(10);
+      expect(out).toContain('locked');
+
+      const before = rowCounts(database);
+      const one = installJwt('locked');
+      const two = installJwt('locked');
+      // Two at once share one group commit: both are refused, and quickly (Wix waits 1250 ms).
+      const answers = await Promise.all([deliver(one.jwt), deliver(two.jwt)]);
+      for (const answer of answers) {
+        expectUnavailable(answer);
+        expect(answer.ms).toBeLessThan(1_250);
+      }
+      expect(out).not.toContain('released'); // the lock really was held throughout
+      expect(rowCounts(database)).toEqual(before);
+      expect(stored(one.jwt) || stored(two.jwt)).toBe(false);
+      // Readers are not blocked by the writer (WAL): the query API still answers.
+      expect((await api('/v1/installations?limit=5')).status).toBe(200);
+
+      expect(await exited).toBe(0);
+      expect(out).toContain('released');
+      expect((await deliver(one.jwt)).body).toEqual({ status: 'accepted' });
+      expect((await deliver(two.jwt)).body).toEqual({ status: 'accepted' });
+      expect((await deliver(one.jwt)).body).toEqual({ status: 'duplicate' });
+      expect(rowCounts(database)).toEqual({ deliveries: before.deliveries + 2, events: before.events + 2, installations: before.installations + 2 });
+      expect(integrity()).toBe('ok');
+    },
+    30_000,
+  );
+
+  it('(b) read-only: 503 and nothing half-written; writable again: 200', async () => {
+    const before = rowCounts(database);
+    const jobsBefore = database.sqlite.prepare('SELECT count(*) FROM outbox_jobs').pluck().get();
+    const one = installJwt('readonly');
+    database.sqlite.pragma('query_only = ON');
+    try {
+      const answers = await Promise.all([deliver(one.jwt), deliver(installJwt('readonly').jwt)]);
+      for (const answer of answers) expectUnavailable(answer);
+      expect((await api('/v1/installations?limit=5')).status).toBe(200);
+    } finally {
+      database.sqlite.pragma('query_only = OFF');
+    }
+    expect(rowCounts(database)).toEqual(before);
+    expect(database.sqlite.prepare('SELECT count(*) FROM outbox_jobs').pluck().get()).toBe(jobsBefore);
+    expect(stored(one.jwt)).toBe(false);
+    expect((await deliver(one.jwt)).body).toEqual({ status: 'accepted' });
+    expect(integrity()).toBe('ok');
+  });
+
+  it(
+    '(c) out of space: 503 for what does not fit, nothing half-written, existing data intact; space again: 200',
+    async () => {
+      const sqlite = database.sqlite;
+      const known = (await (await api('/v1/installations?limit=500')).json()) as { items: { instanceId: string }[] };
+      const snapshot = await (await api(`/v1/installations/${known.items[0]!.instanceId}`)).text();
+      const pages = sqlite.pragma('page_count', { simple: true }) as number;
+      const defaultMax = sqlite.pragma('max_page_count', { simple: true }) as number;
+      expect(sqlite.pragma('freelist_count', { simple: true })).toBe(0);
+      sqlite.pragma(`max_page_count = ${pages}`); // the disk is full: the file cannot grow by one page
+      const refused: string[] = [];
+      let accepted = 0;
+      try {
+        // A delivery needing overflow pages cannot fit at all.
+        const big = installJwt('full', 20_000);
+        const before = rowCounts(database);
+        expectUnavailable(await deliver(big.jwt));
+        expect(rowCounts(database)).toEqual(before);
+        expect(stored(big.jwt)).toBe(false);
+        refused.push(big.jwt);
+
+        // Small ones fill what room the pages have left, then are refused too; in group-commit
+        // batches each is either stored and answered 200, or not stored and answered 503.
+        for (let round = 0; round < 40 && refused.length < 25; round++) {
+          const batch = Array.from({ length: 10 }, () => installJwt('full'));
+          const answers = await Promise.all(batch.map((d) => deliver(d.jwt)));
+          answers.forEach((answer, i) => {
+            const jwt = batch[i]!.jwt;
+            if (answer.status === 200) {
+              expect(answer.body).toEqual({ status: 'accepted' });
+              expect(stored(jwt)).toBe(true);
+              accepted++;
+            } else {
+              expectUnavailable(answer);
+              expect(stored(jwt)).toBe(false);
+              refused.push(jwt);
+            }
+          });
+        }
+        expect(refused.length).toBeGreaterThan(10);
+        expect(sqlite.pragma('page_count', { simple: true })).toBe(pages);
+        expect(integrity()).toBe('ok');
+        const counts = rowCounts(database);
+        expect(counts.events).toBe(counts.deliveries);
+        expect(counts.installations).toBe(counts.deliveries);
+        expect(await (await api(`/v1/installations/${known.items[0]!.instanceId}`)).text()).toBe(snapshot);
+      } finally {
+        sqlite.pragma(`max_page_count = ${defaultMax}`);
+      }
+      console.log(`[database-trouble] disk full: ${accepted} small deliveries still fitted, ${refused.length} refused with 503`);
+      for (const jwt of refused) expect((await deliver(jwt)).body).toEqual({ status: 'accepted' });
+      expect(integrity()).toBe('ok');
+    },
+    60_000,
+  );
+});
+
+describe('database trouble across processes: the CLI beside the running server', () => {
+  let wix: RunningFakeWix;
+  let dir: string;
+  let server: ServerProcess | undefined;
+
+  beforeAll(async () => {
+    wix = await startFakeWix();
+    dir = mkdtempSync(join(tmpdir(), 'wix-db-two-procs-'));
+  });
+  afterAll(async () => {
+    if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
+    await wix.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(
+    '(d) outbox retry and installs list run repeatedly while webhooks stream: never a 500',
+    async () => {
+      const env = liveRegistryEnv({
+        appId: TEST_APP_ID,
+        appSecret: TEST_APP_SECRET,
+        publicKeyPem: PUBLIC_KEY_PEM,
+        wixUrl: wix.url,
+        databasePath: join(dir, 'registry.db'),
+        overrides: { OUTBOX_MAX_ATTEMPTS: '3' },
+      });
+      server = await spawnRegistry(env, 30_000);
+      const url = `${server.url}/webhooks/wix`;
+
+      const statuses = new Map<number, number>();
+      let stop = false;
+      // Some instances Wix refuses (app not installed): their jobs die at once, and every
+      // `outbox retry --all-dead` brings them back, so the CLI really writes.
+      const streams = Array.from({ length: 4 }, async (_, lane) => {
+        let n = 0;
+        while (!stop) {
+          const { instanceId, jwt } = installJwt(`two-procs-${lane}`);
+          if (n++ % 5 === 0) wix.fake.markRemoved(instanceId);
+          const res = await fetch(url, { method: 'POST', body: jwt });
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          await res.body?.cancel();
+        }
+      });
+
+      const cli = (args: string[]) =>
+        new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+          execFile(
+            process.execPath,
+            ['bin/wix-registry.js', ...args],
+            { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, timeout: 60_000 },
+            (error, stdout, stderr) => resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          );
+        });
+      const runs: string[] = [];
+      try {
+        await sleep(300);
+        // Both commands at once, four times over: two more processes on the file beside the server.
+        for (let i = 0; i < 4; i++) {
+          const [retry, list] = await Promise.all([cli(['outbox', 'retry', '--all-dead']), cli(['installs', 'list', '--json', '--limit', '20'])]);
+          expect(retry.code, retry.stderr).toBe(0);
+          expect(retry.stdout).toMatch(/job\(s\) queued again/);
+          runs.push(retry.stdout.trim().replace(/;.*$/, ''));
+          expect(list.code, list.stderr).toBe(0);
+          expect((JSON.parse(list.stdout) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+        }
+      } finally {
+        stop = true;
+        await Promise.all(streams);
+      }
+
+      const answered = Object.fromEntries(statuses);
+      console.log(`[database-trouble] two processes: webhook answers ${JSON.stringify(answered)}; CLI runs: ${runs.join(' | ')}`);
+      expect([...statuses.keys()].filter((s) => s !== 200 && s !== 503)).toEqual([]);
+      expect(statuses.get(200) ?? 0).toBeGreaterThan(0);
+
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      expect(server.output()).not.toMatch(/"level":(50|60)/); // nothing logged at error or fatal
+    },
+    120_000,
+  );
+});
