@@ -1,0 +1,130 @@
+/**
+ * Correctly signed, unique Wix webhooks for the load: an RSA key pair generated per benchmark
+ * run, and AppInstalled deliveries signed the way Wix signs them (RS256, three nested JSON
+ * layers; see /work/shared/wix-protocol.md §1 and src/sandbox/webhook-signer.ts). Signing costs
+ * ~0.25 ms each, so large pools are signed on worker threads, and cached for the next run.
+ */
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+export interface SigningKey {
+  privateKeyPem: string;
+  publicKeyPem: string;
+}
+
+export interface SignedDelivery {
+  instanceId: string;
+  jwt: string;
+}
+
+export function generateSigningKey(): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
+
+/**
+ * Plain JS (worker threads do not get tsx's loader): the same JWT format as
+ * src/sandbox/webhook-signer.ts signWixWebhook(), with Wix's identity and accountInfo.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createPrivateKey, sign } = require('node:crypto');
+const { privateKeyPem, appId, items, iat, lifetimeSec } = workerData;
+const key = createPrivateKey(privateKeyPem);
+const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+const header = b64({ kid: 'bench', alg: 'RS256' });
+const out = [];
+for (const item of items) {
+  const layerA = {
+    data: JSON.stringify({ appId, originInstanceId: '' }),
+    instanceId: item.instanceId,
+    eventType: 'AppInstalled',
+    identity: JSON.stringify({ identityType: 'WIX_USER', wixUserId: item.userId }),
+    accountInfo: { accountId: item.accountId, parentAccountId: item.accountId, siteId: item.siteId },
+  };
+  const input = header + '.' + b64({ data: JSON.stringify(layerA), iat, exp: iat + lifetimeSec });
+  out.push(input + '.' + sign('sha256', Buffer.from(input), key).toString('base64url'));
+}
+parentPort.postMessage(out);
+`;
+
+/** Signs `count` AppInstalled deliveries, each for a new instance. */
+export async function signAppInstalledPool(key: SigningKey, appId: string, count: number): Promise<SignedDelivery[]> {
+  const items = Array.from({ length: count }, () => ({
+    instanceId: randomUUID(),
+    userId: randomUUID(),
+    accountId: randomUUID(),
+    siteId: randomUUID(),
+  }));
+  const iat = Math.floor(Date.now() / 1000);
+  const threads = Math.max(1, Math.min(availableParallelism(), Math.ceil(count / 2000)));
+  const chunk = Math.ceil(count / threads);
+  const parts = await Promise.all(
+    Array.from({ length: threads }, (_, t) => {
+      const slice = items.slice(t * chunk, (t + 1) * chunk);
+      return new Promise<string[]>((resolve, reject) => {
+        const worker = new Worker(WORKER_SOURCE, {
+          eval: true,
+          workerData: { privateKeyPem: key.privateKeyPem, appId, items: slice, iat, lifetimeSec: 3_600_000 },
+        });
+        worker.once('message', (jwts: string[]) => {
+          resolve(jwts);
+          void worker.terminate();
+        });
+        worker.once('error', reject);
+      });
+    }),
+  );
+  const jwts = parts.flat();
+  return items.map((item, i) => ({ instanceId: item.instanceId, jwt: jwts[i]! }));
+}
+
+interface StoredPool {
+  version: 1;
+  createdAt: number;
+  appId: string;
+  key: SigningKey;
+  deliveries: SignedDelivery[];
+}
+
+/** A cached pool is dropped after this long: its JWTs expire 3,600,000 s (≈ 41 days) after iat. */
+const POOL_MAX_AGE_MS = 7 * 86_400_000;
+
+/**
+ * The pool of signed deliveries, cached in `file` (under the gitignored bench/results/) so reruns
+ * skip the signing: reused when it holds at least `count` deliveries, else signed anew with a
+ * new key. Each benchmark run posts them into a fresh database, so reuse across runs is safe.
+ */
+export async function loadOrSignPool(
+  file: string,
+  count: number,
+  log: (line: string) => void,
+): Promise<{ appId: string; key: SigningKey; deliveries: SignedDelivery[] }> {
+  if (existsSync(file)) {
+    try {
+      const stored = JSON.parse(readFileSync(file, 'utf8')) as StoredPool;
+      if (stored.version === 1 && Date.now() - stored.createdAt < POOL_MAX_AGE_MS && stored.deliveries.length >= count) {
+        log(`reusing ${count.toLocaleString('en-US')} signed webhooks from ${file}`);
+        return { appId: stored.appId, key: stored.key, deliveries: stored.deliveries.slice(0, count) };
+      }
+    } catch {
+      // unreadable: sign anew
+    }
+  }
+  const started = performance.now();
+  const appId = randomUUID();
+  const key = generateSigningKey();
+  const deliveries = await signAppInstalledPool(key, appId, count);
+  log(`signed ${count.toLocaleString('en-US')} unique AppInstalled webhooks in ${((performance.now() - started) / 1000).toFixed(1)} s (cached in ${file})`);
+  mkdirSync(dirname(file), { recursive: true });
+  const stored: StoredPool = { version: 1, createdAt: Date.now(), appId, key, deliveries };
+  writeFileSync(`${file}.tmp`, JSON.stringify(stored));
+  renameSync(`${file}.tmp`, file);
+  return { appId, key, deliveries };
+}
