@@ -1,9 +1,11 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { createDashboardRoutes, type DashboardDeps } from './dashboard/routes.tsx';
 import { AppError } from './errors.ts';
 import { apiKeyAuth } from './http/api-key-auth.ts';
 import type { AppEnv } from './http/context.ts';
+import { createApiDocsRoutes } from './http/docs.ts';
 import { handleError } from './http/errors.ts';
 import { requestLog } from './http/request-log.ts';
 import type { InstallationQueries } from './installations/queries.ts';
@@ -27,6 +29,8 @@ export interface AppDeps {
   stats: () => Record<string, unknown>;
   /** True once the database is open and migrated. */
   isReady: () => boolean;
+  /** The developers' dashboard at /dashboard (signed in with the same API keys). */
+  dashboard: DashboardDeps;
 }
 
 /** The one place where routes and middleware are put together. */
@@ -38,6 +42,7 @@ export function createApp(deps: AppDeps) {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'starting' }, 503)));
+  app.route('/', createApiDocsRoutes()); // GET /openapi.json and /docs (Swagger UI): public
 
   app.route('/webhooks', createWebhookRoutes(deps.webhooks));
   app.route('/app', createAppInstanceRoutes({ check: deps.checkInstanceToken, queries: deps.queries, corsOrigins: deps.corsOrigins }));
@@ -49,6 +54,7 @@ export function createApp(deps: AppDeps) {
   v1.route('/stats/daily', createDailyStatsRoutes({ dailyStats: deps.queries.daily }));
   v1.get('/stats', (c) => c.json(deps.stats()));
   app.route('/v1', v1);
+  app.route('/dashboard', createDashboardRoutes(deps.dashboard));
 
   app.notFound(() => {
     throw new AppError('not_found', 'No such route');

@@ -1,0 +1,187 @@
+import { z } from 'zod';
+import type { OutboxJobStatus } from '../db/schema/index.ts';
+import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '../errors.ts';
+import type { DailyStats } from '../installations/daily-stats.ts';
+import type { InstallationPage, InstallationQueries } from '../installations/queries.ts';
+import type { Installation } from '../installations/serialize.ts';
+
+/**
+ * zod schemas of the HTTP API's response bodies, for the OpenAPI document (src/http/openapi.ts).
+ * The handlers build their bodies themselves (toInstallation, queries, …); the type checks at
+ * the end of this file fail the build when a body and its schema drift apart. `.meta({ id })`
+ * makes each one a named component (zod-to-openapi reads zod 4's metadata).
+ */
+
+const isoTime = (description?: string) => z.iso.datetime().meta(description ? { description } : {});
+const isoTimeOrNull = (description?: string) => isoTime().nullable().meta(description ? { description } : {});
+
+export const installationSiteSchema = z
+  .object({
+    siteId: z.string().nullable(),
+    accountId: z.string().nullable(),
+    name: z.string().nullable(),
+    url: z.string().nullable(),
+    syncedAt: isoTimeOrNull("When the site was last read from Wix's Get App Instance."),
+  })
+  .meta({ id: 'InstallationSite', description: 'What is known of the site: from the webhook and from Get App Instance.' });
+
+export const installationPlanSchema = z
+  .object({
+    isFree: z.boolean().nullable().meta({ description: 'From Get App Instance; null until Wix has described the instance.' }),
+    vendorProductId: z.string().nullable(),
+    cycle: z.string().nullable().meta({ description: 'The billing cycle Wix names, e.g. MONTHLY or YEARLY.' }),
+    expiresOn: z.string().nullable(),
+    autoRenewing: z.boolean().nullable(),
+    changedAt: isoTimeOrNull('When a plan event last changed the plan.'),
+  })
+  .meta({ id: 'InstallationPlan', description: 'The plan, from the paid-plan events and Get App Instance.' });
+
+export const installationSchema = z
+  .object({
+    instanceId: z.string(),
+    appId: z.string().nullable(),
+    status: z.enum(['active', 'removed']),
+    installedAt: isoTime(),
+    installedAtInferred: z.boolean().meta({
+      description: 'true when no AppInstalled was ever received and installedAt is the time of the first event seen.',
+    }),
+    removedAt: isoTimeOrNull(),
+    updatedAt: isoTime(),
+    firstSeenAt: isoTime(),
+    lastEventAt: isoTime(),
+    originInstanceId: z.string().nullable(),
+    configuredAt: isoTimeOrNull('When Wix accepted APP_FINISHED_CONFIGURATION for the current installation.'),
+    site: installationSiteSchema,
+    plan: installationPlanSchema,
+    appVersion: z.string().nullable(),
+  })
+  .meta({
+    id: 'Installation',
+    description: 'One app instance: its current installation, site and plan. Times are ISO-8601 in UTC.',
+    example: {
+      instanceId: '3bbcabc7-8f7e-4f4e-9c36-5d3ad6c1f0a1',
+      appId: '5bc2062d-1e7b-4b4b-a0c9-0a6c7e7b6f11',
+      status: 'active',
+      installedAt: '2026-11-22T10:00:00.000Z',
+      installedAtInferred: false,
+      removedAt: null,
+      updatedAt: '2026-11-22T10:00:01.234Z',
+      firstSeenAt: '2026-11-22T10:00:00.000Z',
+      lastEventAt: '2026-11-22T10:00:00.000Z',
+      originInstanceId: '07864c16-3f0e-4ad2-9a53-0e0d6c7c1b2e',
+      configuredAt: '2026-11-22T10:00:01.234Z',
+      site: { siteId: 'a1b2c3', accountId: 'd4e5f6', name: 'My Site', url: 'https://example.com', syncedAt: '2026-11-22T10:00:01.500Z' },
+      plan: { isFree: false, vendorProductId: 'premium', cycle: 'YEARLY', expiresOn: '2027-11-22T10:00:00Z', autoRenewing: true, changedAt: '2026-11-22T10:00:00.000Z' },
+      appVersion: '1.4.0',
+    },
+  });
+
+export const eventSchema = z
+  .object({
+    eventType: z.string().meta({ description: "Wix's eventType, e.g. AppInstalled, AppRemoved, PaidPlanPurchased (unknown types are kept too)." }),
+    issuedAt: isoTime('The JWT iat.'),
+    receivedAt: isoTime(),
+    outcome: z.enum(['applied', 'stale', 'ignored']).meta({
+      description: 'applied: it changed the installation; stale: it changed nothing visible; ignored: an event type the registry does not act on.',
+    }),
+    data: z.record(z.string(), z.unknown()).meta({ description: "The event's inner data, as Wix sent it." }),
+    identity: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .meta({ id: 'Event', description: 'One verified delivery in an installation\'s history (oldest first by iat).' });
+
+export const installationPageSchema = z
+  .object({
+    items: z.array(installationSchema),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` (with the same sort and order) for the next page; null on the last page.' }),
+  })
+  .meta({ id: 'InstallationPage' });
+
+export const installationDetailSchema = z
+  .object({ installation: installationSchema, events: z.array(eventSchema) })
+  .meta({ id: 'InstallationDetail' });
+
+export const accessTokenSchema = z
+  .object({
+    accessToken: z.string().meta({ description: "A Wix access token for the instance (the app's identity)." }),
+    expiresAt: isoTime(),
+  })
+  .meta({ id: 'AccessToken' });
+
+export const statsSchema = z
+  .object({
+    installations: z.object({ active: z.int().min(0), removed: z.int().min(0) }),
+    outbox: z.object({ pending: z.int().min(0), running: z.int().min(0), done: z.int().min(0), dead: z.int().min(0), cancelled: z.int().min(0) }),
+  })
+  .meta({ id: 'Stats', description: 'Installations per status and outbox jobs per state.' });
+
+const utcDate = z.iso.date();
+
+export const dailyStatsSchema = z
+  .object({
+    from: utcDate.meta({ description: 'The first day (UTC), inclusive.' }),
+    to: utcDate.meta({ description: 'The day after the last one in `days` (exclusive).' }),
+    days: z.array(
+      z
+        .object({
+          date: utcDate,
+          installs: z.int().min(0).meta({ description: 'AppInstalled events issued that day.' }),
+          removals: z.int().min(0).meta({ description: 'AppRemoved events issued that day.' }),
+          net: z.int().meta({ description: 'installs − removals.' }),
+          active: z.int().meta({ description: 'Installations active at the end of the day (approximate: see daily-stats.ts).' }),
+        })
+        .meta({ id: 'DailyStatsDay' }),
+    ),
+    churn: z
+      .object({
+        removedWithin1Day: z.int().min(0),
+        removedWithin7Days: z.int().min(0),
+        removedWithin30Days: z.int().min(0),
+        installs: z.int().min(0).meta({ description: 'Installs in [from, to): the sum of days[].installs.' }),
+      })
+      .meta({ description: 'Of the installs in the window, how many were removed within 1, 7 or 30 days.' }),
+  })
+  .meta({ id: 'DailyStats', description: 'Installation trends per UTC day.' });
+
+export const appInstanceSchema = z.object({ installation: installationSchema }).meta({ id: 'AppInstance' });
+
+export const webhookAckSchema = z
+  .object({
+    status: z.enum(['accepted', 'duplicate']).meta({
+      description: 'accepted: verified and stored for the first time; duplicate: this exact JWT is already stored (a Wix resend).',
+    }),
+  })
+  .meta({ id: 'WebhookAck' });
+
+export const ERROR_CODES = Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]];
+
+export const errorEnvelopeSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(ERROR_CODES).meta({ description: 'One of a closed set; each code has one HTTP status.' }),
+      message: z.string().meta({ description: 'For people; a 5xx message says nothing about internals.' }),
+      requestId: z.string().meta({ description: 'Also the X-Request-Id response header; the log line has the same id.' }),
+    }),
+  })
+  .meta({ id: 'ErrorEnvelope', description: 'Every error, everywhere.' });
+
+export const healthSchema = z
+  .object({ status: z.enum(['ok', 'ready', 'starting']) })
+  .meta({ id: 'Health', description: '/healthz: ok. /readyz: ready (200), or starting (503) before the database is open and migrated and from the start of shutdown.' });
+
+// ---------------------------------------------------------------------------------------------
+// The bodies the handlers build must be exactly these shapes: a mismatch fails `tsc`.
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Detail = NonNullable<ReturnType<InstallationQueries['get']>>;
+
+const shapeChecks: [
+  Equal<z.output<typeof installationSchema>, Installation>,
+  Equal<z.output<typeof installationPageSchema>, InstallationPage>,
+  Equal<z.output<typeof eventSchema>, Detail['events'][number]>,
+  Equal<z.output<typeof installationDetailSchema>, Detail>,
+  Equal<z.output<typeof dailyStatsSchema>, DailyStats>,
+  Equal<keyof z.output<typeof statsSchema>['outbox'], OutboxJobStatus>,
+  Equal<z.output<typeof statsSchema>['installations'], ReturnType<InstallationQueries['counts']>>,
+  Equal<z.output<typeof errorEnvelopeSchema>, ErrorBody>,
+] = [true, true, true, true, true, true, true, true];
+void shapeChecks;
