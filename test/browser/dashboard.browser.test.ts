@@ -1,29 +1,19 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenLocal } from '../../src/sandbox/fake-wix.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
 import { REPO_ROOT } from '../helpers/process.ts';
 import { createTestRegistry, TEST_API_KEY, type TestRegistry } from '../helpers/registry.ts';
+import { launchChromium } from '../helpers/browser.ts';
 
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core, against the real
  * registry served over HTTP on 127.0.0.1 and seeded through signed webhooks. No skip when the
  * browser is missing: CI installs it (apt-get install chromium), and a missing one fails here.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const README_SCREENSHOT = join(REPO_ROOT, 'docs', 'dashboard.png');
 
@@ -66,7 +56,6 @@ describe('the dashboard in Chromium', () => {
   };
 
   beforeAll(async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
     mkdirSync(ARTIFACTS, { recursive: true });
     wix = await startFakeWix();
     t = await createTestRegistry({ now: NOW, wixApiBaseUrl: wix.url });
@@ -110,7 +99,7 @@ describe('the dashboard in Chromium', () => {
 
     server = await listenLocal(t.app);
     // launch() gives each run a fresh temporary profile (user-data-dir), removed on close.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

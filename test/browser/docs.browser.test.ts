@@ -1,16 +1,14 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenLocal } from '../../src/sandbox/fake-wix.ts';
 import { createTestRegistry, TEST_API_KEY, type TestRegistry } from '../helpers/registry.ts';
+import { launchChromium } from '../helpers/browser.ts';
 
 /**
  * /docs in a real browser (Debian's Chromium driven by playwright-core): Swagger UI loads from
  * the app's own files under its CSP, renders every operation of /openapi.json, and "Try it out"
  * with the API key gets a live answer. No skip when the browser is missing (as the dashboard's).
  */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const T0 = Math.floor(Date.UTC(2026, 9, 1) / 1000);
 
 describe('/docs in Chromium', () => {
@@ -19,11 +17,10 @@ describe('/docs in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
     t = await createTestRegistry();
     expect((await t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId: 'docs-1', iat: T0 }))).status).toBe(200);
     server = await listenLocal(t.app);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
