@@ -1,4 +1,4 @@
-import { and, asc, eq, like, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, like, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../clock.ts';

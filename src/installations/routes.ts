@@ -6,9 +6,6 @@ import { dailyStatsQuerySchema, type DailyStatsService } from './daily-stats.ts'
 import { createExportStream, EXPORT_CONTENT_TYPES, exportFilename } from './export.ts';
 import { installationExportQuerySchema, installationListQuerySchema, parseInput, type InstallationQueries } from './queries.ts';
 
-/** The list's query parameters (kept under its first name). */
-export const listQuerySchema = installationListQuerySchema;
-
 /** Parses a query string's parameters, or throws AppError('bad_request') naming each bad one. */
 export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.output<S> {
   return parseInput(schema, query);
