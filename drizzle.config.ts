@@ -1,9 +1,9 @@
 import { defineConfig } from 'drizzle-kit';
 
-// Migrations are generated from src/db/schema and committed; they are applied by the
-// application itself (src/db/migrate.ts), never with `drizzle-kit push`.
+// SQLite. Migrations are generated from src/db/sqlite/schema and committed; the application
+// applies them itself (src/db/sqlite/migrate.ts), never `drizzle-kit push`.
 export default defineConfig({
   dialect: 'sqlite',
-  schema: './src/db/schema/index.ts',
-  out: './migrations',
+  schema: './src/db/sqlite/schema/index.ts',
+  out: './migrations/sqlite',
 });

@@ -26,7 +26,7 @@ export interface AppDeps {
   checkInstanceToken: InstanceTokenChecker;
   corsOrigins: readonly string[];
   /** /v1/stats body. */
-  stats: () => Record<string, unknown>;
+  stats: () => Promise<Record<string, unknown>>;
   /** True once the database is open and migrated. */
   isReady: () => boolean;
   /** The developers' dashboard at /dashboard (signed in with the same API keys). */
@@ -52,7 +52,7 @@ export function createApp(deps: AppDeps) {
   v1.route('/installations', createAccessTokenRoutes({ handouts: deps.handouts }));
   v1.route('/installations', createInstallationRoutes({ queries: deps.queries }));
   v1.route('/stats/daily', createDailyStatsRoutes({ dailyStats: deps.queries.daily }));
-  v1.get('/stats', (c) => c.json(deps.stats()));
+  v1.get('/stats', async (c) => c.json(await deps.stats()));
   app.route('/v1', v1);
   app.route('/dashboard', createDashboardRoutes(deps.dashboard));
 

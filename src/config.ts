@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
-import { databasePathFromUrl } from './db/client.ts';
+import { parseDatabaseUrl } from './db/database-url.ts';
 import { OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY_BASE_MS, OUTBOX_RETRY_CAP_MS, type BackoffPolicy } from './outbox/backoff.ts';
 import { parsePublicKeys } from './wix/public-keys.ts';
 
@@ -22,7 +22,7 @@ export interface Config {
   /** sandbox: no Wix credentials were configured, so a local fake Wix stands in for Wix. */
   mode: 'live' | 'sandbox';
   nodeEnv: string;
-  /** Present in live mode; in sandbox mode filled in by src/sandbox/setup.ts. */
+  /** Present in live mode; in sandbox mode main.ts fills it from the generated sandbox credentials. */
   wix: WixCredentials | null;
   /** null in sandbox mode until the sandbox decides where its fake Wix lives. */
   wixApiBaseUrl: string | null;
@@ -34,8 +34,6 @@ export interface Config {
   logLevel: LogLevel;
   /** Outbox retry policy: exponential backoff from base to cap, then dead after maxAttempts. */
   outboxBackoff: BackoffPolicy;
-  /** Group commit of webhook deliveries (on by default; off only to measure its effect). */
-  groupCommit: boolean;
 }
 
 export class ConfigError extends Error {
@@ -74,7 +72,7 @@ const envSchema = z.object({
   ),
   DATABASE_URL: optionalString.transform((s, ctx) => {
     try {
-      return databasePathFromUrl(s ?? './data/registry.db');
+      return parseDatabaseUrl(s ?? './data/registry.db').path;
     } catch {
       ctx.addIssue({ code: 'custom', message: 'must be a file path or a valid file: URL' });
       return z.NEVER;
@@ -87,7 +85,6 @@ const envSchema = z.object({
   OUTBOX_RETRY_BASE_MS: optionalString.transform((s) => s ?? String(OUTBOX_RETRY_BASE_MS)).pipe(z.coerce.number<string>().int().min(1)),
   OUTBOX_RETRY_CAP_MS: optionalString.transform((s) => s ?? String(OUTBOX_RETRY_CAP_MS)).pipe(z.coerce.number<string>().int().min(1)),
   OUTBOX_MAX_ATTEMPTS: optionalString.transform((s) => s ?? String(OUTBOX_MAX_ATTEMPTS)).pipe(z.coerce.number<string>().int().min(1).max(1000)),
-  REGISTRY_GROUP_COMMIT: optionalString.pipe(z.enum(['on', 'off']).default('on')),
   LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),
 });
 
@@ -146,7 +143,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     apiKeys: e.REGISTRY_API_KEYS,
     corsOrigins: e.CORS_ORIGINS,
     logLevel: e.LOG_LEVEL,
-    groupCommit: e.REGISTRY_GROUP_COMMIT === 'on',
     outboxBackoff: { baseMs: e.OUTBOX_RETRY_BASE_MS, capMs: e.OUTBOX_RETRY_CAP_MS, maxAttempts: e.OUTBOX_MAX_ATTEMPTS },
   };
 }

@@ -2,9 +2,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from './clock.ts';
 import { loadConfig, type Config, type WixCredentials } from './config.ts';
-import { openDatabase, SERVER_BUSY_TIMEOUT_MS, type DatabaseHandle } from './db/client.ts';
-import { startBackgroundCheckpointer } from './db/checkpointer.ts';
-import { migrateDatabase } from './db/migrate.ts';
+import { openStore } from './db/open-store.ts';
+import type { RegistryStore } from './db/store.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRegistry, type Registry } from './registry.ts';
 import { loadSandboxCredentials, sandboxDirFor } from './sandbox/credentials.ts';
@@ -16,7 +15,7 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 export interface RunningRegistry {
   config: Config;
   registry: Registry;
-  database: DatabaseHandle;
+  store: RegistryStore;
   url: string;
   /** In sandbox mode: the local fake Wix and the credentials it accepts. */
   sandbox: { fakeWix: FakeWix; url: string; apiKey: string; appId: string } | null;
@@ -63,21 +62,19 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     wix = config.wix!;
   }
 
-  const database = openDatabase(config.databasePath, { busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS });
-  migrateDatabase(database);
-  const checkpointer = startBackgroundCheckpointer(database);
+  // The writer and reader threads: opening the store creates and migrates the database.
+  const store = await openStore(config.databasePath, { threads: true });
   const registry = createRegistry({
     wix,
     wixApiBaseUrl: wixApiBaseUrl!,
     apiKeys,
-    database,
+    store,
     logger,
     clock,
-    groupCommit: config.groupCommit,
     corsOrigins: config.corsOrigins,
     backoff: config.outboxBackoff,
   });
-  registry.start();
+  await registry.start();
 
   const server = await new Promise<{ server: ServerType; port: number }>((resolve) => {
     const s = serve({ fetch: registry.app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) =>
@@ -100,12 +97,11 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
       clearTimeout(grace);
       await registry.stop();
       await closeFakeWix();
-      await checkpointer.stop();
-      database.close();
+      await store.close();
       logger.info('stopped');
     })());
 
-  return { config, registry, database, url, sandbox, stop };
+  return { config, registry, store, url, sandbox, stop };
 }
 
 function printSandboxBanner(

@@ -1,24 +1,19 @@
 import { createHmac } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
 import { createApp } from './app.ts';
 import type { Clock } from './clock.ts';
-import type { DatabaseHandle } from './db/client.ts';
-import { installations } from './db/schema/index.ts';
-import { createGroupCommitter } from './db/group-commit.ts';
+import type { WixCredentials } from './config.ts';
+import type { RegistryStore } from './db/store.ts';
 import { createInstallationQueries } from './installations/queries.ts';
+import type { Logger } from './logger.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './outbox/backoff.ts';
-import { createOutboxEnqueuer } from './outbox/enqueue.ts';
 import { createJobHandlers } from './outbox/jobs.ts';
-import { createOutboxStore } from './outbox/store.ts';
 import { createOutboxWorker } from './outbox/worker.ts';
+import { createDeliveryIngest } from './webhooks/ingest.ts';
+import { createJwtVerifier } from './webhooks/verify.ts';
 import { createInstanceClients } from './wix/instance-clients.ts';
 import { createTokenBroker } from './wix/token-broker.ts';
 import { createTokenHandouts } from './wix/token-handouts.ts';
 import { createTokenInfoChecker } from './wix/token-info.ts';
-import type { Logger } from './logger.ts';
-import type { WixCredentials } from './config.ts';
-import { createDeliveryIngest } from './webhooks/ingest.ts';
-import { createJwtVerifier } from './webhooks/verify.ts';
 
 /** A delivery within this window means webhooks are streaming in: the outbox yields to them. */
 export const WEBHOOK_BUSY_WINDOW_MS = 200;
@@ -27,10 +22,10 @@ export interface RegistryOptions {
   wix: WixCredentials;
   wixApiBaseUrl: string;
   apiKeys: readonly string[];
-  database: DatabaseHandle;
+  /** The storage boundary: opened (and migrated) by the caller, closed by the caller. */
+  store: RegistryStore;
   logger: Logger;
   clock: Clock;
-  groupCommit?: boolean;
   /** Origins allowed to call /app/* from a browser. */
   corsOrigins?: readonly string[];
   /** Outbox retry policy (tests shorten it). */
@@ -43,63 +38,46 @@ export interface RegistryOptions {
 
 /**
  * Builds every service once, from explicit dependencies, and the app over them. No globals and
- * no side effects beyond the database handle it is given: tests build the real registry on a
- * temporary database, main.ts builds it on the configured one.
+ * no side effects beyond the store it is given: tests build the real registry on a temporary
+ * database, main.ts builds it on the configured one.
  */
 export function createRegistry(options: RegistryOptions) {
-  const { database, clock, logger } = options;
-  const { db } = database;
+  const { store, clock, logger } = options;
   const { appId, appSecret } = options.wix;
   const verifyJwt = createJwtVerifier({ publicKeys: options.wix.publicKeys, now: () => clock.now() });
-  const queries = createInstallationQueries(db, { clock });
+  const queries = createInstallationQueries(store, { clock });
+  const timeout = options.wixRequestTimeoutMs !== undefined ? { timeoutMs: options.wixRequestTimeoutMs } : {};
 
-  const selectStatus = db
-    .select({ status: installations.status })
-    .from(installations)
-    .where(eq(installations.instanceId, sql.placeholder('instanceId')))
-    .prepare();
   const broker = createTokenBroker({
     appId,
     appSecret,
     wixApiBaseUrl: options.wixApiBaseUrl,
     clock,
-    instanceStatus: (instanceId) => selectStatus.get({ instanceId })?.status,
-    ...(options.wixRequestTimeoutMs !== undefined ? { timeoutMs: options.wixRequestTimeoutMs } : {}),
+    instanceStatus: (instanceId) => store.installations.status(instanceId),
+    ...timeout,
   });
-  const clients = createInstanceClients({
-    appId,
-    appSecret,
-    wixApiBaseUrl: options.wixApiBaseUrl,
-    broker,
-    ...(options.wixRequestTimeoutMs !== undefined ? { timeoutMs: options.wixRequestTimeoutMs } : {}),
-  });
+  const clients = createInstanceClients({ appId, appSecret, wixApiBaseUrl: options.wixApiBaseUrl, broker, ...timeout });
 
-  const outboxStore = createOutboxStore(db);
-  const commitOutcome = createGroupCommitter(database.sqlite, (write: () => void) => write());
   let lastDeliveryAt = Number.NEGATIVE_INFINITY;
   const worker = createOutboxWorker({
-    store: outboxStore,
-    commit: (write) => commitOutcome.submit(write),
+    store,
     busy: () => performance.now() - lastDeliveryAt < WEBHOOK_BUSY_WINDOW_MS,
-    handlers: createJobHandlers({ db, clients, now: () => clock.now() }),
+    handlers: createJobHandlers({ clients }),
     clock,
     logger,
     backoff: options.backoff ?? DEFAULT_BACKOFF,
     ...(options.outboxPollIntervalMs !== undefined ? { pollIntervalMs: options.outboxPollIntervalMs } : {}),
   });
   const ingest = createDeliveryIngest({
-    database,
+    store,
     clock,
-    groupCommit: options.groupCommit ?? true,
-    onTransition: [
-      createOutboxEnqueuer(database, () => worker.wake()),
+    onStored: ({ event }, outcome) => {
+      if (outcome.jobsEnqueued) worker.wake();
       // An instance that removed the app gets no more tokens from the cache.
-      ({ instanceId, after }) => {
-        if (after.status === 'removed') broker.forget(instanceId);
-      },
-    ],
+      if (outcome.statusAfter === 'removed') broker.forget(event.instanceId);
+    },
   });
-  const handouts = createTokenHandouts({ database, broker, clock });
+  const handouts = createTokenHandouts({ store, broker, clock });
   const checkInstanceToken = createTokenInfoChecker({ appId, wixApiBaseUrl: options.wixApiBaseUrl, clock });
   let ready = true;
 
@@ -117,9 +95,18 @@ export function createRegistry(options: RegistryOptions) {
     queries,
     handouts,
     checkInstanceToken,
-    stats: () => ({ installations: queries.counts(), outbox: outboxStore.counts() }),
-    isReady: () => ready && database.sqlite.open,
-    dashboard: { queries, outbox: outboxStore, apiKeys: options.apiKeys, sessionSecret: dashboardSessionSecret(appSecret, options.apiKeys), clock },
+    stats: async () => {
+      const [installations, outbox] = await Promise.all([store.installations.counts(), store.outbox.counts()]);
+      return { installations, outbox };
+    },
+    isReady: () => ready && store.isReady(),
+    dashboard: {
+      queries,
+      outbox: { list: (filter) => store.outbox.list(filter), counts: () => store.outbox.counts() },
+      apiKeys: options.apiKeys,
+      sessionSecret: dashboardSessionSecret(appSecret, options.apiKeys),
+      clock,
+    },
   });
 
   return {
@@ -128,20 +115,20 @@ export function createRegistry(options: RegistryOptions) {
     queries,
     verifyJwt,
     broker,
-    outbox: { store: outboxStore, worker },
+    store,
+    outbox: { worker },
     /**
      * A real @wix/sdk client acting as the app on one instance, with tokens from the shared
      * broker: `registry.clientFor(instanceId, { appInstances }).appInstances.getAppInstance()`.
      */
     clientFor: clients.clientFor,
     /** Starts the background work (the outbox worker). The HTTP app works without it. */
-    start() {
-      worker.start();
+    async start() {
+      await worker.start();
     },
-    /** Stops taking work; the caller closes the database afterwards. */
+    /** Stops taking work; the caller closes the store afterwards. */
     async stop() {
       ready = false;
-      ingest.flush();
       await worker.stop();
     },
   };

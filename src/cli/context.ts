@@ -1,14 +1,31 @@
+import { systemClock } from '../clock.ts';
 import { loadConfig, type Config } from '../config.ts';
-import { openDatabase, type DatabaseHandle } from '../db/client.ts';
-import { migrateDatabase } from '../db/migrate.ts';
+import { openStore } from '../db/open-store.ts';
+import type { RegistryStore } from '../db/store.ts';
+import { createInstallationQueries } from '../installations/queries.ts';
 
-/** What every CLI command that reads the database needs: the config and a migrated handle. */
-export function openCliDatabase(): { config: Config; database: DatabaseHandle } {
+/**
+ * How long the CLI waits for the running server's write lock: longer than the server's writer
+ * does, since nobody is waiting on the other end (the server commits in milliseconds).
+ */
+export const CLI_BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Runs a CLI command with the store DATABASE_URL names (migrated first), and always closes it.
+ * The CLI works on its own thread: it has no event loop to keep free, so no database threads.
+ */
+export async function withStore<T>(run: (context: { config: Config; store: RegistryStore }) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const database = openDatabase(config.databasePath);
-  migrateDatabase(database);
-  return { config, database };
+  const store = await openStore(config.databasePath, { threads: false, sqlite: { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS } });
+  try {
+    return await run({ config, store });
+  } finally {
+    await store.close();
+  }
 }
+
+/** The installation queries over a store, as the HTTP API runs them. */
+export const queriesOver = (store: RegistryStore) => createInstallationQueries(store, { clock: systemClock });
 
 /** Prints rows as an aligned text table. */
 export function printTable(rows: Record<string, string>[], columns: string[]): void {

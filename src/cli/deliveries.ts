@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import { desc, eq } from 'drizzle-orm';
 import { systemClock } from '../clock.ts';
-import { deliveries } from '../db/schema/index.ts';
-import { iso } from '../installations/serialize.ts';
-import { createOutboxEnqueuer } from '../outbox/enqueue.ts';
+import { iso } from '../installations/time.ts';
 import { createDeliveryIngest } from '../webhooks/ingest.ts';
-import { openCliDatabase, printTable, shortTime } from './context.ts';
+import { printTable, shortTime, withStore } from './context.ts';
 
 export function registerDeliveries(program: Command) {
   const cmd = program.command('deliveries').description('the webhook deliveries stored exactly as Wix sent them');
@@ -16,25 +13,13 @@ export function registerDeliveries(program: Command) {
     .option('--instance <id>', 'only this instance')
     .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 50)
     .option('--json', 'print JSON')
-    .action((opts: { instance?: string; limit: number; json?: boolean }) => {
-      const { database } = openCliDatabase();
-      try {
-        const rows = database.db
-          .select({
-            id: deliveries.id,
-            eventType: deliveries.eventType,
-            instanceId: deliveries.instanceId,
-            issuedAt: deliveries.issuedAt,
-            receivedAt: deliveries.receivedAt,
-            outcome: deliveries.outcome,
-            sha256: deliveries.jwtSha256,
-          })
-          .from(deliveries)
-          .where(opts.instance ? eq(deliveries.instanceId, opts.instance) : undefined)
-          .orderBy(desc(deliveries.id))
-          .limit(opts.limit)
-          .all()
-          .map((r) => ({ ...r, issuedAt: iso(r.issuedAt), receivedAt: iso(r.receivedAt) }));
+    .action(async (opts: { instance?: string; limit: number; json?: boolean }) => {
+      await withStore(async ({ store }) => {
+        const rows = (await store.deliveries.list({ instanceId: opts.instance, limit: opts.limit })).map((r) => ({
+          ...r,
+          issuedAt: iso(r.issuedAt),
+          receivedAt: iso(r.receivedAt),
+        }));
         if (opts.json) {
           console.log(JSON.stringify(rows, null, 2));
           return;
@@ -43,9 +28,7 @@ export function registerDeliveries(program: Command) {
           rows.map((r) => ({ id: String(r.id), event: r.eventType, instance: r.instanceId, issued: shortTime(r.issuedAt), received: shortTime(r.receivedAt), outcome: r.outcome })),
           ['id', 'event', 'instance', 'issued', 'received', 'outcome'],
         );
-      } finally {
-        database.close();
-      }
+      });
     });
 
   cmd
@@ -54,27 +37,23 @@ export function registerDeliveries(program: Command) {
     .option('--url <webhook url>', 'post the stored JWT, byte for byte, to this webhook URL instead')
     .action(async (id: string, opts: { url?: string }) => {
       const deliveryId = Number.parseInt(id, 10);
-      const { database } = openCliDatabase();
-      try {
+      await withStore(async ({ store }) => {
         if (opts.url) {
-          const row = database.db.select({ jwt: deliveries.jwt }).from(deliveries).where(eq(deliveries.id, deliveryId)).get();
-          if (!row) throw new Error(`no delivery ${id}`);
-          const res = await fetch(opts.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: row.jwt });
+          const jwt = await store.deliveries.jwt(deliveryId);
+          if (jwt === null) throw new Error(`no delivery ${id}`);
+          const res = await fetch(opts.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: jwt });
           console.log(`posted delivery ${id} → ${res.status} ${await res.text()}`);
           if (!res.ok) process.exitCode = 1;
           return;
         }
         // The outbox reacts as it would to a live delivery; a running registry's worker picks the jobs up.
-        const ingest = createDeliveryIngest({ database, clock: systemClock, onTransition: [createOutboxEnqueuer(database, () => {})] });
-        const result = ingest.replay(deliveryId);
+        const result = await createDeliveryIngest({ store, clock: systemClock }).replay(deliveryId);
         if (!result) {
           console.error(`no delivery ${id}`);
           process.exitCode = 1;
           return;
         }
         console.log(result.changed ? `instance ${result.instanceId}: state recomputed and updated` : `instance ${result.instanceId}: state already matches its history`);
-      } finally {
-        database.close();
-      }
+      });
     });
 }

@@ -2,20 +2,18 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
-import { exportInstallationChunks } from '../installations/export.ts';
 import {
-  createInstallationQueries,
   EXPORT_FORMATS,
   INSTALLATION_SORTS,
   INSTALLATION_STATUSES,
   installationExportQuerySchema,
   installationListQuerySchema,
   LIST_LIMIT_MAX,
-  parseInput,
   SORT_ORDERS,
-} from '../installations/queries.ts';
+} from '../installations/query-schemas.ts';
 import type { Installation } from '../installations/serialize.ts';
-import { openCliDatabase, printTable, shortTime } from './context.ts';
+import { parseInput } from '../parse-input.ts';
+import { printTable, queriesOver, shortTime, withStore } from './context.ts';
 
 /** Query parameter → CLI flag, for the options below and for error messages. */
 const FLAGS: Record<string, string> = {
@@ -117,11 +115,10 @@ export function registerInstalls(program: Command) {
     .action(async (opts: FilterOptions & { limit?: string; cursor?: string; all?: boolean; json?: boolean }) => {
       const input = queryInput(opts, { limit: opts.limit ?? (opts.all ? String(LIST_LIMIT_MAX) : undefined), cursor: opts.cursor });
       const query = parseInput(installationListQuerySchema, input, flagOf);
-      const { database } = openCliDatabase();
-      try {
-        const queries = createInstallationQueries(database.db);
+      await withStore(async ({ store }) => {
+        const queries = queriesOver(store);
         if (!opts.all) {
-          const page = queries.list(query);
+          const page = await queries.list(query);
           if (opts.json) {
             console.log(JSON.stringify(page, null, 2));
             return;
@@ -139,7 +136,7 @@ export function registerInstalls(program: Command) {
         let inferred = false;
         if (opts.json) await write(out, '{\n  "items": [');
         do {
-          const page = queries.list({ ...query, cursor });
+          const page = await queries.list({ ...query, cursor });
           for (const item of page.items) {
             if (opts.json) {
               await write(out, `${printed > 0 ? ',' : ''}\n${JSON.stringify(item, null, 2).replace(/^/gm, '    ')}`);
@@ -161,9 +158,7 @@ export function registerInstalls(program: Command) {
         if (opts.json) await write(out, `${printed > 0 ? '\n  ' : ''}],\n  "nextCursor": null\n}\n`);
         else if (printed === 0) await write(out, '(none)\n');
         else if (inferred) await write(out, '* install not received; time of the first event seen\n');
-      } finally {
-        database.close();
-      }
+      });
     });
 
   addFilterOptions(installs.command('export').description('every matching installation as NDJSON or CSV (to stdout unless --output)'))
@@ -171,13 +166,12 @@ export function registerInstalls(program: Command) {
     .option('--output <file>', 'write to this file instead of stdout')
     .action(async (opts: FilterOptions & { format: string; output?: string }) => {
       const query = parseInput(installationExportQuerySchema, queryInput(opts, { format: opts.format }), flagOf);
-      const { database } = openCliDatabase();
       const out: Writable = opts.output ? createWriteStream(opts.output) : process.stdout;
       try {
-        const queries = createInstallationQueries(database.db);
-        for (const chunk of exportInstallationChunks(queries, query)) await write(out, chunk);
+        await withStore(async ({ store }) => {
+          for await (const chunk of await queriesOver(store).exportChunks(query)) await write(out, chunk);
+        });
       } finally {
-        database.close();
         if (opts.output) {
           out.end();
           await once(out, 'finish');
@@ -190,10 +184,9 @@ export function registerInstalls(program: Command) {
     .command('show <instanceId>')
     .description('one installation with its event history')
     .option('--json', 'print JSON')
-    .action((instanceId: string, opts: { json?: boolean }) => {
-      const { database } = openCliDatabase();
-      try {
-        const found = createInstallationQueries(database.db).get(instanceId);
+    .action(async (instanceId: string, opts: { json?: boolean }) => {
+      await withStore(async ({ store }) => {
+        const found = await queriesOver(store).get(instanceId);
         if (!found) {
           console.error(`no installation ${instanceId}`);
           process.exitCode = 1;
@@ -220,8 +213,6 @@ export function registerInstalls(program: Command) {
           found.events.map((e) => ({ issued: shortTime(e.issuedAt), received: shortTime(e.receivedAt), event: e.eventType, outcome: e.outcome })),
           ['issued', 'received', 'event', 'outcome'],
         );
-      } finally {
-        database.close();
-      }
+      });
     });
 }

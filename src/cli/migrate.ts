@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
-import { openCliDatabase } from './context.ts';
+import { withStore } from './context.ts';
 
 export function registerMigrate(program: Command) {
   program
     .command('migrate')
     .description('apply pending database migrations (the server also does this on start)')
-    .action(() => {
-      const { config, database } = openCliDatabase();
-      database.close();
-      console.log(`database ${config.databasePath} is migrated`);
+    .action(async () => {
+      // Opening the store applies pending migrations.
+      const location = await withStore(async ({ store }) => store.location);
+      console.log(`database ${location} is migrated`);
     });
 }

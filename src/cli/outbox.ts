@@ -1,9 +1,8 @@
 import { Option, type Command } from 'commander';
 import { systemClock } from '../clock.ts';
-import { OUTBOX_JOB_STATUSES, type OutboxJobStatus } from '../db/schema/index.ts';
-import { isoOrNull } from '../installations/serialize.ts';
-import { createOutboxStore } from '../outbox/store.ts';
-import { openCliDatabase, printTable, shortTime } from './context.ts';
+import { isoOrNull } from '../installations/time.ts';
+import { OUTBOX_JOB_STATUSES, type OutboxJobStatus } from '../outbox/model.ts';
+import { printTable, shortTime, withStore } from './context.ts';
 
 export function registerOutbox(program: Command) {
   const outbox = program.command('outbox').description('inspect and retry the Wix outbox (BI events, site sync)');
@@ -15,11 +14,10 @@ export function registerOutbox(program: Command) {
     .option('--instance <id>', 'only jobs of this instance')
     .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 50)
     .option('--json', 'print JSON')
-    .action((opts: { status?: OutboxJobStatus; instance?: string; limit: number; json?: boolean }) => {
-      const { database } = openCliDatabase();
-      try {
-        const store = createOutboxStore(database.db);
-        const jobs = store.list({ status: opts.status, instanceId: opts.instance, limit: opts.limit }).map((j) => ({
+    .action(async (opts: { status?: OutboxJobStatus; instance?: string; limit: number; json?: boolean }) => {
+      await withStore(async ({ store }) => {
+        const [list, counts] = await Promise.all([store.outbox.list({ status: opts.status, instanceId: opts.instance, limit: opts.limit }), store.outbox.counts()]);
+        const jobs = list.map((j) => ({
           id: j.id,
           kind: j.kind,
           instanceId: j.instanceId,
@@ -31,10 +29,9 @@ export function registerOutbox(program: Command) {
           lastError: j.lastError,
         }));
         if (opts.json) {
-          console.log(JSON.stringify({ counts: store.counts(), jobs }, null, 2));
+          console.log(JSON.stringify({ counts, jobs }, null, 2));
           return;
         }
-        const counts = store.counts();
         console.log(OUTBOX_JOB_STATUSES.map((s) => `${s}: ${counts[s]}`).join('  '));
         printTable(
           jobs.map((j) => ({
@@ -48,27 +45,22 @@ export function registerOutbox(program: Command) {
           })),
           ['id', 'kind', 'instance', 'status', 'attempts', 'next', 'error'],
         );
-      } finally {
-        database.close();
-      }
+      });
     });
 
   outbox
     .command('retry [ids...]')
     .description('send dead (or cancelled) jobs again: the given ids, or every dead job with --all-dead')
     .option('--all-dead', 'every dead job')
-    .action((ids: string[], opts: { allDead?: boolean }) => {
+    .action(async (ids: string[], opts: { allDead?: boolean }) => {
       if (ids.length === 0 && !opts.allDead) {
         console.error('name job ids, or pass --all-dead');
         process.exit(2);
       }
-      const { database } = openCliDatabase();
-      try {
+      await withStore(async ({ store }) => {
         const numeric = ids.map((id) => Number.parseInt(id, 10)).filter(Number.isSafeInteger);
-        const changed = createOutboxStore(database.db).retry(systemClock.now(), opts.allDead ? undefined : numeric);
+        const changed = await store.write({ kind: 'requeueJobs', now: systemClock.now(), jobIds: opts.allDead ? undefined : numeric });
         console.log(`${changed} job(s) queued again; a running registry picks them up within a second`);
-      } finally {
-        database.close();
-      }
+      });
     });
 }

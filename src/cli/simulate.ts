@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
-import { desc, eq } from 'drizzle-orm';
 import { loadConfig } from '../config.ts';
-import { installations } from '../db/schema/index.ts';
 import { loadSandboxCredentials, sandboxCredentialsExist, sandboxDirFor } from '../sandbox/credentials.ts';
 import { sampleEventData, signWixWebhook } from '../sandbox/webhook-signer.ts';
-import { openCliDatabase } from './context.ts';
+import { withStore } from './context.ts';
 
 /** `simulate <name>` names, like `stripe trigger`: kebab-case for Wix's event types. */
 export const SIMULATED_EVENTS: Record<string, string> = {
@@ -35,7 +33,7 @@ export function registerSimulate(program: Command) {
       }
       const { credentials } = loadSandboxCredentials(dir);
       const eventType = SIMULATED_EVENTS[name] ?? name;
-      const instanceId = opts.instance ?? (eventType === 'AppInstalled' ? randomUUID() : newestActiveInstance());
+      const instanceId = opts.instance ?? (eventType === 'AppInstalled' ? randomUUID() : await withStore(({ store }) => store.installations.newestActive()));
       if (!instanceId) {
         console.error('no active installation to use: pass --instance <id>, or simulate installed first');
         process.exit(1);
@@ -60,19 +58,4 @@ export function registerSimulate(program: Command) {
       console.log(`${eventType} for instance ${instanceId} → ${response.status} ${body}`);
       if (!response.ok) process.exitCode = 1;
     });
-}
-
-function newestActiveInstance(): string | undefined {
-  const { database } = openCliDatabase();
-  try {
-    return database.db
-      .select({ id: installations.instanceId })
-      .from(installations)
-      .where(eq(installations.status, 'active'))
-      .orderBy(desc(installations.installedAt))
-      .limit(1)
-      .get()?.id;
-  } finally {
-    database.close();
-  }
 }

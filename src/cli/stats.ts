@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { createDailyStats, dailyStatsQuerySchema } from '../installations/daily-stats.ts';
-import { parseInput } from '../installations/queries.ts';
-import { openCliDatabase, printTable } from './context.ts';
+import { dailyStatsQuerySchema } from '../installations/daily-stats.ts';
+import { parseInput } from '../parse-input.ts';
+import { printTable, queriesOver, withStore } from './context.ts';
 
 const percent = (part: number, whole: number) => (whole === 0 ? '-' : `${((100 * part) / whole).toFixed(1)}%`);
 
@@ -14,15 +14,14 @@ export function registerStats(program: Command) {
     .option('--from <date>', 'first day, YYYY-MM-DD (default: 30 days before --to)')
     .option('--to <date>', 'day after the last one, YYYY-MM-DD, exclusive (default: tomorrow, so today is the last day)')
     .option('--json', 'print JSON')
-    .action((opts: { from?: string; to?: string; json?: boolean }) => {
+    .action(async (opts: { from?: string; to?: string; json?: boolean }) => {
       const range = parseInput(
         dailyStatsQuerySchema,
         Object.fromEntries(Object.entries({ from: opts.from, to: opts.to }).filter(([, v]) => v !== undefined)),
         (key) => `--${key}`,
       );
-      const { database } = openCliDatabase();
-      try {
-        const result = createDailyStats(database.db).forRange(range);
+      await withStore(async ({ store }) => {
+        const result = await queriesOver(store).daily.forRange(range);
         if (opts.json) {
           console.log(JSON.stringify(result, null, 2));
           return;
@@ -42,8 +41,6 @@ export function registerStats(program: Command) {
           `\nchurn of the ${c.installs} installs from ${result.from} to ${result.to} (exclusive): removed within 1 day ${c.removedWithin1Day} (${percent(c.removedWithin1Day, c.installs)}), ` +
             `7 days ${c.removedWithin7Days} (${percent(c.removedWithin7Days, c.installs)}), 30 days ${c.removedWithin30Days} (${percent(c.removedWithin30Days, c.installs)})`,
         );
-      } finally {
-        database.close();
-      }
+      });
     });
 }

@@ -3,13 +3,13 @@ import type { Child } from 'hono/jsx';
 import type { DailyStats } from '../installations/daily-stats.ts';
 import type { Installation } from '../installations/serialize.ts';
 import type { InstallationQueries } from '../installations/queries.ts';
-import type { OutboxStore } from '../outbox/store.ts';
+import type { OutboxJob } from '../outbox/model.ts';
 import { DailyChart } from './chart.tsx';
 import { Badge, installationPath, Plan, Site, Time, WixDate } from './format.tsx';
 import { BarePage, Brand, Layout, type SignedInView } from './layout.tsx';
 
-export type OutboxJob = ReturnType<OutboxStore['list']>[number];
-export type InstallationDetail = NonNullable<ReturnType<InstallationQueries['get']>>;
+export type { OutboxJob };
+export type InstallationDetail = NonNullable<Awaited<ReturnType<InstallationQueries['get']>>>;
 export type InstallationEvent = InstallationDetail['events'][number];
 
 // ---------------------------------------------------------------------------------------------

@@ -12,8 +12,10 @@ import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { AppEnv } from '../http/context.ts';
 import { DAILY_STATS_DEFAULT_DAYS, DAY_MS } from '../installations/daily-stats.ts';
-import { installationListQuerySchema, parseInput, type InstallationQueries } from '../installations/queries.ts';
-import type { OutboxStore } from '../outbox/store.ts';
+import type { InstallationQueries } from '../installations/queries.ts';
+import { installationListQuerySchema } from '../installations/query-schemas.ts';
+import type { OutboxJob, OutboxJobStatus } from '../outbox/model.ts';
+import { parseInput } from '../parse-input.ts';
 import type { SignedInView } from './layout.tsx';
 import { InstallationPage, InstallationsPage, MessagePage, OverviewPage, SignInPage } from './pages.tsx';
 import { createSessionSigner, SESSION_COOKIE, SESSION_TTL_MS, type DashboardSession } from './session.ts';
@@ -21,7 +23,10 @@ import { DASHBOARD_CSS_HASH } from './styles.ts';
 
 export interface DashboardDeps {
   queries: InstallationQueries;
-  outbox: Pick<OutboxStore, 'list' | 'counts'>;
+  outbox: {
+    list(filter: { instanceId?: string }): Promise<OutboxJob[]>;
+    counts(): Promise<Record<OutboxJobStatus, number>>;
+  };
   /** The same keys as /v1 (REGISTRY_API_KEYS): signing in takes one of them. */
   apiKeys: readonly string[];
   /** Signs session cookies and CSRF tokens (HMAC-SHA256). The registry derives it from the app secret and the keys. */
@@ -182,25 +187,27 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     return c.redirect(SIGN_IN_PATH, 303);
   });
 
-  routes.get('/', (c) => {
+  routes.get('/', async (c) => {
     const to = Math.floor(deps.clock.now() / DAY_MS) * DAY_MS + DAY_MS; // the window ends with today (UTC)
-    const page = deps.queries.list({ limit: DASHBOARD_PAGE_SIZE });
+    const [page, counts, outbox, daily] = await Promise.all([
+      deps.queries.list({ limit: DASHBOARD_PAGE_SIZE }),
+      deps.queries.counts(),
+      deps.outbox.counts(),
+      deps.queries.daily.forRange({ from: to - DAILY_STATS_DEFAULT_DAYS * DAY_MS, to }),
+    ]);
     const data = {
-      counts: deps.queries.counts(),
-      outbox: deps.outbox.counts(),
-      daily: deps.queries.daily.forRange({
-        from: to - DAILY_STATS_DEFAULT_DAYS * DAY_MS,
-        to,
-      }),
+      counts,
+      outbox,
+      daily,
       page,
       nextHref: page.nextCursor ? listHref({}, page.nextCursor) : null,
     };
     return render(c, <OverviewPage session={c.get('view')} data={data} />);
   });
 
-  routes.get('/installations', (c) => {
+  routes.get('/installations', async (c) => {
     const values = nonEmptyQuery(c);
-    let page: ReturnType<InstallationQueries['list']> | null = null;
+    let page: Awaited<ReturnType<InstallationQueries['list']>> | null = null;
     let error: string | null = null;
     try {
       // The HTTP API's own schema: the same parameters mean the same thing here and on /v1.
@@ -208,7 +215,7 @@ export function createDashboardRoutes(deps: DashboardDeps) {
         limit: String(DASHBOARD_PAGE_SIZE),
         ...values,
       });
-      page = deps.queries.list(query);
+      page = await deps.queries.list(query);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'bad_request') throw err;
       error = err.message;
@@ -223,11 +230,10 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     return render(c, <InstallationsPage session={c.get('view')} data={data} />, error ? 400 : 200);
   });
 
-  routes.get('/installations/:instanceId', (c) => {
+  routes.get('/installations/:instanceId', async (c) => {
     const instanceId = c.req.param('instanceId');
-    const detail = deps.queries.get(instanceId);
+    const [detail, jobs] = await Promise.all([deps.queries.get(instanceId), deps.outbox.list({ instanceId })]);
     if (!detail) throw new AppError('not_found', 'The registry has no installation with that instance id.');
-    const jobs = deps.outbox.list({ instanceId });
     return render(c, <InstallationPage session={c.get('view')} detail={detail} jobs={jobs} />);
   });
 

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { OutboxJobStatus } from '../db/schema/index.ts';
+import type { OutboxJobStatus } from '../outbox/model.ts';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '../errors.ts';
 import type { DailyStats } from '../installations/daily-stats.ts';
-import type { InstallationPage, InstallationQueries } from '../installations/queries.ts';
+import type { InstallationQueries } from '../installations/queries.ts';
+import type { InstallationPage } from '../installations/query-schemas.ts';
 import type { Installation } from '../installations/serialize.ts';
 
 /**
@@ -172,7 +173,7 @@ export const healthSchema = z
 // The bodies the handlers build must be exactly these shapes: a mismatch fails `tsc`.
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-type Detail = NonNullable<ReturnType<InstallationQueries['get']>>;
+type Detail = NonNullable<Awaited<ReturnType<InstallationQueries['get']>>>;
 
 const shapeChecks: [
   Equal<z.output<typeof installationSchema>, Installation>,
@@ -181,7 +182,7 @@ const shapeChecks: [
   Equal<z.output<typeof installationDetailSchema>, Detail>,
   Equal<z.output<typeof dailyStatsSchema>, DailyStats>,
   Equal<keyof z.output<typeof statsSchema>['outbox'], OutboxJobStatus>,
-  Equal<z.output<typeof statsSchema>['installations'], ReturnType<InstallationQueries['counts']>>,
+  Equal<z.output<typeof statsSchema>['installations'], Awaited<ReturnType<InstallationQueries['counts']>>>,
   Equal<z.output<typeof errorEnvelopeSchema>, ErrorBody>,
 ] = [true, true, true, true, true, true, true, true];
 void shapeChecks;

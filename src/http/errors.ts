@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { StorageBusyError, StorageUnavailableError } from '../db/store.ts';
 import { AppError, type ErrorBody, type ErrorCode } from '../errors.ts';
 import type { AppEnv } from './context.ts';
 
@@ -20,6 +21,12 @@ export function handleError(err: Error, c: Context<AppEnv>) {
   let appError: AppError;
   if (err instanceof AppError) {
     appError = err;
+  } else if (err instanceof StorageBusyError) {
+    // Reads queue behind each other; one that waited too long is turned away (webhooks come first).
+    c.header('Retry-After', String(err.retryAfterSec));
+    appError = new AppError('unavailable', 'The registry is busy; retry shortly');
+  } else if (err instanceof StorageUnavailableError) {
+    appError = new AppError('unavailable', 'Storage is unavailable; retry later', { cause: err });
   } else if (err instanceof HTTPException) {
     appError = new AppError(STATUS_TO_CODE[err.status] ?? 'internal', err.status >= 500 ? 'Internal error' : err.message || 'Request failed');
   } else {

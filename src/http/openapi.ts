@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { dailyStatsQuerySchema } from '../installations/daily-stats.ts';
-import { installationExportQuerySchema, installationListQuerySchema } from '../installations/queries.ts';
+import { installationExportQuerySchema, installationListQuerySchema } from '../installations/query-schemas.ts';
 import {
   accessTokenSchema,
   appInstanceSchema,

@@ -1,10 +1,10 @@
-import type { InstallationRow } from '../db/schema/index.ts';
+import type { InstallationRecord } from './model.ts';
+import { iso, isoOrNull } from './time.ts';
 
-export const iso = (ms: number): string => new Date(ms).toISOString();
-export const isoOrNull = (ms: number | null | undefined): string | null => (ms == null ? null : iso(ms));
+export { iso, isoOrNull };
 
 /** The API's Installation: contract.md's fields, plus what is known of site and plan. */
-export function toInstallation(row: InstallationRow) {
+export function toInstallation(row: InstallationRecord) {
   return {
     instanceId: row.instanceId,
     appId: row.appId,
@@ -59,10 +59,10 @@ export const INSTALLATION_EXPORT_COLUMNS = [
 ] as const;
 
 export type InstallationExportColumn = (typeof INSTALLATION_EXPORT_COLUMNS)[number];
-export type InstallationRecord = Record<InstallationExportColumn, string | boolean | null>;
+export type InstallationExportRow = Record<InstallationExportColumn, string | boolean | null>;
 
 /** An Installation flattened to the export's columns. */
-export function toInstallationRecord(i: Installation): InstallationRecord {
+export function toExportRow(i: Installation): InstallationExportRow {
   return {
     instanceId: i.instanceId,
     appId: i.appId,

@@ -1,15 +1,14 @@
 import { appInstances, biEvents } from '@wix/app-management';
-import { eq } from 'drizzle-orm';
-import type { Db } from '../db/client.ts';
-import { installations, type OutboxJobKind, type OutboxJobRow } from '../db/schema/index.ts';
 import type { InstanceClients } from '../wix/instance-clients.ts';
 import { WixCallError } from '../wix/errors.ts';
+import type { OutboxJobKind, OutboxJob } from './model.ts';
+import type { JobEffect } from './outcomes.ts';
 
 /**
- * Does a job's Wix call; may return a write to commit together with the job's completion (so a
- * job is never done without its effect, nor its effect stored twice).
+ * Does a job's Wix call; may return what it learned, to be stored together with the job's
+ * completion (so a job is never done without its effect, nor its effect stored twice).
  */
-export type JobHandler = (job: OutboxJobRow) => Promise<(() => void) | void>;
+export type JobHandler = (job: OutboxJob) => Promise<JobEffect | void>;
 
 /**
  * Runs `call` with a fresh per-instance client and turns whatever went wrong into a classified
@@ -32,7 +31,7 @@ async function callWix<M extends Record<string, unknown>, R>(
 }
 
 /** The work behind each job kind. Both are safe to repeat. */
-export function createJobHandlers(deps: { db: Db; clients: InstanceClients; now: () => number }): Record<OutboxJobKind, JobHandler> {
+export function createJobHandlers(deps: { clients: InstanceClients }): Record<OutboxJobKind, JobHandler> {
   return {
     /** Clears the "Setup incomplete" badge of the instance in Wix (wix-protocol.md §3). */
     async finished_configuration(job) {
@@ -42,28 +41,22 @@ export function createJobHandlers(deps: { db: Db; clients: InstanceClients; now:
     },
 
     /**
-     * Stores what developers query by: site name and URL, app version, free or paid. The plan
+     * Learns what developers query by: site name and URL, app version, free or paid. The plan
      * product and cycle stay owned by the plan webhooks, which are ordered by iat.
      */
     async sync_instance(job) {
       const answer = await callWix(deps.clients, job.instanceId, { appInstances }, (client) =>
         (client as unknown as { appInstances: typeof appInstances }).appInstances.getAppInstance(),
       );
-      const instance = answer.instance;
-      const site = answer.site;
-      return () =>
-        deps.db
-          .update(installations)
-          .set({
-            siteId: site?.siteId ?? undefined,
-            siteName: site?.siteDisplayName ?? null,
-            siteUrl: site?.url ?? null,
-            appVersion: instance?.appVersion ?? null,
-            isFree: instance?.isFree ?? null,
-            siteSyncedAt: deps.now(),
-          })
-          .where(eq(installations.instanceId, job.instanceId))
-          .run();
+      return {
+        site: {
+          siteId: answer.site?.siteId ?? null,
+          siteName: answer.site?.siteDisplayName ?? null,
+          siteUrl: answer.site?.url ?? null,
+          appVersion: answer.instance?.appVersion ?? null,
+          isFree: answer.instance?.isFree ?? null,
+        },
+      };
     },
   };
 }

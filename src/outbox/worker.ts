@@ -1,11 +1,13 @@
 import type { Clock } from '../clock.ts';
-import type { OutboxJobKind, OutboxJobRow } from '../db/schema/index.ts';
-import { isDatabaseUnavailable } from '../db/errors.ts';
+import { StorageBusyError, StorageUnavailableError, type RegistryStore } from '../db/store.ts';
 import type { Logger } from '../logger.ts';
 import { WixCallError } from '../wix/errors.ts';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffPolicy } from './backoff.ts';
 import type { JobHandler } from './jobs.ts';
-import type { OutboxStore } from './store.ts';
+import type { OutboxJob, OutboxJobKind } from './model.ts';
+
+/** How long a claimed job may run before another worker may take it back (its worker died). */
+export const OUTBOX_LEASE_MS = 60_000;
 
 /** Longest the worker sleeps between looks at the table (jobs enqueued by webhooks wake it at once). */
 export const OUTBOX_POLL_INTERVAL_MS = 1_000;
@@ -20,9 +22,8 @@ export const OUTBOX_CONCURRENCY = 8;
 export const OUTBOX_BUSY_CLAIM_INTERVAL_MS = 1_000;
 
 export interface OutboxWorkerOptions {
-  store: OutboxStore;
-  /** Commits job outcomes: several jobs finishing together share one transaction (one fsync). */
-  commit: (write: () => void) => Promise<void>;
+  /** Claims and outcomes are write commands: jobs finishing together share one group commit. */
+  store: RegistryStore;
   /** True while the process is busy with webhook deliveries. */
   busy?: () => boolean;
   handlers: Record<OutboxJobKind, JobHandler>;
@@ -49,11 +50,12 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   let timerDueAt = 0;
   let started = false;
   let stopping = false;
+  let claiming = false;
 
   let lastClaimAt = Number.NEGATIVE_INFINITY;
 
-  async function runJob(job: OutboxJobRow): Promise<void> {
-    let effect: (() => void) | void;
+  async function runJob(job: OutboxJob): Promise<void> {
+    let effect;
     try {
       effect = await options.handlers[job.kind](job);
     } catch (err) {
@@ -62,7 +64,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     }
     try {
       // Done as soon as Wix accepted: the commit that records it is the next one.
-      await options.commit(() => store.markDone(job, clock.now(), effect || undefined));
+      await store.write({ kind: 'finishJob', job, effect: effect ?? null, now: clock.now() });
       logger.info({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts }, 'outbox job done');
     } catch (dbErr) {
       // The job stays "running" and is reclaimed when its lease lapses (a repeat call is harmless).
@@ -70,18 +72,18 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     }
   }
 
-  async function recordFailure(job: OutboxJobRow, err: unknown): Promise<void> {
+  async function recordFailure(job: OutboxJob, err: unknown): Promise<void> {
     const now = clock.now();
     const failure = err instanceof WixCallError ? err : null;
     const message = failure?.message ?? (err instanceof Error ? err.message : String(err));
     const retryable = failure ? failure.retryable : !isPermanentLocalError(err);
     try {
       if (!retryable || job.attempts >= backoff.maxAttempts) {
-        await options.commit(() => store.markDead(job, message, now));
+        await store.write({ kind: 'killJob', jobId: job.id, error: message, now });
         logger.warn({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts, error: message }, 'outbox job dead');
       } else {
         const delay = retryDelayMs(job.attempts, backoff, failure?.details.retryAfterMs, options.random);
-        await options.commit(() => store.retryLater(job, now + delay, message, now));
+        await store.write({ kind: 'retryJob', jobId: job.id, runAfter: now + delay, error: message, now });
         logger.info({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts, retryInMs: delay, error: message }, 'outbox job will retry');
       }
     } catch (dbErr) {
@@ -93,15 +95,18 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   /** Claims and starts whatever is due; resolves when those jobs have finished. */
   async function runDue(): Promise<number> {
     const free = concurrency - running.size;
-    if (free <= 0 || stopping) return 0;
-    let jobs: OutboxJobRow[];
+    if (free <= 0 || stopping || claiming) return 0;
+    let jobs: OutboxJob[];
+    claiming = true;
     try {
       lastClaimAt = performance.now();
-      jobs = store.claimDue(clock.now(), free);
+      jobs = await store.write({ kind: 'claimJobs', now: clock.now(), limit: free, leaseMs: OUTBOX_LEASE_MS });
     } catch (err) {
-      if (!isDatabaseUnavailable(err)) throw err;
+      if (!isStorageTrouble(err)) throw err;
       logger.warn({ err }, 'outbox: database busy, will look again');
       return 0;
+    } finally {
+      claiming = false;
     }
     await Promise.all(
       jobs.map((job) => {
@@ -133,11 +138,11 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     }
     void runDue()
       .catch((err) => logger.error({ err }, 'outbox worker error'))
-      .finally(() => {
-        if (running.size > 0) return;
+      .then(async () => {
+        if (running.size > 0 || stopping) return;
         let next = pollIntervalMs;
         try {
-          const due = store.nextDueAt();
+          const due = await store.outbox.nextDueAt();
           if (due !== null) next = Math.min(pollIntervalMs, due - clock.now());
         } catch {
           // database trouble: look again after the poll interval
@@ -147,10 +152,10 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   }
 
   return {
-    start(): void {
+    async start(): Promise<void> {
       if (started) return;
       started = true;
-      const recovered = store.recoverAbandoned(clock.now());
+      const recovered = await store.write({ kind: 'recoverJobs', now: clock.now() });
       if (recovered > 0) logger.warn({ recovered }, 'outbox: jobs left running by a previous process are due again');
       schedule(0);
     },
@@ -171,7 +176,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled([...running.values()]), new Promise((r) => (timeout = setTimeout(r, graceMs)))]);
       clearTimeout(timeout);
-      store.release([...running.keys()], clock.now());
+      if (running.size > 0) await store.write({ kind: 'releaseJobs', jobIds: [...running.keys()], now: clock.now() }).catch(() => undefined);
     },
     get running() {
       return running.size;
@@ -179,9 +184,14 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   };
 }
 
+/** The database could not take the work for now: look again later. */
+function isStorageTrouble(err: unknown): boolean {
+  return err instanceof StorageUnavailableError || err instanceof StorageBusyError;
+}
+
 /** Errors from our own code that a retry cannot fix. */
 function isPermanentLocalError(err: unknown): boolean {
-  return err instanceof TypeError && !isDatabaseUnavailable(err) && !/fetch failed/i.test(err.message);
+  return err instanceof TypeError && !/fetch failed/i.test(err.message);
 }
 
 export type OutboxWorker = ReturnType<typeof createOutboxWorker>;

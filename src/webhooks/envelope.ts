@@ -1,19 +1,11 @@
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import type { WixEvent } from '../installations/model.ts';
 
-/**
- * The Wix app-instance webhook envelope (wix-protocol.md §1): JWT claims `data` is a JSON string
- * (layer A) whose `data` (layer B) and `identity` (layer C) are JSON strings again.
- */
-export interface WixEvent {
-  eventType: string;
-  instanceId: string;
-  /** The JWT's iat, epoch ms: the order the state machine follows. */
-  issuedAt: number;
-  data: Record<string, unknown>;
-  identity: Record<string, unknown> | undefined;
-  accountInfo: Record<string, unknown> | undefined;
-}
+// The Wix app-instance webhook envelope (wix-protocol.md §1): JWT claims `data` is a JSON string
+// (layer A) whose `data` (layer B) and `identity` (layer C) are JSON strings again. The event
+// it yields is the installations domain's own type.
+export type { WixEvent };
 
 /** The latest instant a JavaScript Date represents (+275760-09-13), in epoch seconds. */
 const MAX_IAT_SEC = 8_640_000_000_000;

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
-import { isDatabaseUnavailable } from '../db/errors.ts';
+import { StorageUnavailableError } from '../db/store.ts';
 import { AppError } from '../errors.ts';
 import type { AppEnv } from '../http/context.ts';
 import { readTextBody } from '../http/raw-body.ts';
+import type { IngestStatus, VerifiedDelivery } from '../installations/model.ts';
 import { parseWixEnvelope } from './envelope.ts';
-import type { DeliveryIngest } from './ingest.ts';
 import { VerificationError, type VerifiedJwt } from './verify.ts';
 
 /** Wix webhooks are a few KiB; anything far larger is not from Wix. */
@@ -12,7 +12,7 @@ export const WEBHOOK_MAX_BODY_BYTES = 64 * 1024;
 
 export interface WebhookRouteDeps {
   verifyJwt: (token: string) => VerifiedJwt;
-  ingest: DeliveryIngest['ingest'];
+  ingest: (delivery: VerifiedDelivery) => Promise<IngestStatus>;
 }
 
 /**
@@ -39,7 +39,7 @@ export function createWebhookRoutes(deps: WebhookRouteDeps) {
     try {
       status = await deps.ingest({ jwt, event });
     } catch (err) {
-      if (isDatabaseUnavailable(err)) {
+      if (err instanceof StorageUnavailableError) {
         throw new AppError('unavailable', 'Storage is unavailable; the delivery was not stored, resend later', { cause: err });
       }
       throw err;

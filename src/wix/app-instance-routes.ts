@@ -15,8 +15,8 @@ export function createAppInstanceRoutes(deps: { check: InstanceTokenChecker; que
     );
   }
   routes.use('*', wixInstanceAuth(deps.check));
-  routes.get('/instance', (c) => {
-    const found = deps.queries.get(c.var.instance.instanceId)?.installation;
+  routes.get('/instance', async (c) => {
+    const found = (await deps.queries.get(c.var.instance.instanceId))?.installation;
     if (!found) throw new AppError('not_found', 'This instance is not known to the registry');
     return c.json({ installation: found });
   });

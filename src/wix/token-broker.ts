@@ -21,7 +21,7 @@ export interface TokenBrokerOptions {
   wixApiBaseUrl: string;
   clock: Clock;
   /** The registry's view of the instance: refuse unknown and removed ones without calling Wix. */
-  instanceStatus: (instanceId: string) => 'active' | 'removed' | undefined;
+  instanceStatus: (instanceId: string) => Promise<'active' | 'removed' | undefined> | 'active' | 'removed' | undefined;
   maxEntries?: number;
   refreshMarginMs?: number;
   timeoutMs?: number;
@@ -78,7 +78,7 @@ export function createTokenBroker(options: TokenBrokerOptions) {
   return {
     /** A valid token for the instance: cached, or fetched once for all concurrent callers. */
     async getAccessToken(instanceId: string): Promise<AccessToken> {
-      const status = options.instanceStatus(instanceId);
+      const status = await options.instanceStatus(instanceId);
       if (status === undefined) throw new WixCallError('unknown_instance', `Instance ${instanceId} is not known to the registry`);
       if (status === 'removed') throw new WixCallError('removed_instance', `Instance ${instanceId} removed the app`);
       const cached = cache.get(instanceId);

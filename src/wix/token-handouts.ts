@@ -1,11 +1,9 @@
 import type { Clock } from '../clock.ts';
-import type { DatabaseHandle } from '../db/client.ts';
-import { createGroupCommitter } from '../db/group-commit.ts';
-import { tokenHandouts, type TokenHandoutRow } from '../db/schema/index.ts';
+import type { NewTokenHandout, RegistryStore } from '../db/store.ts';
 import { WixCallError, type WixFailureKind } from './errors.ts';
 import type { AccessToken, TokenBroker } from './token-broker.ts';
 
-type HandoutOutcome = TokenHandoutRow['outcome'];
+type HandoutOutcome = NewTokenHandout['outcome'];
 
 const OUTCOME_OF_FAILURE: Record<WixFailureKind, HandoutOutcome> = {
   unknown_instance: 'unknown_instance',
@@ -17,25 +15,21 @@ const OUTCOME_OF_FAILURE: Record<WixFailureKind, HandoutOutcome> = {
 
 /**
  * Hands out access tokens to other services and audits every request (API key fingerprint,
- * instance, time, outcome; never the token). The audit row is committed before the token leaves
- * (group-committed, so the audit costs no fsync per request).
+ * instance, time, outcome; never the token). The audit row is committed before the token leaves;
+ * it rides the same group commit as webhooks, so the audit costs no fsync of its own.
  */
-export function createTokenHandouts(deps: { database: DatabaseHandle; broker: TokenBroker; clock: Clock }) {
-  const { db, sqlite } = deps.database;
-  const audit = createGroupCommitter(sqlite, (row: typeof tokenHandouts.$inferInsert) => {
-    db.insert(tokenHandouts).values(row).run();
-  });
-
+export function createTokenHandouts(deps: { store: RegistryStore; broker: TokenBroker; clock: Clock }) {
+  const audit = (row: NewTokenHandout) => deps.store.write({ kind: 'tokenHandout', row });
   return {
     async handOut(instanceId: string, apiKeyId: string, requestId: string): Promise<AccessToken> {
       const requestedAt = deps.clock.now();
       try {
         const token = await deps.broker.getAccessToken(instanceId);
-        await audit.submit({ apiKeyId, instanceId, requestedAt, outcome: 'issued', tokenExpiresAt: token.expiresAt, requestId });
+        await audit({ apiKeyId, instanceId, requestedAt, outcome: 'issued', tokenExpiresAt: token.expiresAt, requestId });
         return token;
       } catch (err) {
         const outcome = err instanceof WixCallError ? OUTCOME_OF_FAILURE[err.kind] : 'failed';
-        await audit.submit({ apiKeyId, instanceId, requestedAt, outcome, requestId }).catch(() => undefined);
+        await audit({ apiKeyId, instanceId, requestedAt, outcome, requestId }).catch(() => undefined);
         throw err;
       }
     },

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { isDatabaseUnavailable } from '../db/errors.ts';
+import { StorageBusyError, StorageUnavailableError } from '../db/store.ts';
 import { AppError } from '../errors.ts';
 import type { AppEnv } from '../http/context.ts';
 import { WixCallError } from './errors.ts';
@@ -21,7 +21,7 @@ export function toHttpError(err: unknown): AppError {
         return new AppError('bad_gateway', 'Wix could not be reached for a token', { cause: err });
     }
   }
-  if (isDatabaseUnavailable(err)) return new AppError('unavailable', 'Storage is unavailable', { cause: err });
+  if (err instanceof StorageUnavailableError || err instanceof StorageBusyError) return new AppError('unavailable', 'Storage is unavailable', { cause: err });
   return err instanceof AppError ? err : new AppError('internal', 'Internal error', { cause: err });
 }
 

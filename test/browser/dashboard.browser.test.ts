@@ -105,7 +105,7 @@ describe('the dashboard in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    t?.close();
+    await t?.close();
     await wix?.close();
   });
 

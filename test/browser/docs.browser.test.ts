@@ -26,7 +26,7 @@ describe('/docs in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    t?.close();
+    await t?.close();
   });
 
   it('renders every operation from local files, with no CSP violation, and "Try it out" works with the API key', async () => {

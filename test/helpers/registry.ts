@@ -1,11 +1,12 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import { createManualClock } from '../../src/clock.ts';
 import type { BackoffPolicy } from '../../src/outbox/backoff.ts';
-import { openDatabase, type DatabaseHandle } from '../../src/db/client.ts';
-import { migrateDatabase } from '../../src/db/migrate.ts';
+import { openStore } from '../../src/db/open-store.ts';
+import type { RegistryStore } from '../../src/db/store.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createRegistry, type Registry } from '../../src/registry.ts';
 import { createTestSigner, type TestSigner } from './sign.ts';
@@ -17,7 +18,7 @@ export const TEST_APP_SECRET = 'test-app-secret';
 export interface TestRegistry {
   registry: Registry;
   app: Registry['app'];
-  database: DatabaseHandle;
+  store: RegistryStore;
   dir: string;
   dbPath: string;
   signer: TestSigner;
@@ -26,9 +27,14 @@ export interface TestRegistry {
   deliver(body: string, init?: RequestInit): Promise<Response>;
   /** GET with the test API key. */
   api(path: string, init?: RequestInit): Promise<Response>;
-  /** Closes and reopens the database and the registry on the same file (a restart). */
+  /**
+   * A connection of the test's own to the same file, for looking at rows and for changing them
+   * behind the registry's back; closed after `use`.
+   */
+  sql<T>(use: (db: Database.Database) => T): T;
+  /** Closes and reopens the store and the registry on the same file (a restart). */
   restart(): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 let sharedSigner: Promise<TestSigner> | undefined;
@@ -42,29 +48,39 @@ export interface TestRegistryOptions {
   wixRequestTimeoutMs?: number;
 }
 
+/** Opens a connection of a test's own on a registry file, and always closes it. */
+export function withSqlite<T>(dbPath: string, use: (db: Database.Database) => T): T {
+  const db = new Database(dbPath, { timeout: 5_000 });
+  try {
+    return use(db);
+  } finally {
+    db.close();
+  }
+}
+
 export async function createTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
   sharedSigner ??= createTestSigner();
   const signer = await sharedSigner;
   const dir = mkdtempSync(join(tmpdir(), 'wix-registry-test-'));
   const dbPath = join(dir, 'registry.db');
   const clock = createManualClock(options.now ?? Date.UTC(2026, 10, 1));
-  const build = () => {
-    const database = openDatabase(dbPath);
-    migrateDatabase(database);
+  // The store as the server opens it: writer and reader threads.
+  const build = async () => {
+    const store = await openStore(dbPath, { threads: true, sqlite: { readers: 2 } });
     const registry = createRegistry({
       wix: { appId: TEST_APP_ID, appSecret: TEST_APP_SECRET, publicKeys: [createPublicKey(signer.publicKeyPem)] },
       wixApiBaseUrl: options.wixApiBaseUrl ?? 'http://127.0.0.1:9',
       apiKeys: [TEST_API_KEY],
-      database,
+      store,
       logger: createLogger('silent'),
       clock,
       corsOrigins: options.corsOrigins ?? [],
       backoff: options.backoff ?? { baseMs: 1_000, capMs: 60_000, maxAttempts: 5 },
       wixRequestTimeoutMs: options.wixRequestTimeoutMs ?? 2_000,
     });
-    return { database, registry };
+    return { store, registry };
   };
-  let current = build();
+  let current = await build();
   const harness: TestRegistry = {
     get registry() {
       return current.registry;
@@ -72,8 +88,8 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
     get app() {
       return current.registry.app;
     },
-    get database() {
-      return current.database;
+    get store() {
+      return current.store;
     },
     dir,
     dbPath,
@@ -82,14 +98,15 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
     deliver: async (body, init) => current.registry.app.request('/webhooks/wix', { method: 'POST', body, headers: { 'content-type': 'text/plain' }, ...init }),
     api: async (path, init) =>
       current.registry.app.request(path, { ...init, headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(init?.headers ?? {}) } }),
+    sql: (use) => withSqlite(dbPath, use),
     async restart() {
       await current.registry.stop();
-      current.database.close();
-      current = build();
+      await current.store.close();
+      current = await build();
     },
-    close() {
-      void current.registry.stop();
-      current.database.close();
+    async close() {
+      await current.registry.stop();
+      await current.store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -97,9 +114,11 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
 }
 
 /** Row counts of the tables a delivery writes: the "nothing was written" check. */
-export function rowCounts(database: DatabaseHandle) {
-  const count = (table: string) => (database.sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-  return { deliveries: count('deliveries'), events: count('installation_events'), installations: count('installations') };
+export function rowCounts(dbPath: string) {
+  return withSqlite(dbPath, (db) => {
+    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return { deliveries: count('deliveries'), installations: count('installations') };
+  });
 }
 
 export const sec = (iso: string) => Math.floor(Date.parse(iso) / 1000);

@@ -16,7 +16,7 @@ describe('/v1 authentication, health and the error envelope', () => {
   });
 
   it('GET /readyz answers 503 once the database is closed', async () => {
-    t.database.close();
+    await t.store.close();
     expect((await t.app.request('/readyz')).status).toBe(503);
     expect((await t.app.request('/healthz')).status).toBe(200);
   });
@@ -45,7 +45,7 @@ describe('/v1 authentication, health and the error envelope', () => {
       wix: { appId: 'a', appSecret: 's', publicKeys: [(await import('node:crypto')).createPublicKey(t.signer.publicKeyPem)] },
       wixApiBaseUrl: 'http://127.0.0.1:9',
       apiKeys: [],
-      database: t.database,
+      store: t.store,
       logger: createLogger('silent'),
       clock: createManualClock(),
     });

@@ -32,7 +32,7 @@ describe('CLI: outbox list/retry and deliveries list/replay on a real database f
     await t.registry.outbox.worker.runDue();
   });
   afterAll(async () => {
-    t.close();
+    await t.close();
     await wix.close();
   });
 
@@ -45,15 +45,15 @@ describe('CLI: outbox list/retry and deliveries list/replay on a real database f
     t.clock.set(Date.now());
     await t.registry.outbox.worker.runDue();
     expect(wix.fake.biEvents.filter((e) => e.instanceId === 'cli-1')).toHaveLength(1);
-    expect(t.registry.outbox.store.counts()).toMatchObject({ dead: 0, done: 2 });
+    expect(await t.store.outbox.counts()).toMatchObject({ dead: 0, done: 2 });
   });
 
   it('lists deliveries and replays one, repairing the state from history', async () => {
     const rows = JSON.parse(await cli('deliveries', 'list', '--json')) as { id: number; eventType: string; instanceId: string }[];
     expect(rows).toEqual([expect.objectContaining({ eventType: 'AppInstalled', instanceId: 'cli-1' })]);
     expect(await cli('deliveries', 'replay', String(rows[0]!.id))).toContain('state already matches');
-    t.database.sqlite.prepare(`UPDATE installations SET status = 'removed' WHERE instance_id = 'cli-1'`).run();
+    t.sql((db) => db.prepare(`UPDATE installations SET status = 'removed' WHERE instance_id = 'cli-1'`).run());
     expect(await cli('deliveries', 'replay', String(rows[0]!.id))).toContain('state recomputed');
-    expect(t.registry.queries.get('cli-1')?.installation.status).toBe('active');
+    expect((await t.registry.queries.get('cli-1'))?.installation.status).toBe('active');
   });
 });

@@ -43,8 +43,8 @@ describe('the dashboard (through the real app)', () => {
     await deliver('AppRemoved', 'inst-bravo', NOW - 5 * DAY);
     await deliver('AppInstalled', 'inst-charlie', NOW - 60_000);
     // Wix refused one job for good: it shows as dead, with its error.
-    const job = t.registry.outbox.store.list({ instanceId: 'inst-alpha' }).find((j) => j.kind === 'finished_configuration')!;
-    t.registry.outbox.store.markDead(job, 'send APP_FINISHED_CONFIGURATION: Wix answered 403 (App is not installed)', NOW);
+    const job = (await t.store.outbox.list({ instanceId: 'inst-alpha' })).find((j) => j.kind === 'finished_configuration')!;
+    await t.store.write({ kind: 'killJob', jobId: job.id, error: 'send APP_FINISHED_CONFIGURATION: Wix answered 403 (App is not installed)', now: NOW });
   });
   afterEach(() => t.close());
 

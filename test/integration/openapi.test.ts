@@ -5,7 +5,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { dailyStatsQuerySchema } from '../../src/installations/daily-stats.ts';
-import { installationExportQuerySchema, installationListQuerySchema } from '../../src/installations/queries.ts';
+import { installationExportQuerySchema, installationListQuerySchema } from '../../src/installations/query-schemas.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
 import { createTestRegistry, TEST_API_KEY, type TestRegistry } from '../helpers/registry.ts';
 
@@ -94,7 +94,7 @@ describe('OpenAPI document at GET /openapi.json', () => {
   }, 60_000);
 
   afterAll(async () => {
-    t?.close();
+    await t?.close();
     await wix?.close();
   });
 
@@ -295,10 +295,10 @@ describe('OpenAPI document at GET /openapi.json', () => {
     expect(await expectDocumented(await anonymous('/readyz'), 'GET', '/readyz')).toEqual({ status: 'ready' });
     const other = await createTestRegistry();
     try {
-      other.database.close();
+      await other.store.close();
       expect(await expectDocumented(await other.app.request('/readyz'), 'GET', '/readyz')).toEqual({ status: 'starting' });
     } finally {
-      other.close();
+      await other.close();
     }
   });
 

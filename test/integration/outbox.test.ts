@@ -26,13 +26,13 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
   };
   const remove = async (instanceId: string, iat = nowSec()) =>
     expect((await t.deliver(await t.signer.sign({ eventType: 'AppRemoved', instanceId, iat }))).status).toBe(200);
-  const jobs = (instanceId?: string) => t.registry.outbox.store.list({ instanceId });
+  const jobs = (instanceId?: string) => t.store.outbox.list({ instanceId });
   const sentTo = (instanceId: string) => wix.fake.biEvents.filter((e) => e.instanceId === instanceId && e.eventName === 'APP_FINISHED_CONFIGURATION');
   /** Runs due jobs, moving the clock past each backoff, until nothing is pending. */
   async function drain(maxRounds = 20) {
     for (let i = 0; i < maxRounds; i++) {
       await t.registry.outbox.worker.runDue();
-      const due = t.registry.outbox.store.nextDueAt();
+      const due = await t.store.outbox.nextDueAt();
       if (due === null) return;
       t.clock.set(Math.max(t.clock.now(), due));
     }
@@ -40,7 +40,7 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
 
   it('sends the BI event once per install, marks the installation configured, and fills in the site', async () => {
     const token = await install('i1');
-    expect(jobs('i1').map((j) => [j.kind, j.status]).sort()).toEqual([
+    expect((await jobs('i1')).map((j) => [j.kind, j.status]).sort()).toEqual([
       ['finished_configuration', 'pending'],
       ['sync_instance', 'pending'],
     ]);
@@ -66,15 +66,15 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
     );
     await install('i2');
     await t.registry.outbox.worker.runDue();
-    let job = jobs('i2').find((j) => j.kind === 'finished_configuration')!;
+    let job = (await jobs('i2')).find((j) => j.kind === 'finished_configuration')!;
     expect(job).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringContaining('500') });
     t.clock.set(job.runAfter);
     await t.registry.outbox.worker.runDue();
-    job = jobs('i2').find((j) => j.kind === 'finished_configuration')!;
+    job = (await jobs('i2')).find((j) => j.kind === 'finished_configuration')!;
     expect(job.lastError).toContain('429');
     expect(job.runAfter - t.clock.now()).toBeGreaterThanOrEqual(30_000);
     await drain();
-    job = jobs('i2').find((j) => j.kind === 'finished_configuration')!;
+    job = (await jobs('i2')).find((j) => j.kind === 'finished_configuration')!;
     expect(job).toMatchObject({ status: 'done', attempts: 5 });
     expect(sentTo('i2')).toHaveLength(1);
   });
@@ -84,7 +84,7 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
     await remove('i3', nowSec() + 1);
     await drain();
     expect(sentTo('i3')).toHaveLength(0);
-    expect(jobs('i3').every((j) => j.status === 'cancelled')).toBe(true);
+    expect((await jobs('i3')).every((j) => j.status === 'cancelled')).toBe(true);
     expect(wix.fake.calls).toHaveLength(0);
   });
 
@@ -105,12 +105,12 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
     wix.fake.fail('bi-event', ...Array.from({ length: 5 }, () => ({ kind: 'status' as const, status: 503 })));
     await install('i5');
     await drain();
-    const dead = jobs('i5').find((j) => j.kind === 'finished_configuration')!;
+    const dead = (await jobs('i5')).find((j) => j.kind === 'finished_configuration')!;
     expect(dead).toMatchObject({ status: 'dead', attempts: 5, lastError: expect.stringContaining('503') });
     expect(sentTo('i5')).toHaveLength(0);
     const stats = (await (await t.api('/v1/stats')).json()) as { outbox: Record<string, number> };
     expect(stats.outbox.dead).toBe(1);
-    expect(t.registry.outbox.store.retry(t.clock.now())).toBe(1);
+    expect(await t.store.write({ kind: 'requeueJobs', now: t.clock.now() })).toBe(1);
     await drain();
     expect(sentTo('i5')).toHaveLength(1);
   });
@@ -119,7 +119,7 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
     wix.fake.markRemoved('i6');
     await install('i6');
     await t.registry.outbox.worker.runDue();
-    const job = jobs('i6').find((j) => j.kind === 'finished_configuration')!;
+    const job = (await jobs('i6')).find((j) => j.kind === 'finished_configuration')!;
     expect(job).toMatchObject({ status: 'dead', attempts: 1, lastError: expect.stringContaining('403') });
   });
 
@@ -128,11 +128,11 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
     await install('i7');
     await t.registry.outbox.worker.runDue();
     // Simulate a crash mid-call: the job was claimed ("running") when the process died.
-    t.registry.outbox.store.claimDue(t.clock.now() + 10 * 60_000, 10);
+    await t.store.write({ kind: 'claimJobs', now: t.clock.now() + 10 * 60_000, limit: 10, leaseMs: 60_000 });
     await t.restart();
-    t.registry.start(); // the background worker, on its own timers
+    await t.registry.start(); // the background worker, on its own timers
     await vi.waitFor(() => expect(sentTo('i7')).toHaveLength(1), { timeout: 5_000 });
-    await vi.waitFor(() => expect(jobs('i7').every((j) => j.status === 'done')).toBe(true), { timeout: 5_000 });
+    await vi.waitFor(async () => expect((await jobs('i7')).every((j) => j.status === 'done')).toBe(true), { timeout: 5_000 });
     await t.registry.stop();
     expect(sentTo('i7')).toHaveLength(1);
   });
@@ -145,7 +145,7 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
     await t.registry.outbox.worker.stop(2_000);
     await run;
     expect(sentTo('i8')).toHaveLength(1);
-    expect(jobs('i8').find((j) => j.kind === 'finished_configuration')?.status).toBe('done');
+    expect((await jobs('i8')).find((j) => j.kind === 'finished_configuration')?.status).toBe('done');
   });
 
   it('graceful stop returns a job still running after the grace period to the queue', async () => {
@@ -154,7 +154,7 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
     void t.registry.outbox.worker.runDue();
     await new Promise((r) => setTimeout(r, 50));
     await t.registry.outbox.worker.stop(50);
-    const job = jobs('i9').find((j) => j.kind === 'finished_configuration')!;
+    const job = (await jobs('i9')).find((j) => j.kind === 'finished_configuration')!;
     expect(job).toMatchObject({ status: 'pending', attempts: 0 });
   });
 });

@@ -93,9 +93,9 @@ describe('GET /v1/stats/daily', () => {
     expect(body.days[29].date).toBe(new Date(t.clock.now()).toISOString().slice(0, 10));
   });
 
-  it('the same numbers from createDailyStats, with the default window on its own clock', () => {
-    const stats = createDailyStats(t.database.db, { clock: { now: () => Date.UTC(2026, 9, 5, 15) } });
-    const result = stats.forRange();
+  it('the same numbers from createDailyStats, with the default window on its own clock', async () => {
+    const stats = createDailyStats(t.store, { clock: { now: () => Date.UTC(2026, 9, 5, 15) } });
+    const result = await stats.forRange();
     expect(result.from).toBe('2026-09-06');
     expect(result.to).toBe('2026-10-06');
     expect(result.days.slice(-5)).toEqual([
@@ -108,16 +108,15 @@ describe('GET /v1/stats/daily', () => {
     expect(result.days.find((d) => d.date === '2026-09-20')).toEqual({ date: '2026-09-20', installs: 1, removals: 0, net: 1, active: 1 });
   });
 
-  it('active is the same whether counted from the start or back from now', () => {
-    // The service counts on the smaller side of `from`: a clock just after the data makes it
-    // count back from the trigger-kept active count, a clock far later counts from the start.
-    const near = createDailyStats(t.database.db, { clock: { now: () => Date.UTC(2026, 9, 7) } });
-    const far = createDailyStats(t.database.db, { clock: { now: () => Date.UTC(2030, 0, 1) } });
-    for (let day = Date.UTC(2026, 8, 19); day <= Date.UTC(2026, 9, 7); day += 86_400_000) {
-      const range = { from: day, to: day + 86_400_000 };
-      expect(near.forRange(range).days, new Date(day).toISOString()).toEqual(far.forRange(range).days);
-    }
-    expect(near.forRange({ from: Date.UTC(2026, 9, 5), to: Date.UTC(2026, 9, 6) }).days[0]!.active).toBe(5);
+  it('active at each day end is what the installations rows say, every day of the history', async () => {
+    // The oracle: count the rows themselves (installed before the day ends, not removed before it).
+    const from = Date.UTC(2026, 8, 15);
+    const to = Date.UTC(2026, 9, 10);
+    const { body } = await daily(`?from=${new Date(from).toISOString().slice(0, 10)}&to=${new Date(to).toISOString().slice(0, 10)}`);
+    const oracle = (end: number) =>
+      t.sql((db) => db.prepare('SELECT count(*) FROM installations WHERE installed_at < ? AND (removed_at IS NULL OR removed_at >= ?)').pluck().get(end, end)) as number;
+    body.days.forEach((d: { date: string; active: number }, i: number) => expect(d.active, d.date).toBe(oracle(from + (i + 1) * 86_400_000)));
+    expect(body.days.find((d: { date: string }) => d.date === '2026-10-05').active).toBe(5);
   });
 
   it('366 days is the longest window', async () => {

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExportStream } from '../../src/installations/export.ts';
-import { createInstallationQueries, installationExportQuerySchema, parseInput } from '../../src/installations/queries.ts';
+import { systemClock } from '../../src/clock.ts';
+import { openStore } from '../../src/db/open-store.ts';
+import { createInstallationQueries } from '../../src/installations/queries.ts';
+import { installationExportQuerySchema } from '../../src/installations/query-schemas.ts';
+import { parseInput } from '../../src/parse-input.ts';
 import type { Installation } from '../../src/installations/serialize.ts';
 import { createTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { NOW_MS, seed, standardSpecs, storedRows } from './queries-seed.ts';
@@ -168,17 +171,19 @@ describe('CSV', () => {
 describe('a large export', () => {
   beforeAll(() => {
     // Rows straight into the table: thousands of signed deliveries would only slow the test.
-    const insert = t.database.sqlite.prepare(
-      `INSERT INTO installations (instance_id, app_id, status, installed_at, installed_at_inferred, removed_at, last_event_at, first_seen_at, updated_at, site_name)
-       VALUES (?, 'app', ?, ?, 0, ?, ?, ?, ?, ?)`,
-    );
-    t.database.sqlite.transaction(() => {
-      for (let n = 0; n < 2_500; n++) {
-        const installed = Date.UTC(2026, 5, 1) + Math.floor(n / 4) * 60_000; // ties in fours
-        const removed = n % 5 === 0 ? installed + 3_600_000 : null;
-        insert.run(`bulk-${String(n).padStart(5, '0')}`, removed ? 'removed' : 'active', installed, removed, installed, installed, installed, `Bulk site, no. ${n}`);
-      }
-    })();
+    t.sql((db) => {
+      const insert = db.prepare(
+        `INSERT INTO installations (instance_id, app_id, status, installed_at, installed_at_inferred, removed_at, last_event_at, first_seen_at, updated_at, site_name)
+         VALUES (?, 'app', ?, ?, 0, ?, ?, ?, ?, ?)`,
+      );
+      db.transaction(() => {
+        for (let n = 0; n < 2_500; n++) {
+          const installed = Date.UTC(2026, 5, 1) + Math.floor(n / 4) * 60_000; // ties in fours
+          const removed = n % 5 === 0 ? installed + 3_600_000 : null;
+          insert.run(`bulk-${String(n).padStart(5, '0')}`, removed ? 'removed' : 'active', installed, removed, installed, installed, installed, `Bulk site, no. ${n}`);
+        }
+      })();
+    });
   });
 
   it('streams every row once, in order, a page at a time', async () => {
@@ -209,9 +214,11 @@ describe('a large export', () => {
 
   it('a sparse search that the walk budget cuts into empty pages still streams every match', async () => {
     // A budget of 50 rows per query: most pages of this search come back empty.
-    const queries = createInstallationQueries(t.database.db, { walkBudgetRows: 50 });
+    const store = await openStore(t.dbPath, { threads: true, sqlite: { readers: 1, reads: { walkBudgetRows: 50 } } });
+    const queries = createInstallationQueries(store, { clock: systemClock });
     const query = parseInput(installationExportQuerySchema, { q: 'no. 7', sort: 'updatedAt' });
-    const text = await new Response(createExportStream(queries, query)).text();
+    const text = await new Response((await queries.exportStream(query)).body).text();
+    await store.close();
     const ids = text.trimEnd().split('\n').map((line) => (JSON.parse(line) as Installation).instanceId);
     expect(ids).toEqual((await listAll('q=no.%207&sort=updatedAt')).map((i) => i.instanceId));
     expect(ids.length).toBeGreaterThan(20);

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createInstallationQueries, encodeCursor, parseInput, installationListQuerySchema } from '../../src/installations/queries.ts';
+import { systemClock } from '../../src/clock.ts';
+import { openStore } from '../../src/db/open-store.ts';
+import { encodeCursor } from '../../src/installations/cursor.ts';
+import { createInstallationQueries } from '../../src/installations/queries.ts';
+import { installationListQuerySchema } from '../../src/installations/query-schemas.ts';
+import { parseInput } from '../../src/parse-input.ts';
 import type { Installation } from '../../src/installations/serialize.ts';
 import { createTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { BASE_SEC, DAY_SEC, deliverEvent, NOW_MS, seed, standardSpecs, storedRows, type StoredRow } from './queries-seed.ts';
@@ -15,7 +20,7 @@ beforeAll(async () => {
   t = await createTestRegistry({ now: NOW_MS });
   await seed(t, standardSpecs());
   // Ties on updatedAt too, so every sort has to break ties by instance id.
-  t.database.sqlite.prepare(`UPDATE installations SET updated_at = ? WHERE instance_id IN ('inst-03', 'inst-11', 'inst-20', 'inst-28', 'inst-36')`).run(NOW_MS - DAY_SEC * 1000);
+  t.sql((db) => db.prepare(`UPDATE installations SET updated_at = ? WHERE instance_id IN ('inst-03', 'inst-11', 'inst-20', 'inst-28', 'inst-36')`).run(NOW_MS - DAY_SEC * 1000));
 });
 afterAll(() => t.close());
 
@@ -159,8 +164,10 @@ describe('both access paths give the same answer', () => {
     ['always sort the rarest filter', 1_000_000, undefined],
     ['walk, at most 3 rows looked at per query', 0, 3],
   ] as const) {
-    it(name, () => {
-      const queries = createInstallationQueries(t.database.db, { maxRowsToSort, walkBudgetRows });
+    it(name, async () => {
+      // A second store on the same file, its planner forced; exports come 4 rows a chunk.
+      const store = await openStore(t.dbPath, { threads: false, sqlite: { reads: { maxRowsToSort, walkBudgetRows, exportPageRows: 4 } } });
+      const queries = createInstallationQueries(store, { clock: systemClock });
       let shortPages = 0;
       for (const sort of SORTS) {
         for (const order of ORDERS) {
@@ -170,15 +177,16 @@ describe('both access paths give the same answer', () => {
             const ids: string[] = [];
             let cursor: string | undefined;
             do {
-              const page = queries.list({ ...query, cursor });
+              const page = await queries.list({ ...query, cursor });
               ids.push(...page.items.map((i) => i.instanceId));
               if (page.items.length < 3 && page.nextCursor) shortPages += 1;
               cursor = page.nextCursor ?? undefined;
             } while (cursor && ids.length < 200); // a cursor that does not advance must fail, not hang
             expect(ids, JSON.stringify(params)).toEqual(expectedIds(params));
             const exported: string[] = [];
-            for (const page of queries.pages(query, 4)) {
-              exported.push(...page.map((i) => i.instanceId));
+            const { limit: _limit, cursor: _cursor, ...exportFilters } = query;
+            for await (const chunk of await queries.exportChunks({ ...exportFilters, format: 'ndjson' })) {
+              exported.push(...chunk.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as Installation).instanceId));
               if (exported.length > 200) break;
             }
             expect(exported, JSON.stringify(params)).toEqual(expectedIds(params));
@@ -188,6 +196,7 @@ describe('both access paths give the same answer', () => {
       // Only a budgeted walk returns a short page that is not the last.
       if (walkBudgetRows) expect(shortPages).toBeGreaterThan(10);
       else expect(shortPages).toBe(0);
+      await store.close();
     });
   }
 });

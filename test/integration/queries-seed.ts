@@ -38,9 +38,11 @@ export async function seed(t: TestRegistry, specs: SeedSpec[]): Promise<void> {
       await deliverEvent(t, 'PaidPlanPurchased', spec.instanceId, spec.installedSec + HOUR_SEC, { vendorProductId: spec.product, cycle: 'YEARLY' });
     }
     if (spec.removedSec !== undefined) await deliverEvent(t, 'AppRemoved', spec.instanceId, spec.removedSec, { appId: 'app' });
-    t.database.sqlite
-      .prepare('UPDATE installations SET is_free = ?, site_name = ?, site_url = ? WHERE instance_id = ?')
-      .run(spec.isFree === undefined || spec.isFree === null ? null : Number(spec.isFree), spec.siteName ?? null, spec.siteUrl ?? null, spec.instanceId);
+    t.sql((db) =>
+      db
+        .prepare('UPDATE installations SET is_free = ?, site_name = ?, site_url = ? WHERE instance_id = ?')
+        .run(spec.isFree === undefined || spec.isFree === null ? null : Number(spec.isFree), spec.siteName ?? null, spec.siteUrl ?? null, spec.instanceId),
+    );
   }
   t.clock.set(NOW_MS);
 }
@@ -59,7 +61,7 @@ export interface StoredRow {
 }
 
 export function storedRows(t: TestRegistry): StoredRow[] {
-  return t.database.sqlite.prepare('SELECT * FROM installations').all() as StoredRow[];
+  return t.sql((db) => db.prepare('SELECT * FROM installations').all()) as StoredRow[];
 }
 
 /**

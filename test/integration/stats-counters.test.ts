@@ -11,7 +11,7 @@ describe('GET /v1/stats reads trigger-maintained counters that always equal the 
   const realCounts = () => {
     const rows = (table: string) =>
       Object.fromEntries(
-        (t.database.sqlite.prepare(`SELECT status, count(*) AS n FROM ${table} GROUP BY status`).all() as { status: string; n: number }[]).map((r) => [r.status, r.n]),
+        (t.sql((db) => db.prepare(`SELECT status, count(*) AS n FROM ${table} GROUP BY status`).all()) as { status: string; n: number }[]).map((r) => [r.status, r.n]),
       );
     return { installations: rows('installations'), outbox: rows('outbox_jobs') };
   };
@@ -23,9 +23,9 @@ describe('GET /v1/stats reads trigger-maintained counters that always equal the 
       if (i % 3 === 0) await t.deliver(await t.signer.sign({ eventType: 'AppRemoved', instanceId: `c${i}`, iat: T0 + 100 + i }));
       if (i % 6 === 0) await t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId: `c${i}`, iat: T0 + 200 + i }));
     }
-    t.database.sqlite.prepare(`UPDATE installations SET status = 'removed' WHERE instance_id = 'c1'`).run();
-    t.database.sqlite.prepare(`DELETE FROM installations WHERE instance_id = 'c2'`).run();
-    t.database.sqlite.prepare(`UPDATE outbox_jobs SET status = 'dead' WHERE id IN (SELECT id FROM outbox_jobs WHERE status = 'pending' LIMIT 3)`).run();
+    t.sql((db) => db.prepare(`UPDATE installations SET status = 'removed' WHERE instance_id = 'c1'`).run());
+    t.sql((db) => db.prepare(`DELETE FROM installations WHERE instance_id = 'c2'`).run());
+    t.sql((db) => db.prepare(`UPDATE outbox_jobs SET status = 'dead' WHERE id IN (SELECT id FROM outbox_jobs WHERE status = 'pending' LIMIT 3)`).run());
 
     const stats = (await (await t.api('/v1/stats')).json()) as { installations: Record<string, number>; outbox: Record<string, number> };
     const real = realCounts();

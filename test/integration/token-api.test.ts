@@ -28,7 +28,7 @@ describe('POST /v1/installations/:instanceId/access-token', () => {
 
   const requestToken = (instanceId: string, headers: Record<string, string> = { authorization: `Bearer ${TEST_API_KEY}` }) =>
     t.app.request(`/v1/installations/${instanceId}/access-token`, { method: 'POST', headers });
-  const audit = () => t.database.sqlite.prepare('SELECT * FROM token_handouts ORDER BY id').all() as Record<string, unknown>[];
+  const audit = () => t.sql((db) => db.prepare('SELECT * FROM token_handouts ORDER BY id').all()) as Record<string, unknown>[];
 
   it('hands out the instance token with its expiry, uncacheable, and audits it without the token', async () => {
     const res = await requestToken('live-1');

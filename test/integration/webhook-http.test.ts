@@ -28,7 +28,7 @@ describe('POST /webhooks/wix over real HTTP (the body read from the Node stream)
   });
   afterAll(async () => {
     await server.close();
-    t.close();
+    await t.close();
   });
 
   it('accepts a signed delivery, then answers its resend as a duplicate, with Content-Length or chunked', async () => {
@@ -38,9 +38,9 @@ describe('POST /webhooks/wix over real HTTP (the body read from the Node stream)
   });
 
   it('refuses more than 64 KiB with 413, by declared length and while streaming, writing nothing', async () => {
-    const before = rowCounts(t.database);
+    const before = rowCounts(t.dbPath);
     expect((await post(server.url, 'x'.repeat(64 * 1024 + 1))).status).toBe(413);
     expect((await post(server.url, 'x'.repeat(200 * 1024), true)).status).toBe(413);
-    expect(rowCounts(t.database)).toEqual(before);
+    expect(rowCounts(t.dbPath)).toEqual(before);
   });
 });

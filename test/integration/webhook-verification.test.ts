@@ -2,8 +2,7 @@ import { createHmac, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/clock.ts';
-import { openDatabase } from '../../src/db/client.ts';
-import { migrateDatabase } from '../../src/db/migrate.ts';
+import { openStore } from '../../src/db/open-store.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createRegistry } from '../../src/registry.ts';
 import { createTestSigner, rawJwt } from '../helpers/sign.ts';
@@ -28,30 +27,30 @@ const installed = (instanceId = 'inst-1') => ({
 });
 
 describe('the real Wix-signed webhook (shared/fixtures)', () => {
-  function registryWithFixtureKey(nowMs: number) {
+  async function registryWithFixtureKey(nowMs: number) {
     const dir = mkdtempSync(join(tmpdir(), 'wix-fixture-'));
-    const database = openDatabase(join(dir, 'r.db'));
-    migrateDatabase(database);
+    const dbPath = join(dir, 'r.db');
+    const store = await openStore(dbPath, { threads: true, sqlite: { readers: 1 } });
     const registry = createRegistry({
       wix: { appId: fixture.appId, appSecret: 's', publicKeys: [createPublicKey(fixture.publicKeyPem)] },
       wixApiBaseUrl: 'http://127.0.0.1:9',
       apiKeys: [],
-      database,
+      store,
       logger: createLogger('silent'),
       clock: createManualClock(nowMs),
     });
-    return { registry, database, cleanup: () => (database.close(), rmSync(dir, { recursive: true, force: true })) };
+    return { registry, dbPath, cleanup: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
   }
   const post = (app: { request: (p: string, i: RequestInit) => Response | Promise<Response> }, body: string) =>
     app.request('/webhooks/wix', { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
 
   it('is accepted with the clock inside its iat..exp window, and recorded', async () => {
-    const { registry, database, cleanup } = registryWithFixtureKey((fixture.claims.iat + 3600) * 1000);
+    const { registry, dbPath, cleanup } = await registryWithFixtureKey((fixture.claims.iat + 3600) * 1000);
     try {
       const res = await post(registry.app, fixture.jwt);
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: 'accepted' });
-      const found = registry.queries.get('3bbcabc7-ebb7-4fc8-8829-13ea0e142123');
+      const found = await registry.queries.get('3bbcabc7-ebb7-4fc8-8829-13ea0e142123');
       expect(found?.installation).toMatchObject({
         status: 'active',
         appId: fixture.appId,
@@ -61,20 +60,20 @@ describe('the real Wix-signed webhook (shared/fixtures)', () => {
       // Wix resends the identical JWT: acknowledged, not stored twice.
       const again = await post(registry.app, fixture.jwt);
       expect(await again.json()).toEqual({ status: 'duplicate' });
-      expect(rowCounts(database)).toEqual({ deliveries: 1, events: 1, installations: 1 });
+      expect(rowCounts(dbPath)).toEqual({ deliveries: 1, installations: 1 });
     } finally {
-      cleanup();
+      await cleanup();
     }
   });
 
   it('is refused once expired (clock past exp + tolerance), writing nothing', async () => {
-    const { registry, database, cleanup } = registryWithFixtureKey((fixture.claims.exp + 120) * 1000);
+    const { registry, dbPath, cleanup } = await registryWithFixtureKey((fixture.claims.exp + 120) * 1000);
     try {
       const res = await post(registry.app, fixture.jwt);
       expect(res.status).toBe(401);
-      expect(rowCounts(database)).toEqual({ deliveries: 0, events: 0, installations: 0 });
+      expect(rowCounts(dbPath)).toEqual({ deliveries: 0, installations: 0 });
     } finally {
-      cleanup();
+      await cleanup();
     }
   });
 });
@@ -92,14 +91,14 @@ describe('POST /webhooks/wix refuses anything that does not verify', () => {
     const json = (await res.json()) as { error: { code: string; message: string; requestId: string } };
     expect(json.error.code).toBe(code);
     expect(json.error.requestId).toBeTruthy();
-    expect(rowCounts(t.database)).toEqual({ deliveries: 0, events: 0, installations: 0 });
+    expect(rowCounts(t.dbPath)).toEqual({ deliveries: 0, installations: 0 });
   }
 
   it('accepts a correctly signed delivery (the control case)', async () => {
     const res = await t.deliver(await t.signer.sign(installed()));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'accepted' });
-    expect(rowCounts(t.database)).toEqual({ deliveries: 1, events: 1, installations: 1 });
+    expect(rowCounts(t.dbPath)).toEqual({ deliveries: 1, installations: 1 });
   });
 
   it('refuses a token signed with another key', async () => {

@@ -11,14 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.ts';
-import { openDatabase, SERVER_BUSY_TIMEOUT_MS, type DatabaseHandle } from '../../src/db/client.ts';
-import { migrateDatabase } from '../../src/db/migrate.ts';
+import { openSqliteStore, type SqliteStore } from '../../src/db/sqlite/store.ts';
 import { createLogger } from '../../src/logger.ts';
 import { createRegistry, type Registry } from '../../src/registry.ts';
 import { signWixWebhook } from '../../src/sandbox/webhook-signer.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
 import { liveRegistryEnv, REPO_ROOT, spawnRegistry, type ServerProcess } from '../helpers/process.ts';
-import { rowCounts, TEST_API_KEY, TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
+import { rowCounts, TEST_API_KEY, TEST_APP_ID, TEST_APP_SECRET, withSqlite } from '../helpers/registry.ts';
 import { sha256Hex, sleep } from './support.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -39,22 +38,21 @@ interface Answer {
   ms: number;
 }
 
-describe('database trouble, in process: the server connection as main.ts opens it', () => {
+describe('database trouble, in process: the store as main.ts opens it (writer and reader threads)', () => {
   let dir: string;
   let dbPath: string;
-  let database: DatabaseHandle;
+  let store: SqliteStore;
   let registry: Registry;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wix-db-trouble-'));
     dbPath = join(dir, 'registry.db');
-    database = openDatabase(dbPath, { busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS });
-    migrateDatabase(database);
+    store = await openSqliteStore(dbPath, { threads: true });
     registry = createRegistry({
       wix: { appId: TEST_APP_ID, appSecret: TEST_APP_SECRET, publicKeys: [createPublicKey(PUBLIC_KEY_PEM)] },
       wixApiBaseUrl: 'http://127.0.0.1:9',
       apiKeys: [TEST_API_KEY],
-      database,
+      store,
       logger: createLogger('silent'),
       clock: systemClock,
       backoff: { baseMs: 1_000, capMs: 60_000, maxAttempts: 5 },
@@ -62,7 +60,7 @@ describe('database trouble, in process: the server connection as main.ts opens i
   });
   afterAll(async () => {
     await registry.stop();
-    database.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -72,8 +70,11 @@ describe('database trouble, in process: the server connection as main.ts opens i
     return { status: res.status, body: (await res.json()) as Answer['body'], ms: performance.now() - started };
   }
   const api = (path: string) => registry.app.request(path, { headers: { authorization: `Bearer ${TEST_API_KEY}` } });
-  const stored = (jwt: string) => database.sqlite.prepare('SELECT count(*) FROM deliveries WHERE jwt_sha256 = ?').pluck().get(sha256Hex(jwt)) === 1;
-  const integrity = () => database.sqlite.pragma('integrity_check', { simple: true });
+  const stored = (jwt: string) => withSqlite(dbPath, (db) => db.prepare('SELECT count(*) FROM deliveries WHERE jwt_sha256 = ?').pluck().get(sha256Hex(jwt))) === 1;
+  const integrity = () => withSqlite(dbPath, (db) => db.pragma('integrity_check', { simple: true }));
+  const outboxJobs = () => withSqlite(dbPath, (db) => db.prepare('SELECT count(*) FROM outbox_jobs').pluck().get());
+  const writerPragma = async (text: string) => (await store.writerPragma(text)) as { [key: string]: unknown }[];
+  const writerValue = async (name: string) => Object.values((await writerPragma(name))[0]!)[0] as number;
   const expectUnavailable = (answer: Answer) => {
     expect(answer.status).toBe(503);
     expect(answer.body.error?.code).toBe('unavailable');
@@ -81,7 +82,7 @@ describe('database trouble, in process: the server connection as main.ts opens i
 
   it('some data to start with', async () => {
     for (let i = 0; i < 20; i++) expect((await deliver(installJwt('seed').jwt)).body).toEqual({ status: 'accepted' });
-    expect(rowCounts(database)).toEqual({ deliveries: 20, events: 20, installations: 20 });
+    expect(rowCounts(dbPath)).toEqual({ deliveries: 20, installations: 20 });
   });
 
   it(
@@ -108,7 +109,7 @@ describe('database trouble, in process: the server connection as main.ts opens i
       for (let i = 0; i < 200 && !out.includes('locked'); i++) await sleep(10);
       expect(out).toContain('locked');
 
-      const before = rowCounts(database);
+      const before = rowCounts(dbPath);
       const one = installJwt('locked');
       const two = installJwt('locked');
       // Two at once share one group commit: both are refused, and quickly (Wix waits 1250 ms).
@@ -118,7 +119,7 @@ describe('database trouble, in process: the server connection as main.ts opens i
         expect(answer.ms).toBeLessThan(1_250);
       }
       expect(out).not.toContain('released'); // the lock really was held throughout
-      expect(rowCounts(database)).toEqual(before);
+      expect(rowCounts(dbPath)).toEqual(before);
       expect(stored(one.jwt) || stored(two.jwt)).toBe(false);
       // Readers are not blocked by the writer (WAL): the query API still answers.
       expect((await api('/v1/installations?limit=5')).status).toBe(200);
@@ -128,26 +129,26 @@ describe('database trouble, in process: the server connection as main.ts opens i
       expect((await deliver(one.jwt)).body).toEqual({ status: 'accepted' });
       expect((await deliver(two.jwt)).body).toEqual({ status: 'accepted' });
       expect((await deliver(one.jwt)).body).toEqual({ status: 'duplicate' });
-      expect(rowCounts(database)).toEqual({ deliveries: before.deliveries + 2, events: before.events + 2, installations: before.installations + 2 });
+      expect(rowCounts(dbPath)).toEqual({ deliveries: before.deliveries + 2, installations: before.installations + 2 });
       expect(integrity()).toBe('ok');
     },
     30_000,
   );
 
   it('(b) read-only: 503 and nothing half-written; writable again: 200', async () => {
-    const before = rowCounts(database);
-    const jobsBefore = database.sqlite.prepare('SELECT count(*) FROM outbox_jobs').pluck().get();
+    const before = rowCounts(dbPath);
+    const jobsBefore = outboxJobs();
     const one = installJwt('readonly');
-    database.sqlite.pragma('query_only = ON');
+    await store.writerPragma('query_only = ON');
     try {
       const answers = await Promise.all([deliver(one.jwt), deliver(installJwt('readonly').jwt)]);
       for (const answer of answers) expectUnavailable(answer);
       expect((await api('/v1/installations?limit=5')).status).toBe(200);
     } finally {
-      database.sqlite.pragma('query_only = OFF');
+      await store.writerPragma('query_only = OFF');
     }
-    expect(rowCounts(database)).toEqual(before);
-    expect(database.sqlite.prepare('SELECT count(*) FROM outbox_jobs').pluck().get()).toBe(jobsBefore);
+    expect(rowCounts(dbPath)).toEqual(before);
+    expect(outboxJobs()).toBe(jobsBefore);
     expect(stored(one.jwt)).toBe(false);
     expect((await deliver(one.jwt)).body).toEqual({ status: 'accepted' });
     expect(integrity()).toBe('ok');
@@ -156,21 +157,20 @@ describe('database trouble, in process: the server connection as main.ts opens i
   it(
     '(c) out of space: 503 for what does not fit, nothing half-written, existing data intact; space again: 200',
     async () => {
-      const sqlite = database.sqlite;
       const known = (await (await api('/v1/installations?limit=500')).json()) as { items: { instanceId: string }[] };
       const snapshot = await (await api(`/v1/installations/${known.items[0]!.instanceId}`)).text();
-      const pages = sqlite.pragma('page_count', { simple: true }) as number;
-      const defaultMax = sqlite.pragma('max_page_count', { simple: true }) as number;
-      expect(sqlite.pragma('freelist_count', { simple: true })).toBe(0);
-      sqlite.pragma(`max_page_count = ${pages}`); // the disk is full: the file cannot grow by one page
+      const pages = await writerValue('page_count');
+      const defaultMax = await writerValue('max_page_count');
+      expect(await writerValue('freelist_count')).toBe(0);
+      await store.writerPragma(`max_page_count = ${pages}`); // the disk is full: the file cannot grow by one page
       const refused: string[] = [];
       let accepted = 0;
       try {
         // A delivery needing overflow pages cannot fit at all.
         const big = installJwt('full', 20_000);
-        const before = rowCounts(database);
+        const before = rowCounts(dbPath);
         expectUnavailable(await deliver(big.jwt));
-        expect(rowCounts(database)).toEqual(before);
+        expect(rowCounts(dbPath)).toEqual(before);
         expect(stored(big.jwt)).toBe(false);
         refused.push(big.jwt);
 
@@ -193,14 +193,13 @@ describe('database trouble, in process: the server connection as main.ts opens i
           });
         }
         expect(refused.length).toBeGreaterThan(10);
-        expect(sqlite.pragma('page_count', { simple: true })).toBe(pages);
+        expect(await writerValue('page_count')).toBe(pages);
         expect(integrity()).toBe('ok');
-        const counts = rowCounts(database);
-        expect(counts.events).toBe(counts.deliveries);
+        const counts = rowCounts(dbPath);
         expect(counts.installations).toBe(counts.deliveries);
         expect(await (await api(`/v1/installations/${known.items[0]!.instanceId}`)).text()).toBe(snapshot);
       } finally {
-        sqlite.pragma(`max_page_count = ${defaultMax}`);
+        await store.writerPragma(`max_page_count = ${defaultMax}`);
       }
       console.log(`[database-trouble] disk full: ${accepted} small deliveries still fitted, ${refused.length} refused with 503`);
       for (const jwt of refused) expect((await deliver(jwt)).body).toEqual({ status: 'accepted' });

@@ -186,28 +186,31 @@ describe('resend storm: 20,000 shuffled deliveries with 20 % resends', () => {
       expect(accepted).toBe(UNIQUE);
       expect(duplicates).toBe(RESENDS);
 
-      const sqlite = t.database.sqlite;
-      expect(sqlite.prepare('SELECT count(*) FROM deliveries').pluck().get()).toBe(UNIQUE);
-      expect(sqlite.prepare('SELECT count(DISTINCT jwt_sha256) FROM deliveries').pluck().get()).toBe(UNIQUE);
-      expect(sqlite.prepare('SELECT count(*) FROM installation_events').pluck().get()).toBe(UNIQUE);
+      const count = (query: string) => t.sql((db) => db.prepare(query).pluck().get());
+      expect(count('SELECT count(*) FROM deliveries')).toBe(UNIQUE);
+      expect(count('SELECT count(DISTINCT jwt_sha256) FROM deliveries')).toBe(UNIQUE);
+      expect(count('SELECT count(*) FROM deliveries WHERE payload IS NOT NULL')).toBe(UNIQUE);
 
       // The order really was scrambled: some deliveries arrived after newer ones (stale).
       const outcomes = Object.fromEntries(
-        (sqlite.prepare('SELECT outcome, count(*) AS n FROM deliveries GROUP BY outcome').all() as { outcome: string; n: number }[]).map((r) => [r.outcome, r.n]),
+        t.sql((db) => db.prepare('SELECT outcome, count(*) AS n FROM deliveries GROUP BY outcome').all() as { outcome: string; n: number }[]).map((r) => [r.outcome, r.n]),
       );
       expect(outcomes.stale).toBeGreaterThan(0);
       expect(outcomes.ignored ?? 0).toBe(events.filter((e) => e.eventType === 'InvoiceStatusUpdated').length);
 
       // Final state against the reference model, instance by instance.
       const rows = new Map(
-        (
-          sqlite
-            .prepare(
-              `SELECT instance_id, status, installed_at, installed_at_inferred, removed_at, plan_vendor_product_id, plan_cycle, plan_auto_renewing
-               FROM installations`,
-            )
-            .all() as Record<string, unknown>[]
-        ).map((r) => [r.instance_id as string, r]),
+        t
+          .sql(
+            (db) =>
+              db
+                .prepare(
+                  `SELECT instance_id, status, installed_at, installed_at_inferred, removed_at, plan_vendor_product_id, plan_cycle, plan_auto_renewing
+                   FROM installations`,
+                )
+                .all() as Record<string, unknown>[],
+          )
+          .map((r) => [r.instance_id as string, r]),
       );
       const mismatches: string[] = [];
       let modelled = 0;
@@ -239,7 +242,7 @@ describe('resend storm: 20,000 shuffled deliveries with 20 % resends', () => {
       // one whose AppInstalled arrived has its BI event (and site sync) pending for the current
       // installation and for no other (so Wix gets it once); an inferred one gets a site sync but
       // never the BI event.
-      const jobs = sqlite.prepare('SELECT kind, instance_id, installation_started_at, status FROM outbox_jobs').all() as {
+      const jobs = t.sql((db) => db.prepare('SELECT kind, instance_id, installation_started_at, status FROM outbox_jobs').all()) as {
         kind: string;
         instance_id: string;
         installation_started_at: number;
@@ -248,7 +251,7 @@ describe('resend storm: 20,000 shuffled deliveries with 20 % resends', () => {
       const jobsOf = new Map<string, typeof jobs>();
       for (const job of jobs) jobsOf.set(job.instance_id, [...(jobsOf.get(job.instance_id) ?? []), job]);
       const arrivals = (instanceId: string) =>
-        (sqlite.prepare('SELECT event_type, issued_at / 1000 AS iat, outcome FROM deliveries WHERE instance_id = ? ORDER BY id').raw().all(instanceId) as unknown[][]).map((r) =>
+        (t.sql((db) => db.prepare('SELECT event_type, issued_at / 1000 AS iat, outcome FROM deliveries WHERE instance_id = ? ORDER BY id').raw().all(instanceId)) as unknown[][]).map((r) =>
           r.join(' '),
         );
       const outboxProblems: string[] = [];
@@ -285,9 +288,9 @@ describe('resend storm: 20,000 shuffled deliveries with 20 % resends', () => {
     await send('PaidPlanPurchased', x, { vendorProductId: 'premium', cycle: 'YEARLY' }); // inferred installation at x: site sync queued
     await send('AppRemoved', x - 200); // an older removal: the instance looks removed, the sync is cancelled
     await send('AppInstalled', x); // the real install, same second as the purchase: active since x
-    const jobs = t.database.sqlite
-      .prepare('SELECT kind, status, installation_started_at AS startedAt FROM outbox_jobs WHERE instance_id = ? ORDER BY kind')
-      .all(instanceId);
+    const jobs = t.sql((db) =>
+      db.prepare('SELECT kind, status, installation_started_at AS startedAt FROM outbox_jobs WHERE instance_id = ? ORDER BY kind').all(instanceId),
+    );
     expect(jobs).toEqual([
       { kind: 'finished_configuration', status: 'pending', startedAt: x * 1000 },
       { kind: 'sync_instance', status: 'pending', startedAt: x * 1000 },
@@ -302,9 +305,9 @@ describe('resend storm: 20,000 shuffled deliveries with 20 % resends', () => {
     await send('AppInstalled', x + 200); // the reinstall arrives first
     await send('AppInstalled', x); // then the first install: one installation since x, as far as is known
     await send('AppRemoved', x + 100); // then the removal between them: the current installation started at x + 200
-    const pending = t.database.sqlite
-      .prepare(`SELECT kind, installation_started_at AS startedAt FROM outbox_jobs WHERE instance_id = ? AND status = 'pending' ORDER BY kind`)
-      .all(instanceId);
+    const pending = t.sql((db) =>
+      db.prepare(`SELECT kind, installation_started_at AS startedAt FROM outbox_jobs WHERE instance_id = ? AND status = 'pending' ORDER BY kind`).all(instanceId),
+    );
     expect(pending).toEqual([
       { kind: 'finished_configuration', startedAt: (x + 200) * 1000 },
       { kind: 'sync_instance', startedAt: (x + 200) * 1000 },

@@ -22,19 +22,18 @@ describe('Wix outage: everything fails for a while, then recovers', () => {
     t = await createTestRegistry({ wixApiBaseUrl: wix.url, backoff: BACKOFF, wixRequestTimeoutMs: 2_000 });
   });
   afterAll(async () => {
-    t.close();
+    await t.close();
     await wix.close();
   });
 
-  const store = () => t.registry.outbox.store;
-  const allJobs = () => store().list({ limit: 10_000 });
+  const allJobs = () => t.store.outbox.list({ limit: 10_000 });
 
   /** Runs every job due at the current (manual) time, then moves the clock to the next due one. */
   async function step(): Promise<boolean> {
     while ((await t.registry.outbox.worker.runDue()) > 0) {
       // more may be due at this same instant (the worker claims at most its concurrency)
     }
-    const due = store().nextDueAt();
+    const due = await t.store.outbox.nextDueAt();
     if (due === null) return false;
     t.clock.set(Math.max(t.clock.now(), due));
     return true;
@@ -71,24 +70,24 @@ describe('Wix outage: everything fails for a while, then recovers', () => {
         const res = await t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId, iat, data: { appId: 'app' } }));
         expect(await res.json()).toEqual({ status: 'accepted' });
       }
-      expect(allJobs()).toHaveLength(INSTALLS * 2);
+      expect(await allJobs()).toHaveLength(INSTALLS * 2);
 
       // The outage: every job is tried (and fails) at least nine times, minutes of Wix time.
       const outageStartedAt = t.clock.now();
       const retryAfterViolations: string[] = [];
       let rounds = 0;
-      while (Math.min(...allJobs().map((j) => j.attempts)) < 9 && rounds < 5_000) {
+      while (Math.min(...(await allJobs()).map((j) => j.attempts)) < 9 && rounds < 5_000) {
         rounds++;
         if (!(await step())) break;
         // A 429's Retry-After is honoured: the job is not due again sooner.
-        for (const job of allJobs()) {
+        for (const job of await allJobs()) {
           if (job.status === 'pending' && job.lastError?.includes('429') && job.runAfter - job.updatedAt < RETRY_AFTER_SEC * 1000) {
             retryAfterViolations.push(`${job.id}: due ${job.runAfter - job.updatedAt} ms after a 429`);
           }
         }
       }
       expect(retryAfterViolations).toEqual([]);
-      const during = allJobs();
+      const during = await allJobs();
       expect(wix.fake.biEvents).toHaveLength(0);
       expect(during.filter((j) => j.status !== 'pending').map((j) => `${j.id} ${j.status} ${j.lastError}`)).toEqual([]);
       expect(Math.min(...during.map((j) => j.attempts))).toBeGreaterThanOrEqual(9);
@@ -108,7 +107,7 @@ describe('Wix outage: everything fails for a while, then recovers', () => {
         // drain
       }
 
-      const after = allJobs();
+      const after = await allJobs();
       expect(after.filter((j) => j.status !== 'done').map((j) => `${j.id} ${j.kind} ${j.status} ${j.attempts} ${j.lastError}`)).toEqual([]);
       expect(Math.max(...after.map((j) => j.attempts))).toBeLessThanOrEqual(BACKOFF.maxAttempts);
       const sends = new Map<string, number>();
@@ -123,7 +122,7 @@ describe('Wix outage: everything fails for a while, then recovers', () => {
 
       const stats = (await (await t.api('/v1/stats')).json()) as { outbox: Record<string, number> };
       expect(stats.outbox).toMatchObject({ pending: 0, running: 0, dead: 0, done: INSTALLS * 2 });
-      const unconfigured = t.database.sqlite.prepare('SELECT count(*) FROM installations WHERE configured_at IS NULL OR site_synced_at IS NULL').pluck().get();
+      const unconfigured = t.sql((db) => db.prepare('SELECT count(*) FROM installations WHERE configured_at IS NULL OR site_synced_at IS NULL').pluck().get());
       expect(unconfigured).toBe(0);
       console.log(
         `[wix-outage] outage of ${Math.round(outageSeconds)} s of Wix time (${rounds} worker rounds); ` +

@@ -57,7 +57,6 @@ describe('loadConfig: sandbox mode and defaults', () => {
       logLevel: 'info',
       apiKeys: [],
       corsOrigins: [],
-      groupCommit: true,
     });
   });
 
@@ -204,7 +203,6 @@ describe('loadConfig: every bad field at once, no secret printed', () => {
     ['PORT', '-1'],
     ['PORT', '80.5'],
     ['WIX_API_BASE_URL', 'ftp://example.com'],
-    ['REGISTRY_GROUP_COMMIT', 'maybe'],
   ])('refuses %s=%s', (name, value) => {
     expect(named(configError({ [name]: value }))[0]).toBe(name);
   });

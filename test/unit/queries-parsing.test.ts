@@ -1,17 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { printable } from '../../src/cli/installs.ts';
 import { AppError } from '../../src/errors.ts';
-import { csvField, csvRecord } from '../../src/installations/export.ts';
+import { escapeLike } from '../../src/db/sqlite/reads/installation-pages.ts';
+import { decodeCursor, encodeCursor } from '../../src/installations/cursor.ts';
+import { csvField, csvRecord } from '../../src/installations/export-format.ts';
 import {
-  decodeCursor,
-  encodeCursor,
-  escapeLike,
   installationExportQuerySchema,
   installationFiltersSchema,
   installationListQuerySchema,
-  parseInput,
   parseIsoInstant,
-} from '../../src/installations/queries.ts';
+} from '../../src/installations/query-schemas.ts';
+import { parseInput } from '../../src/parse-input.ts';
 
 describe('parseIsoInstant', () => {
   it.each([

@@ -1,13 +1,9 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-
-export const OUTBOX_JOB_KINDS = ['finished_configuration', 'sync_instance'] as const;
-export type OutboxJobKind = (typeof OUTBOX_JOB_KINDS)[number];
-export const OUTBOX_JOB_STATUSES = ['pending', 'running', 'done', 'dead', 'cancelled'] as const;
-export type OutboxJobStatus = (typeof OUTBOX_JOB_STATUSES)[number];
+import { OUTBOX_JOB_KINDS, OUTBOX_JOB_STATUSES } from '../../../outbox/model.ts';
 
 /**
  * Durable work that talks to Wix, enqueued in the same transaction as the state change that
- * calls for it and run by the worker outside any transaction.
+ * calls for it and run by the outbox worker outside any transaction (src/outbox/).
  */
 export const outboxJobs = sqliteTable(
   'outbox_jobs',
@@ -34,5 +30,3 @@ export const outboxJobs = sqliteTable(
     index('outbox_jobs_due_idx').on(t.status, t.runAfter),
   ],
 );
-
-export type OutboxJobRow = typeof outboxJobs.$inferSelect;

@@ -1,6 +1,6 @@
 export * from './installations.ts';
 export * from './deliveries.ts';
-export * from './installation-events.ts';
 export * from './outbox-jobs.ts';
 export * from './token-handouts.ts';
 export * from './counters.ts';
+export * from './daily-summary.ts';

@@ -1,0 +1,74 @@
+/**
+ * The write commands a RegistryStore runs, and what each does inside its transaction. A command
+ * is plain data (it crosses into the SQLite writer thread as a message, or is queued for the next
+ * PostgreSQL group commit); `runCommand` dispatches it to the engine-neutral transaction script
+ * of the service that owns the tables it writes. Times come from the caller's clock.
+ */
+import type { VerifiedDelivery } from '../installations/model.ts';
+import { recordDelivery, replayDelivery, type IngestOutcome } from '../installations/writes.ts';
+import type { OutboxJob } from '../outbox/model.ts';
+import { finishJob, type JobEffect } from '../outbox/outcomes.ts';
+import type { NewTokenHandout, WriteStatements } from './store.ts';
+
+export type WriteCommand =
+  | { kind: 'ingest'; delivery: VerifiedDelivery; sha256: string; receivedAt: number }
+  | { kind: 'replay'; deliveryId: number; now: number }
+  | { kind: 'tokenHandout'; row: NewTokenHandout }
+  | { kind: 'claimJobs'; now: number; limit: number; leaseMs: number }
+  | { kind: 'finishJob'; job: Pick<OutboxJob, 'id' | 'kind' | 'instanceId' | 'installationStartedAt'>; effect: JobEffect | null; now: number }
+  | { kind: 'retryJob'; jobId: number; runAfter: number; error: string; now: number }
+  | { kind: 'killJob'; jobId: number; error: string; now: number }
+  | { kind: 'releaseJobs'; jobIds: number[]; now: number }
+  | { kind: 'recoverJobs'; now: number }
+  | { kind: 'requeueJobs'; now: number; jobIds?: number[] | undefined };
+
+type ResultOf = {
+  ingest: IngestOutcome;
+  replay: Awaited<ReturnType<typeof replayDelivery>>;
+  tokenHandout: void;
+  claimJobs: OutboxJob[];
+  finishJob: void;
+  retryJob: void;
+  killJob: void;
+  releaseJobs: void;
+  recoverJobs: number;
+  requeueJobs: number;
+};
+
+export type WriteResult<C extends WriteCommand> = ResultOf[C['kind']];
+
+/** Runs one command against the engine's statements, inside the transaction (and savepoint) the engine opened. */
+export async function runCommand(tx: WriteStatements, command: WriteCommand): Promise<unknown> {
+  switch (command.kind) {
+    case 'ingest':
+      return recordDelivery(tx, command);
+    case 'replay':
+      return replayDelivery(tx, command);
+    case 'tokenHandout':
+      return tx.insertTokenHandout(command.row);
+    case 'claimJobs':
+      return tx.claimDueJobs(command.now, command.limit, command.now + command.leaseMs);
+    case 'finishJob':
+      return finishJob(tx, command.job, command.effect, command.now);
+    case 'retryJob':
+      return tx.retryJobLater(command.jobId, command.runAfter, command.error, command.now);
+    case 'killJob':
+      return tx.killJob(command.jobId, command.error, command.now);
+    case 'releaseJobs':
+      return tx.releaseJobs(command.jobIds, command.now);
+    case 'recoverJobs':
+      return tx.recoverAbandonedJobs(command.now);
+    case 'requeueJobs':
+      return tx.requeueJobs(command.now, command.jobIds);
+  }
+}
+
+/**
+ * The instance a command works on, when it has one: engines with several writers (PostgreSQL
+ * replicas) order a batch by it, so locks are always taken in the same order.
+ */
+export function instanceOf(command: WriteCommand): string | null {
+  if (command.kind === 'ingest') return command.delivery.event.instanceId;
+  if (command.kind === 'finishJob') return command.job.instanceId;
+  return null;
+}

@@ -1,0 +1,165 @@
+import type Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { formatExportPage } from '../../../installations/export-format.ts';
+import type { InstallationStatus } from '../../../installations/model.ts';
+import type { InstallationFilters, InstallationOrdering, Position } from '../../../installations/query-schemas.ts';
+import { OUTBOX_JOB_STATUSES, type OutboxJobStatus } from '../../../outbox/model.ts';
+import type { DailySummaryRows, DeliveryFilter, ExportFormatName, InstallationListRequest, OutboxJobFilter } from '../../store.ts';
+import {
+  deliveryFromRow,
+  historyFromRow,
+  installationFromRow,
+  outboxJobFromRow,
+  type DeliverySqlRow,
+  type HistorySqlRow,
+  type InstallationSqlRow,
+  type OutboxJobSqlRow,
+} from '../rows.ts';
+import * as schema from '../schema/index.ts';
+import { createSqliteInstallationPages } from './installation-pages.ts';
+
+/** Rows per query when an export walks a whole result. */
+export const EXPORT_PAGE_ROWS = 1_000;
+
+/**
+ * Every read the registry makes, on one read-only connection: what a reader thread runs (or the
+ * caller's own thread, for the CLI). Statements are prepared on first use, so a reader can start
+ * before the writer has created the schema.
+ */
+export interface SqliteReadOptions {
+  /** Overrides the planner's walk-or-sort bound (tests force each access path with it). */
+  maxRowsToSort?: number | undefined;
+  /** Overrides the rows a walk looks at per query (tests make short pages with it). */
+  walkBudgetRows?: number | undefined;
+  /** Rows per export chunk (default EXPORT_PAGE_ROWS). */
+  exportPageRows?: number | undefined;
+}
+
+export function createSqliteReads(sqlite: Database.Database, options: SqliteReadOptions = {}) {
+  const pages = createSqliteInstallationPages(drizzle(sqlite, { schema }), options);
+  const exportPageRows = options.exportPageRows ?? EXPORT_PAGE_ROWS;
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (text: string) => {
+    let statement = statements.get(text);
+    if (!statement) statements.set(text, (statement = sqlite.prepare(text)));
+    return statement;
+  };
+  const day = (ms: number) => Math.floor(ms / 86_400_000);
+
+  return {
+    installationPage: (request: InstallationListRequest) => pages.page(request),
+
+    installation(instanceId: string) {
+      const row = prepared('SELECT * FROM installations WHERE instance_id = ?').get(instanceId) as InstallationSqlRow | undefined;
+      return row ? installationFromRow(row) : null;
+    },
+
+    /** Every delivery stored for the instance, oldest first by iat. */
+    history(instanceId: string) {
+      const rows = prepared(
+        'SELECT event_type, issued_at, received_at, outcome, payload FROM deliveries WHERE instance_id = ? ORDER BY issued_at, id',
+      ).all(instanceId) as HistorySqlRow[];
+      return rows.map(historyFromRow);
+    },
+
+    status(instanceId: string): InstallationStatus | undefined {
+      return (prepared('SELECT status FROM installations WHERE instance_id = ?').pluck().get(instanceId) as InstallationStatus | undefined) ?? undefined;
+    },
+
+    /** From the trigger-kept counters: no scan of a million rows. */
+    installationCounts(): Record<InstallationStatus, number> {
+      const rows = prepared(`SELECT name, value FROM registry_counters WHERE name LIKE 'installations.%'`).all() as { name: string; value: number }[];
+      const counts = { active: 0, removed: 0 };
+      for (const row of rows) counts[row.name.slice('installations.'.length) as InstallationStatus] = row.value;
+      return counts;
+    },
+
+    newestActive(): string | undefined {
+      return (
+        (prepared(`SELECT instance_id FROM installations WHERE status = 'active' ORDER BY installed_at DESC LIMIT 1`).pluck().get() as string | undefined) ??
+        undefined
+      );
+    },
+
+    dailySummary(window: { from: number; to: number }): DailySummaryRows {
+      const from = day(window.from);
+      const to = day(window.to);
+      const activeBefore = (prepared('SELECT coalesce(sum(active_delta), 0) FROM daily_summary WHERE day < ?').pluck().get(from) as number) ?? 0;
+      const rows = prepared(
+        'SELECT day, installs, removals, active_delta, churn_1d, churn_7d, churn_30d FROM daily_summary WHERE day >= ? AND day < ? ORDER BY day',
+      ).all(from, to) as { day: number; installs: number; removals: number; active_delta: number; churn_1d: number; churn_7d: number; churn_30d: number }[];
+      const byDay = new Map(rows.map((r) => [r.day, r]));
+      const days: DailySummaryRows['days'] = [];
+      for (let d = from; d < to; d++) {
+        const r = byDay.get(d);
+        days.push({
+          installs: r?.installs ?? 0,
+          removals: r?.removals ?? 0,
+          activeDelta: r?.active_delta ?? 0,
+          churn1d: r?.churn_1d ?? 0,
+          churn7d: r?.churn_7d ?? 0,
+          churn30d: r?.churn_30d ?? 0,
+        });
+      }
+      return { activeBefore, days };
+    },
+
+    /**
+     * One chunk of an export: up to EXPORT_PAGE_ROWS rows after `after`, formatted. The CSV
+     * header travels with the first chunk. `next` null: the export is complete.
+     */
+    exportChunk(query: InstallationFilters & InstallationOrdering, format: ExportFormatName, after: Position | null, first: boolean) {
+      const page = pages.page({ ...query, limit: exportPageRows, after });
+      return { text: formatExportPage(format, page.rows, first), next: page.next };
+    },
+
+    outboxJobs(filter: OutboxJobFilter) {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.status) {
+        where.push('status = ?');
+        params.push(filter.status);
+      }
+      if (filter.instanceId) {
+        where.push('instance_id = ?');
+        params.push(filter.instanceId);
+      }
+      const rows = prepared(`SELECT * FROM outbox_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`).all(
+        ...params,
+        filter.limit ?? 100,
+      ) as OutboxJobSqlRow[];
+      return rows.map(outboxJobFromRow);
+    },
+
+    /** Jobs per state, from the trigger-kept counters (no table scan). */
+    outboxCounts(): Record<OutboxJobStatus, number> {
+      const rows = prepared(`SELECT name, value FROM registry_counters WHERE name LIKE 'outbox.%'`).all() as { name: string; value: number }[];
+      const counts = Object.fromEntries(OUTBOX_JOB_STATUSES.map((s) => [s, 0])) as Record<OutboxJobStatus, number>;
+      for (const row of rows) counts[row.name.slice('outbox.'.length) as OutboxJobStatus] = row.value;
+      return counts;
+    },
+
+    nextDueAt(): number | null {
+      return (prepared(`SELECT min(run_after) FROM outbox_jobs WHERE status = 'pending'`).pluck().get() as number | null) ?? null;
+    },
+
+    deliveries(filter: DeliveryFilter) {
+      const rows = (
+        filter.instanceId
+          ? prepared('SELECT id, event_type, instance_id, issued_at, received_at, outcome, jwt_sha256 FROM deliveries WHERE instance_id = ? ORDER BY id DESC LIMIT ?').all(
+              filter.instanceId,
+              filter.limit ?? 50,
+            )
+          : prepared('SELECT id, event_type, instance_id, issued_at, received_at, outcome, jwt_sha256 FROM deliveries ORDER BY id DESC LIMIT ?').all(filter.limit ?? 50)
+      ) as DeliverySqlRow[];
+      return rows.map(deliveryFromRow);
+    },
+
+    deliveryJwt(deliveryId: number): string | null {
+      return (prepared('SELECT jwt FROM deliveries WHERE id = ?').pluck().get(deliveryId) as string | undefined) ?? null;
+    },
+  };
+}
+
+export type SqliteReads = ReturnType<typeof createSqliteReads>;
+export type SqliteReadOp = keyof SqliteReads;

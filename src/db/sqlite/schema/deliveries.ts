@@ -1,0 +1,30 @@
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import type { EventPayload } from '../../../installations/model.ts';
+
+/**
+ * Every verified webhook delivery, exactly as Wix sent it, and the instance's history: one row
+ * per delivery, with its parsed layers (`payload`). Wix events carry no event id, and a Wix
+ * resend is the identical JWT, so the SHA-256 of the raw token is the dedupe key.
+ */
+export const deliveries = sqliteTable(
+  'deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    jwtSha256: text('jwt_sha256').notNull().unique(),
+    /** The raw token, byte for byte (replay, audit). */
+    jwt: text('jwt').notNull(),
+    eventType: text('event_type').notNull(),
+    instanceId: text('instance_id').notNull(),
+    /** The JWT's iat, in epoch ms. */
+    issuedAt: integer('issued_at').notNull(),
+    receivedAt: integer('received_at').notNull(),
+    /** applied: changed the installation; stale: older than the state it would change;
+     *  ignored: an event type the registry does not act on (kept anyway). */
+    outcome: text('outcome', { enum: ['applied', 'stale', 'ignored'] }).notNull(),
+    /** The event's inner data (layer B), identity (layer C) and accountInfo, as JSON. Null only
+     *  on rows stored before the history moved into this table (migration 0008 fills them). */
+    payload: text('payload', { mode: 'json' }).$type<EventPayload>(),
+  },
+  // The history of an instance, in iat order: what the state machine folds on every delivery.
+  (t) => [index('deliveries_instance_idx').on(t.instanceId, t.issuedAt)],
+);

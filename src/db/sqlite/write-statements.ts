@@ -1,0 +1,169 @@
+import type Database from 'better-sqlite3';
+import type { DayContribution } from '../../installations/daily-summary.ts';
+import type { SiteDescription } from '../../installations/model.ts';
+import type { DerivedInstallation, HistoryEvent } from '../../installations/state-machine.ts';
+import type { OutboxJobKind } from '../../outbox/model.ts';
+import type { NewDelivery, NewTokenHandout, WriteStatements } from '../store.ts';
+import { installationFromRow, outboxJobFromRow, payloadFromText, type InstallationSqlRow, type OutboxJobSqlRow } from './rows.ts';
+
+/**
+ * WriteStatements for SQLite, on the writer's connection: every statement prepared once (SQL
+ * built per call cost more than SQLite's own work on the delivery path). Column names mirror
+ * src/db/sqlite/schema; the integration tests catch drift. Synchronous: the writer thread runs
+ * the transaction scripts with nothing else to do meanwhile.
+ */
+export function createSqliteWriteStatements(sqlite: Database.Database): WriteStatements {
+  const insertDelivery = sqlite.prepare<[string, string, string, string, number, number, string, string], { id: number }>(
+    `INSERT INTO deliveries (jwt_sha256, jwt, event_type, instance_id, issued_at, received_at, outcome, payload)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (jwt_sha256) DO NOTHING RETURNING id`,
+  );
+  const deliveryInstance = sqlite.prepare<[number], string>('SELECT instance_id FROM deliveries WHERE id = ?').pluck();
+  const history = sqlite.prepare<[string], { event_type: string; issued_at: number; payload: string | null; jwt_sha256: string }>(
+    'SELECT event_type, issued_at, payload, jwt_sha256 FROM deliveries WHERE instance_id = ?',
+  );
+  const installation = sqlite.prepare<[string], InstallationSqlRow>('SELECT * FROM installations WHERE instance_id = ?');
+  const upsertInstallation = sqlite.prepare(`
+    INSERT INTO installations (instance_id, app_id, status, installed_at, installed_at_inferred, removed_at, origin_instance_id,
+      last_event_at, first_seen_at, updated_at, plan_vendor_product_id, plan_cycle, plan_expires_on, plan_auto_renewing,
+      plan_changed_at, site_id, account_id)
+    VALUES (@instanceId, @appId, @status, @installedAt, @installedAtInferred, @removedAt, @originInstanceId,
+      @lastEventAt, @now, @now, @planVendorProductId, @planCycle, @planExpiresOn, @planAutoRenewing,
+      @planChangedAt, @siteId, @accountId)
+    ON CONFLICT (instance_id) DO UPDATE SET
+      -- Fields other sources also fill (Get App Instance): a null from the fold means "not in the events".
+      app_id = coalesce(excluded.app_id, app_id),
+      site_id = coalesce(excluded.site_id, site_id),
+      account_id = coalesce(excluded.account_id, account_id),
+      status = excluded.status,
+      -- configured_at belongs to one installation: a reinstall needs configuring again.
+      configured_at = CASE WHEN installed_at = excluded.installed_at THEN configured_at END,
+      installed_at = excluded.installed_at,
+      installed_at_inferred = excluded.installed_at_inferred,
+      removed_at = excluded.removed_at,
+      origin_instance_id = excluded.origin_instance_id,
+      last_event_at = excluded.last_event_at,
+      updated_at = excluded.updated_at,
+      plan_vendor_product_id = excluded.plan_vendor_product_id,
+      plan_cycle = excluded.plan_cycle,
+      plan_expires_on = excluded.plan_expires_on,
+      plan_auto_renewing = excluded.plan_auto_renewing,
+      plan_changed_at = excluded.plan_changed_at`);
+  const writeSite = sqlite.prepare<[string | null, string | null, string | null, string | null, number | null, number, string]>(
+    `UPDATE installations SET site_id = coalesce(?, site_id), site_name = ?, site_url = ?, app_version = ?, is_free = ?, site_synced_at = ?
+     WHERE instance_id = ?`,
+  );
+  const writeConfigured = sqlite.prepare<[number, string, number]>('UPDATE installations SET configured_at = ? WHERE instance_id = ? AND installed_at = ?');
+  const addDay = sqlite.prepare<[number, number, number, number, number, number]>(
+    `INSERT INTO daily_summary (day, installs, removals, churn_1d, churn_7d, churn_30d) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (day) DO UPDATE SET installs = installs + excluded.installs, removals = removals + excluded.removals,
+       churn_1d = churn_1d + excluded.churn_1d, churn_7d = churn_7d + excluded.churn_7d, churn_30d = churn_30d + excluded.churn_30d`,
+  );
+
+  const enqueueJob = sqlite.prepare<{ kind: OutboxJobKind; instanceId: string; startedAt: number; now: number }>(`
+    INSERT INTO outbox_jobs (kind, instance_id, installation_started_at, status, attempts, run_after, created_at, updated_at)
+    VALUES (@kind, @instanceId, @startedAt, 'pending', 0, @now, @now, @now)
+    ON CONFLICT (instance_id, kind, installation_started_at) DO UPDATE SET
+      status = 'pending', attempts = 0, run_after = excluded.run_after, lease_until = NULL, last_error = NULL, updated_at = excluded.updated_at
+    -- Out of order, an installation can look removed for a while (a plan event at the same second
+    -- as its AppInstalled arrived first, then a removal): the job that removal cancelled is due
+    -- again now. Pending, running, done and dead jobs stay as they are.
+    WHERE outbox_jobs.status = 'cancelled'`);
+  const cancelPending = sqlite.prepare<[number, string, string]>(
+    `UPDATE outbox_jobs SET status = 'cancelled', updated_at = ?, last_error = ? WHERE instance_id = ? AND status = 'pending'`,
+  );
+  const cancelPendingExcept = sqlite.prepare<[number, string, string, number]>(
+    `UPDATE outbox_jobs SET status = 'cancelled', updated_at = ?, last_error = ?
+     WHERE instance_id = ? AND status = 'pending' AND installation_started_at != ?`,
+  );
+  const claimDue = sqlite.prepare<[number, number, number, number, number], OutboxJobSqlRow>(`
+    UPDATE outbox_jobs SET status = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?
+    WHERE id IN (
+      SELECT id FROM outbox_jobs
+      WHERE (status = 'pending' AND run_after <= ?) OR (status = 'running' AND lease_until < ?)
+      ORDER BY run_after LIMIT ?)
+    RETURNING *`);
+  const finishJob = sqlite.prepare<[number, number, number]>(
+    `UPDATE outbox_jobs SET status = 'done', completed_at = ?, updated_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?`,
+  );
+  const retryJob = sqlite.prepare<[number, string, number, number]>(
+    `UPDATE outbox_jobs SET status = 'pending', run_after = ?, last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?`,
+  );
+  const killJob = sqlite.prepare<[string, number, number]>(
+    `UPDATE outbox_jobs SET status = 'dead', last_error = ?, lease_until = NULL, updated_at = ? WHERE id = ?`,
+  );
+  const releaseJob = sqlite.prepare<[number, number]>(
+    `UPDATE outbox_jobs SET status = 'pending', lease_until = NULL, attempts = max(attempts - 1, 0), updated_at = ? WHERE id = ? AND status = 'running'`,
+  );
+  const recoverAbandoned = sqlite.prepare<[number, number]>(
+    `UPDATE outbox_jobs SET status = 'pending', lease_until = NULL, run_after = ?, updated_at = ? WHERE status = 'running'`,
+  );
+  const requeueDead = sqlite.prepare<[number, number]>(
+    `UPDATE outbox_jobs SET status = 'pending', attempts = 0, run_after = ?, lease_until = NULL, updated_at = ? WHERE status = 'dead'`,
+  );
+  const requeueOne = sqlite.prepare<[number, number, number]>(
+    `UPDATE outbox_jobs SET status = 'pending', attempts = 0, run_after = ?, lease_until = NULL, updated_at = ?
+     WHERE id = ? AND status IN ('dead', 'cancelled', 'pending')`,
+  );
+  const insertHandout = sqlite.prepare<[string, string, number, string, number | null, string | null]>(
+    `INSERT INTO token_handouts (api_key_id, instance_id, requested_at, outcome, token_expires_at, request_id) VALUES (?, ?, ?, ?, ?, ?)`,
+  );
+
+  return {
+    lockInstance() {
+      // One writer thread owns the only write connection: instances need no lock of their own.
+    },
+    insertDelivery(d: NewDelivery) {
+      const row = insertDelivery.get(d.sha256, d.jwt, d.eventType, d.instanceId, d.issuedAt, d.receivedAt, d.outcome, JSON.stringify(d.payload));
+      return row ? row.id : null;
+    },
+    deliveryInstance: (deliveryId) => deliveryInstance.get(deliveryId) ?? null,
+    historyOf(instanceId): HistoryEvent[] {
+      return history.all(instanceId).map((r) => {
+        const payload = payloadFromText(r.payload);
+        return { eventType: r.event_type, issuedAt: r.issued_at, data: payload.data, accountInfo: payload.accountInfo, tieBreaker: r.jwt_sha256 };
+      });
+    },
+    installation(instanceId) {
+      const row = installation.get(instanceId);
+      return row ? installationFromRow(row) : undefined;
+    },
+    writeDerivedState(instanceId: string, a: DerivedInstallation, now: number) {
+      upsertInstallation.run({
+        ...a,
+        instanceId,
+        now,
+        installedAtInferred: a.installedAtInferred ? 1 : 0,
+        planAutoRenewing: a.planAutoRenewing === null ? null : a.planAutoRenewing ? 1 : 0,
+      });
+    },
+    writeSite(instanceId: string, site: SiteDescription, now: number) {
+      writeSite.run(site.siteId, site.siteName, site.siteUrl, site.appVersion, site.isFree === null ? null : site.isFree ? 1 : 0, now, instanceId);
+    },
+    writeConfigured: (instanceId, startedAt, now) => void writeConfigured.run(now, instanceId, startedAt),
+    addDailyContributions(delta: Map<number, DayContribution>) {
+      for (const [day, d] of delta) addDay.run(day, d.installs, d.removals, d.churn1d, d.churn7d, d.churn30d);
+    },
+    enqueueJob: (kind, instanceId, startedAt, now) => void enqueueJob.run({ kind, instanceId, startedAt, now }),
+    cancelPendingJobs(instanceId, reason, now, exceptStartedAt) {
+      if (exceptStartedAt === undefined) cancelPending.run(now, reason, instanceId);
+      else cancelPendingExcept.run(now, reason, instanceId, exceptStartedAt);
+    },
+    claimDueJobs: (now, limit, leaseUntil) => claimDue.all(leaseUntil, now, now, now, limit).map(outboxJobFromRow),
+    finishJob: (jobId, now) => void finishJob.run(now, now, jobId),
+    retryJobLater: (jobId, runAfter, error, now) => void retryJob.run(runAfter, error, now, jobId),
+    killJob: (jobId, error, now) => void killJob.run(error, now, jobId),
+    releaseJobs(jobIds, now) {
+      for (const id of jobIds) releaseJob.run(now, id);
+    },
+    recoverAbandonedJobs: (now) => recoverAbandoned.run(now, now).changes,
+    requeueJobs(now, jobIds) {
+      if (!jobIds || jobIds.length === 0) return requeueDead.run(now, now).changes;
+      let changed = 0;
+      for (const id of jobIds) changed += requeueOne.run(now, now, id).changes;
+      return changed;
+    },
+    insertTokenHandout(row: NewTokenHandout) {
+      insertHandout.run(row.apiKeyId, row.instanceId, row.requestedAt, row.outcome, row.tokenExpiresAt ?? null, row.requestId ?? null);
+    },
+  };
+}

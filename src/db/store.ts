@@ -1,0 +1,206 @@
+/**
+ * The storage boundary: everything above src/db/ talks to storage through a RegistryStore, and
+ * only through its asynchronous functions. Nothing above src/db/ holds a database handle.
+ *
+ * It is designed for an engine that is asynchronous and may be remote: every call returns a
+ * promise; writes are *commands* that the engine runs inside a transaction of its own choosing
+ * (group commit: many commands share one transaction and one durable flush, each in its own
+ * savepoint); reads are queries that may queue behind each other and be refused when they have
+ * waited too long (StorageBusyError → 503 with Retry-After). Two engines implement it:
+ * - SQLite (src/db/sqlite/): one writer thread owns the only write connection and does group
+ *   commit, fsync and checkpoints; a small pool of reader threads answers queries. The event loop
+ *   only passes messages, so no query and no fsync ever delays a webhook.
+ * - PostgreSQL (src/db/postgres/).
+ *
+ * What a command does inside its transaction is written once, engine-neutral, as a transaction
+ * script over `WriteStatements` (src/db/commands.ts → the installations and outbox services).
+ * Each engine implements the statements in its own SQL.
+ */
+import type {
+  DeliverySummary,
+  EventPayload,
+  EventOutcome,
+  HistoryRecord,
+  IngestStatus,
+  InstallationRecord,
+  InstallationStatus,
+  SiteDescription,
+} from '../installations/model.ts';
+import type { DerivedInstallation, HistoryEvent } from '../installations/state-machine.ts';
+import type { DayContribution } from '../installations/daily-summary.ts';
+import type { InstallationFilters, InstallationOrdering, Position } from '../installations/query-schemas.ts';
+import type { OutboxJob, OutboxJobKind, OutboxJobStatus } from '../outbox/model.ts';
+import type { WriteCommand, WriteResult } from './commands.ts';
+
+export type EngineName = 'sqlite' | 'postgres';
+export type Awaitable<T> = T | Promise<T>;
+
+// ---------------------------------------------------------------------------------------------
+// Errors every engine throws, so callers never look at engine error codes.
+
+/** The database cannot take the work right now (locked, read-only, full, down): nothing was written. */
+export class StorageUnavailableError extends Error {
+  override name = 'StorageUnavailableError';
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A read waited too long for a free connection: webhooks come first. Ask again after `retryAfterSec`. */
+export class StorageBusyError extends Error {
+  override name = 'StorageBusyError';
+  constructor(readonly retryAfterSec: number) {
+    super('Too many queries are waiting for the database; retry shortly');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read results
+
+/** A page of installation rows and where the walk stands after it (null: the end). */
+export interface InstallationRowPage {
+  rows: InstallationRecord[];
+  next: Position | null;
+}
+
+export interface InstallationListRequest extends InstallationFilters, InstallationOrdering {
+  limit: number;
+  after: Position | null;
+}
+
+/** Per-day figures of a window, straight from the per-day summary. */
+export interface DailySummaryRows {
+  /** Installations active at the start of the window. */
+  activeBefore: number;
+  /** One entry per day of the window, in order (days without a row are zeros). */
+  days: (DayContribution & { activeDelta: number })[];
+}
+
+export interface OutboxJobFilter {
+  status?: OutboxJobStatus | undefined;
+  instanceId?: string | undefined;
+  limit?: number | undefined;
+}
+
+export interface DeliveryFilter {
+  instanceId?: string | undefined;
+  limit?: number | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The boundary
+
+export interface RegistryStore {
+  readonly engine: EngineName;
+  /** For logs: the file path, or the URL without its password. */
+  readonly location: string;
+
+  /** Runs a write command in the next group commit; resolves once it is durable. */
+  write<C extends WriteCommand>(command: C): Promise<WriteResult<C>>;
+
+  installations: {
+    page(request: InstallationListRequest): Promise<InstallationRowPage>;
+    get(instanceId: string): Promise<InstallationRecord | null>;
+    history(instanceId: string): Promise<HistoryRecord[]>;
+    status(instanceId: string): Promise<InstallationStatus | undefined>;
+    counts(): Promise<Record<InstallationStatus, number>>;
+    /** The newest active installation's id (for `simulate` without --instance). */
+    newestActive(): Promise<string | undefined>;
+    /** `from` and `to` are UTC midnights (epoch ms), `to` exclusive. */
+    dailySummary(window: { from: number; to: number }): Promise<DailySummaryRows>;
+    /**
+     * Every matching installation, formatted by `format` page by page (rows per page is the
+     * engine's choice), pulled one chunk at a time so a slow consumer holds no connection, lock
+     * or memory between chunks. The first chunk is read before this resolves, so a failing query
+     * is an error response rather than a cut-off file.
+     */
+    exportChunks(query: InstallationFilters & InstallationOrdering, format: ExportFormatName): Promise<AsyncIterableIterator<string>>;
+  };
+
+  outbox: {
+    list(filter: OutboxJobFilter): Promise<OutboxJob[]>;
+    counts(): Promise<Record<OutboxJobStatus, number>>;
+    /** Soonest time a pending job becomes due. */
+    nextDueAt(): Promise<number | null>;
+  };
+
+  deliveries: {
+    list(filter: DeliveryFilter): Promise<DeliverySummary[]>;
+    /** The raw JWT of a stored delivery, byte for byte. */
+    jwt(deliveryId: number): Promise<string | null>;
+  };
+
+  /** True while the store is open and migrated. */
+  isReady(): boolean;
+  /** Commits what is queued, then closes every connection. */
+  close(): Promise<void>;
+}
+
+export type ExportFormatName = 'ndjson' | 'csv';
+
+// ---------------------------------------------------------------------------------------------
+// What engines implement for the transaction scripts (src/db/commands.ts). Inside one
+// transaction; SQLite answers synchronously, PostgreSQL with promises. Column names are the
+// engine's business; the shapes are the domain's.
+
+export interface NewDelivery {
+  sha256: string;
+  jwt: string;
+  eventType: string;
+  instanceId: string;
+  issuedAt: number;
+  receivedAt: number;
+  outcome: EventOutcome;
+  payload: EventPayload;
+}
+
+export interface NewTokenHandout {
+  apiKeyId: string;
+  instanceId: string;
+  requestedAt: number;
+  outcome: 'issued' | 'unknown_instance' | 'removed_instance' | 'refused' | 'failed';
+  tokenExpiresAt?: number | null | undefined;
+  requestId?: string | null | undefined;
+}
+
+export interface WriteStatements {
+  /** Serializes writers of one instance across processes (PostgreSQL replicas); a no-op where one writer exists. */
+  lockInstance(instanceId: string): Awaitable<void>;
+
+  // deliveries: owned by the installations service
+  /** Stores the delivery unless one with the same sha256 exists: its id, or null for a duplicate. */
+  insertDelivery(delivery: NewDelivery): Awaitable<number | null>;
+  deliveryInstance(deliveryId: number): Awaitable<string | null>;
+  /** The instance's history for the state machine, any order. */
+  historyOf(instanceId: string): Awaitable<HistoryEvent[]>;
+
+  // installations: owned by the installations service
+  installation(instanceId: string): Awaitable<InstallationRecord | undefined>;
+  /** Inserts or updates the event-derived fields; configuredAt is kept only for the same installation. */
+  writeDerivedState(instanceId: string, state: DerivedInstallation, now: number): Awaitable<void>;
+  writeSite(instanceId: string, site: SiteDescription, now: number): Awaitable<void>;
+  /** Sets configuredAt when the installation that started at `startedAt` is still the current one. */
+  writeConfigured(instanceId: string, startedAt: number, now: number): Awaitable<void>;
+  addDailyContributions(delta: Map<number, DayContribution>): Awaitable<void>;
+
+  // outbox_jobs: owned by the outbox
+  /** Enqueues a job once per installation; a cancelled one is armed again. */
+  enqueueJob(kind: OutboxJobKind, instanceId: string, startedAt: number, now: number): Awaitable<void>;
+  cancelPendingJobs(instanceId: string, reason: string, now: number, exceptStartedAt?: number): Awaitable<void>;
+  claimDueJobs(now: number, limit: number, leaseUntil: number): Awaitable<OutboxJob[]>;
+  finishJob(jobId: number, now: number): Awaitable<void>;
+  retryJobLater(jobId: number, runAfter: number, error: string, now: number): Awaitable<void>;
+  killJob(jobId: number, error: string, now: number): Awaitable<void>;
+  /** Running jobs back to pending without counting the attempt (graceful shutdown). */
+  releaseJobs(jobIds: readonly number[], now: number): Awaitable<void>;
+  /** Every running job due again now (a previous process died holding them). */
+  recoverAbandonedJobs(now: number): Awaitable<number>;
+  /** Dead (or the given) jobs back to pending, attempts reset. */
+  requeueJobs(now: number, jobIds?: readonly number[]): Awaitable<number>;
+
+  // token_handouts: owned by the token API
+  insertTokenHandout(row: NewTokenHandout): Awaitable<void>;
+}
