@@ -11,6 +11,7 @@ import { createOutboxEnqueuer } from './outbox/enqueue.ts';
 import { createJobHandlers } from './outbox/jobs.ts';
 import { createOutboxStore } from './outbox/store.ts';
 import { createOutboxWorker } from './outbox/worker.ts';
+import { WIX_REQUEST_TIMEOUT_MS } from './wix/fetch-routing.ts';
 import { createInstanceClients } from './wix/instance-clients.ts';
 import { createTokenBroker } from './wix/token-broker.ts';
 import { createTokenHandouts } from './wix/token-handouts.ts';
@@ -58,21 +59,16 @@ export function createRegistry(options: RegistryOptions) {
     .from(installations)
     .where(eq(installations.instanceId, sql.placeholder('instanceId')))
     .prepare();
+  const wixRequestTimeoutMs = options.wixRequestTimeoutMs ?? WIX_REQUEST_TIMEOUT_MS;
   const broker = createTokenBroker({
     appId,
     appSecret,
     wixApiBaseUrl: options.wixApiBaseUrl,
     clock,
-    instanceStatus: (instanceId) => selectStatus.get({ instanceId })?.status,
-    ...(options.wixRequestTimeoutMs !== undefined ? { timeoutMs: options.wixRequestTimeoutMs } : {}),
+    instanceStatus: async (instanceId) => selectStatus.get({ instanceId })?.status,
+    timeoutMs: wixRequestTimeoutMs,
   });
-  const clients = createInstanceClients({
-    appId,
-    appSecret,
-    wixApiBaseUrl: options.wixApiBaseUrl,
-    broker,
-    ...(options.wixRequestTimeoutMs !== undefined ? { timeoutMs: options.wixRequestTimeoutMs } : {}),
-  });
+  const clients = createInstanceClients({ wixApiBaseUrl: options.wixApiBaseUrl, broker, timeoutMs: wixRequestTimeoutMs });
 
   const outboxStore = createOutboxStore(db);
   const commitOutcome = createGroupCommitter(database.sqlite, (write: () => void) => write());
@@ -100,7 +96,7 @@ export function createRegistry(options: RegistryOptions) {
     ],
   });
   const handouts = createTokenHandouts({ database, broker, clock });
-  const checkInstanceToken = createTokenInfoChecker({ appId, wixApiBaseUrl: options.wixApiBaseUrl, clock });
+  const checkInstanceToken = createTokenInfoChecker({ appId, wixApiBaseUrl: options.wixApiBaseUrl, clock, timeoutMs: wixRequestTimeoutMs });
   let ready = true;
 
   const app = createApp({

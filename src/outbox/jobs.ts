@@ -1,44 +1,22 @@
-import { appInstances, biEvents } from '@wix/app-management';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { installations, type OutboxJobKind, type OutboxJobRow } from '../db/schema/index.ts';
 import type { InstanceClients } from '../wix/instance-clients.ts';
-import { WixCallError } from '../wix/errors.ts';
+import { getAppInstance, sendFinishedConfiguration } from '../wix/instance-calls.ts';
 
 /**
  * Does a job's Wix call; may return a write to commit together with the job's completion (so a
- * job is never done without its effect, nor its effect stored twice).
+ * job is never done without its effect, nor its effect stored twice). A failed call rejects with
+ * a classified WixCallError, so the worker can tell "retry" from "give up".
  */
 export type JobHandler = (job: OutboxJobRow) => Promise<(() => void) | void>;
-
-/**
- * Runs `call` with a fresh per-instance client and turns whatever went wrong into a classified
- * WixCallError, so the worker can tell "retry" from "give up".
- */
-async function callWix<M extends Record<string, unknown>, R>(
-  clients: InstanceClients,
-  instanceId: string,
-  modules: M,
-  call: (client: ReturnType<InstanceClients['connect']>['client']) => Promise<R>,
-): Promise<R> {
-  const connection = clients.connect(instanceId, modules as never);
-  try {
-    return await call(connection.client);
-  } catch (err) {
-    throw (
-      connection.lastFailure() ?? (err instanceof WixCallError ? err : new WixCallError('unavailable', `Wix call failed: ${(err as Error)?.message ?? err}`))
-    );
-  }
-}
 
 /** The work behind each job kind. Both are safe to repeat. */
 export function createJobHandlers(deps: { db: Db; clients: InstanceClients; now: () => number }): Record<OutboxJobKind, JobHandler> {
   return {
-    /** Clears the "Setup incomplete" badge of the instance in Wix (wix-protocol.md §3). */
+    /** Clears the "Setup incomplete" badge of the instance in Wix (docs/wix-protocol.md §3). */
     async finished_configuration(job) {
-      await callWix(deps.clients, job.instanceId, { biEvents }, (client) =>
-        (client as unknown as { biEvents: typeof biEvents }).biEvents.sendBiEvent({ eventName: 'APP_FINISHED_CONFIGURATION' as never }),
-      );
+      await sendFinishedConfiguration(deps.clients, job.instanceId);
     },
 
     /**
@@ -46,20 +24,16 @@ export function createJobHandlers(deps: { db: Db; clients: InstanceClients; now:
      * product and cycle stay owned by the plan webhooks, which are ordered by iat.
      */
     async sync_instance(job) {
-      const answer = await callWix(deps.clients, job.instanceId, { appInstances }, (client) =>
-        (client as unknown as { appInstances: typeof appInstances }).appInstances.getAppInstance(),
-      );
-      const instance = answer.instance;
-      const site = answer.site;
+      const instance = await getAppInstance(deps.clients, job.instanceId);
       return () =>
         deps.db
           .update(installations)
           .set({
-            siteId: site?.siteId ?? undefined,
-            siteName: site?.siteDisplayName ?? null,
-            siteUrl: site?.url ?? null,
-            appVersion: instance?.appVersion ?? null,
-            isFree: instance?.isFree ?? null,
+            siteId: instance.siteId ?? undefined,
+            siteName: instance.siteName,
+            siteUrl: instance.siteUrl,
+            appVersion: instance.appVersion,
+            isFree: instance.isFree,
             siteSyncedAt: deps.now(),
           })
           .where(eq(installations.instanceId, job.instanceId))
