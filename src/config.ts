@@ -22,7 +22,7 @@ export interface Config {
   /** sandbox: no Wix credentials were configured, so a local fake Wix stands in for Wix. */
   mode: 'live' | 'sandbox';
   nodeEnv: string;
-  /** Present in live mode; in sandbox mode main.ts fills it from the generated sandbox credentials. */
+  /** Present in live mode; null in sandbox mode, where main.ts takes them from src/sandbox/credentials.ts. */
   wix: WixCredentials | null;
   /** null in sandbox mode until the sandbox decides where its fake Wix lives. */
   wixApiBaseUrl: string | null;

@@ -10,6 +10,7 @@ import { createJobHandlers } from './outbox/jobs.ts';
 import { createOutboxWorker } from './outbox/worker.ts';
 import { createDeliveryIngest } from './webhooks/ingest.ts';
 import { createJwtVerifier } from './webhooks/verify.ts';
+import { WIX_REQUEST_TIMEOUT_MS } from './wix/fetch-routing.ts';
 import { createInstanceClients } from './wix/instance-clients.ts';
 import { createTokenBroker } from './wix/token-broker.ts';
 import { createTokenHandouts } from './wix/token-handouts.ts';
@@ -46,7 +47,7 @@ export function createRegistry(options: RegistryOptions) {
   const { appId, appSecret } = options.wix;
   const verifyJwt = createJwtVerifier({ publicKeys: options.wix.publicKeys, now: () => clock.now() });
   const queries = createInstallationQueries(store, { clock });
-  const timeout = options.wixRequestTimeoutMs !== undefined ? { timeoutMs: options.wixRequestTimeoutMs } : {};
+  const wixRequestTimeoutMs = options.wixRequestTimeoutMs ?? WIX_REQUEST_TIMEOUT_MS;
 
   const broker = createTokenBroker({
     appId,
@@ -54,9 +55,9 @@ export function createRegistry(options: RegistryOptions) {
     wixApiBaseUrl: options.wixApiBaseUrl,
     clock,
     instanceStatus: (instanceId) => store.installations.status(instanceId),
-    ...timeout,
+    timeoutMs: wixRequestTimeoutMs,
   });
-  const clients = createInstanceClients({ appId, appSecret, wixApiBaseUrl: options.wixApiBaseUrl, broker, ...timeout });
+  const clients = createInstanceClients({ wixApiBaseUrl: options.wixApiBaseUrl, broker, timeoutMs: wixRequestTimeoutMs });
 
   let lastDeliveryAt = Number.NEGATIVE_INFINITY;
   const worker = createOutboxWorker({
@@ -78,7 +79,7 @@ export function createRegistry(options: RegistryOptions) {
     },
   });
   const handouts = createTokenHandouts({ store, broker, clock });
-  const checkInstanceToken = createTokenInfoChecker({ appId, wixApiBaseUrl: options.wixApiBaseUrl, clock });
+  const checkInstanceToken = createTokenInfoChecker({ appId, wixApiBaseUrl: options.wixApiBaseUrl, clock, timeoutMs: wixRequestTimeoutMs });
   let ready = true;
 
   const app = createApp({

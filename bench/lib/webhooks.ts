@@ -1,7 +1,7 @@
 /**
  * Correctly signed, unique Wix webhooks for the load: an RSA key pair generated per benchmark
  * run, and AppInstalled deliveries signed the way Wix signs them (RS256, three nested JSON
- * layers; see /work/shared/wix-protocol.md §1 and src/sandbox/webhook-signer.ts). Signing costs
+ * layers; see docs/wix-protocol.md §1 and src/sandbox/webhook-signer.ts). Signing costs
  * ~0.25 ms each, so large pools are signed on worker threads, and cached for the next run.
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';

@@ -1,7 +1,7 @@
 /**
  * The installation state machine, as a pure fold over an instance's history in `iat` order.
  *
- * Wix delivers out of order and resends for two days (wix-protocol.md §1), so the state is not
+ * Wix delivers out of order and resends for two days (docs/wix-protocol.md §1), so the state is not
  * updated incrementally by arrival: every delivery is appended to the history and the state is
  * recomputed from the whole (small) history of that instance. Whatever order deliveries arrive
  * in, the result equals applying them one by one in `iat` order — a stale event is recorded but
@@ -94,7 +94,7 @@ export function foldInstallation(history: readonly HistoryEvent[]): DerivedInsta
       }
       state.status = 'active';
       state.removedAt = null;
-      // Empty string means "not a copy" (wix-protocol.md §1).
+      // Empty string means "not a copy" (docs/wix-protocol.md §1).
       state.originInstanceId = str(event.data.originInstanceId) || null;
     } else if (event.eventType === 'AppRemoved') {
       if (state.status === 'active') state.removedAt = event.issuedAt;

@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 
-/** Wix access tokens live 4 hours (wix-protocol.md §2). */
+/** Wix access tokens live 4 hours (docs/wix-protocol.md §2). */
 export const FAKE_TOKEN_TTL_SEC = 14_400;
 
 export type FakeWixRoute = 'token' | 'instance' | 'bi-event' | 'token-info';
@@ -41,7 +41,7 @@ export interface RecordedCall {
 }
 
 /**
- * A local stand-in for the Wix endpoints the registry calls (wix-protocol.md §4): client
+ * A local stand-in for the Wix endpoints the registry calls (docs/wix-protocol.md §4): client
  * credentials tokens, Get App Instance, Send BI Event and token-info; any other path answers
  * 404. It records every call and fails on demand. The sandbox (`npm start` without Wix
  * credentials) and the tests use this same fake.

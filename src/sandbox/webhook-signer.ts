@@ -1,6 +1,6 @@
 import { randomUUID, sign, type KeyObject } from 'node:crypto';
 
-/** Wix's own sample webhooks expire 3,600,000 s after issue (wix-protocol.md §1). */
+/** Wix's own sample webhooks expire 3,600,000 s after issue (docs/wix-protocol.md §1). */
 export const WIX_WEBHOOK_LIFETIME_SEC = 3_600_000;
 
 export interface WebhookToSign {

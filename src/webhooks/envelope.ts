@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { WixEvent } from '../installations/model.ts';
 
-// The Wix app-instance webhook envelope (wix-protocol.md §1): JWT claims `data` is a JSON string
+// The Wix app-instance webhook envelope (docs/wix-protocol.md §1): JWT claims `data` is a JSON string
 // (layer A) whose `data` (layer B) and `identity` (layer C) are JSON strings again. The event
 // it yields is the installations domain's own type.
 export type { WixEvent };

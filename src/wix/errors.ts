@@ -9,6 +9,12 @@ export type WixFailureKind = 'unknown_instance' | 'removed_instance' | 'refused'
 
 export class WixCallError extends Error {
   override name = 'WixCallError';
+  /**
+   * The message as written here. @wix/sdk's generated modules pass an error thrown by our fetch or
+   * auth on as the same object but overwrite its `message` ("System error occurred: …", in
+   * @wix/sdk-runtime's transformError); toWixCallError() rebuilds a clean copy from this.
+   */
+  readonly reason: string;
   constructor(
     readonly kind: WixFailureKind,
     message: string,
@@ -16,6 +22,7 @@ export class WixCallError extends Error {
     options: { cause?: unknown } = {},
   ) {
     super(message, options);
+    this.reason = message;
   }
 
   get retryable(): boolean {
@@ -43,9 +50,23 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/** Classifies a call that got no answer (a fetch that threw: refused or dropped connection, timeout). */
 export function wixErrorFromThrown(what: string, err: unknown): WixCallError {
   if (err instanceof WixCallError) return err;
   const name = (err as { name?: string } | null)?.name;
   const reason = name === 'TimeoutError' || name === 'AbortError' ? 'timed out' : 'no answer';
   return new WixCallError('network', `${what}: ${reason}`, {}, { cause: err });
+}
+
+/**
+ * The classified failure behind whatever a @wix/sdk module call threw. Our fetch and auth throw
+ * WixCallErrors, which reach the caller with their kind and details intact but their message
+ * rewritten by the SDK: this returns a copy with the original message. Anything else (the SDK
+ * failing on its own, e.g. an unreadable 200 body) counts as Wix being unavailable: retryable.
+ */
+export function toWixCallError(what: string, err: unknown): WixCallError {
+  if (err instanceof WixCallError) {
+    return err.message === err.reason ? err : new WixCallError(err.kind, err.reason, err.details, err.cause === undefined ? {} : { cause: err.cause });
+  }
+  return new WixCallError('unavailable', `${what}: ${(err as Error | null)?.message ?? String(err)}`, {}, { cause: err });
 }

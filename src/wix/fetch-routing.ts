@@ -1,7 +1,13 @@
-/** Where @wix/sdk sends everything; a literal inside the SDK (wix-protocol.md §2). */
+/**
+ * Where @wix/sdk sends every call: a literal inside the SDK that `createClient({ host })` does not
+ * move (docs/wix-protocol.md §2). Our own requests are written against it too, then routed.
+ */
 export const WIX_SDK_ORIGIN = 'https://www.wixapis.com';
 
-/** Upper bound for any one call to Wix; a slower answer counts as a timeout and is retried. */
+/**
+ * Upper bound for any one call to Wix, from sending the request to the end of the answer's body.
+ * A slower answer counts as no answer (WixCallError kind `network`) and is retried by the outbox.
+ */
 export const WIX_REQUEST_TIMEOUT_MS = 10_000;
 
 type Fetch = typeof globalThis.fetch;
@@ -17,92 +23,34 @@ function urlOf(input: Parameters<Fetch>[0]): string {
 }
 
 /**
- * A fetch for `createClient({ fetch })`: sends SDK calls to `baseUrl` and bounds each with a
- * timeout. Production (base = Wix) passes through untouched but for the timeout.
+ * Aborts after `ms` with a TimeoutError, like AbortSignal.timeout(), but on the global setTimeout:
+ * a test can then move past the default 10 s with fake timers instead of waiting for it. The timer
+ * is not cleared when the answer arrives (the body is read after we return), only unref'd.
+ */
+function timeoutSignal(ms: number): AbortSignal {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
+  (timer as { unref?: () => void }).unref?.();
+  return controller.signal;
+}
+
+/**
+ * A fetch that sends calls written against WIX_SDK_ORIGIN to `baseUrl` and bounds each with a
+ * timeout: the transport under every call the project makes to Wix (its own and the SDK's, given
+ * to `createClient({ fetch })`). `fetchImpl` is injected; the default looks up the global fetch at
+ * call time and never changes it. Production (base = Wix) passes through untouched but for the
+ * timeout. Answers of any status resolve; no answer rejects with fetch's own error.
  */
 export function createWixFetch(
   baseUrl: string,
-  fetchImpl: Fetch = (...args) => originalFetch(...args),
+  fetchImpl: Fetch = (...args) => globalThis.fetch(...args),
   timeoutMs = WIX_REQUEST_TIMEOUT_MS,
 ): Fetch {
   return (input, init) => {
     const url = rewriteWixUrl(urlOf(input), baseUrl);
-    const signal = init?.signal ?? AbortSignal.timeout(timeoutMs);
+    const timeout = timeoutSignal(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     if (typeof input === 'string' || input instanceof URL) return fetchImpl(url, { ...init, signal });
     return fetchImpl(new Request(url, input), { ...init, signal });
   };
-}
-
-/** What an SDK call made through the global fetch inside a routing scope saw. */
-export interface ObservedResponse {
-  url: string;
-  status: number;
-  headers: Headers;
-  /** Parsed JSON body when it was JSON. */
-  body: unknown;
-}
-
-interface RoutingScope {
-  baseUrl: string;
-  timeoutMs?: number;
-  /** Called with each response (a clone) the SDK received inside the scope. */
-  observe?: (response: ObservedResponse) => void;
-}
-
-/** The scope in force while an SDK call is being *started* (see withWixRouting). */
-let currentScope: RoutingScope | undefined;
-const originalFetch: Fetch = globalThis.fetch.bind(globalThis);
-let installed = false;
-
-/**
- * Runs `start` with @wix/sdk's global-fetch calls sent to `baseUrl`: AppStrategy's token request
- * uses the global fetch and a hard-coded URL, which createClient's `fetch` option does not reach.
- * The caller observes the responses too (the token's expires_in, which AppStrategy does not
- * return). Outside a scope the global fetch behaves exactly as before.
- *
- * The scope is a plain variable set only while `start()` runs synchronously: AppStrategy calls
- * fetch before its first await, so the wrapper sees the scope at call time and keeps it. This
- * avoids AsyncLocalStorage, which on Node 20 puts hooks on every promise in the process. The
- * token-broker tests fail if an SDK update moves the fetch behind an await (the fake Wix would
- * then see no token request).
- */
-export function withWixRouting<T>(scope: RoutingScope, start: () => Promise<T>): Promise<T> {
-  installGlobalFetchHook();
-  const previous = currentScope;
-  currentScope = scope;
-  try {
-    return start();
-  } finally {
-    currentScope = previous;
-  }
-}
-
-function installGlobalFetchHook(): void {
-  if (installed) return;
-  installed = true;
-  const routed: Fetch = (input, init) => {
-    const scope = currentScope;
-    if (!scope) return originalFetch(input, init);
-    return routedFetch(scope, input, init);
-  };
-  globalThis.fetch = routed;
-}
-
-async function routedFetch(scope: RoutingScope, input: Parameters<Fetch>[0], init: Parameters<Fetch>[1]): Promise<Response> {
-  const url = rewriteWixUrl(urlOf(input), scope.baseUrl);
-  const response = await originalFetch(typeof input === 'string' || input instanceof URL ? url : new Request(url, input), {
-    ...init,
-    signal: init?.signal ?? AbortSignal.timeout(scope.timeoutMs ?? WIX_REQUEST_TIMEOUT_MS),
-  });
-  if (scope.observe) {
-    const copy = response.clone();
-    let body: unknown = undefined;
-    try {
-      body = await copy.json();
-    } catch {
-      body = undefined;
-    }
-    scope.observe({ url, status: response.status, headers: response.headers, body });
-  }
-  return response;
 }

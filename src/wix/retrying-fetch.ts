@@ -1,4 +1,4 @@
-import { wixErrorFromResponse, wixErrorFromThrown, type WixCallError } from './errors.ts';
+import { wixErrorFromThrown } from './errors.ts';
 
 export interface RetryingFetchOptions {
   /** The transport (base URL rewriting, timeout): see createWixFetch. */
@@ -7,38 +7,34 @@ export interface RetryingFetchOptions {
   invalidate(rejectedToken: string | undefined): void;
   /** A fresh token after the invalidation. */
   freshToken(): Promise<string>;
-  /** Told about each failed call, classified (the SDK's own errors often say only "System error occurred"). */
-  onFailure?(failure: WixCallError): void;
+  /** Names the calls in errors, e.g. "Wix call for instance <id>". */
   label: string;
 }
 
 /**
  * The fetch given to `createClient({ fetch })`: on a 401 from Wix it drops the token, gets a
  * fresh one and retries the call once (the SDK would fail, and its AppStrategy would keep
- * serving the rejected token until its own expiry).
+ * serving the rejected token until its own expiry). Every HTTP answer resolves, the second 401
+ * included; no answer rejects with a WixCallError of kind `network`, and a failure to get the
+ * fresh token rejects with the broker's own WixCallError.
  */
 export function createRetryingFetch(options: RetryingFetchOptions): typeof fetch {
   return async (input, init) => {
     let response: Response;
     try {
       response = await options.wixFetch(input, init);
-      if (response.status === 401) {
-        options.invalidate(new Headers(init?.headers).get('authorization') ?? undefined);
-        const headers = new Headers(init?.headers);
-        headers.set('authorization', await options.freshToken());
-        response = await options.wixFetch(input, { ...init, headers });
-      }
     } catch (err) {
-      options.onFailure?.(wixErrorFromThrown(options.label, err));
-      throw err;
+      throw wixErrorFromThrown(options.label, err);
     }
-    if (!response.ok && options.onFailure) {
-      const body: unknown = await response
-        .clone()
-        .json()
-        .catch(() => undefined);
-      options.onFailure(wixErrorFromResponse(options.label, response.status, response.headers, body));
+    if (response.status !== 401) return response;
+    await response.body?.cancel().catch(() => undefined); // frees the connection for the retry
+    options.invalidate(new Headers(init?.headers).get('authorization') ?? undefined);
+    const headers = new Headers(init?.headers);
+    headers.set('authorization', await options.freshToken());
+    try {
+      return await options.wixFetch(input, { ...init, headers });
+    } catch (err) {
+      throw wixErrorFromThrown(options.label, err);
     }
-    return response;
   };
 }

@@ -25,12 +25,16 @@ describe('token broker (the real AppStrategy request, against the fake Wix over 
       appSecret: TEST_APP_SECRET,
       wixApiBaseUrl: wix.url,
       clock,
-      instanceStatus: (id) => statuses.get(id) ?? (id.startsWith('active-') ? 'active' : undefined),
+      // Async, as storage is: a status lookup takes a turn of the event loop.
+      instanceStatus: async (id) => {
+        await new Promise((r) => setImmediate(r));
+        return statuses.get(id) ?? (id.startsWith('active-') ? 'active' : undefined);
+      },
       timeoutMs: 1_000,
       ...extra,
     });
 
-  it('sends exactly the client-credentials request of wix-protocol.md §2', async () => {
+  it('sends exactly the client-credentials request of docs/wix-protocol.md §2', async () => {
     const token = await broker().getAccessToken('active-1');
     expect(token.token).toMatch(/^OauthNG\.JWS\./);
     expect(token.expiresAt).toBe(clock.now() + 14_400_000);
@@ -54,6 +58,41 @@ describe('token broker (the real AppStrategy request, against the fake Wix over 
     const second = await b.getAccessToken('active-3');
     expect(second.token).not.toBe(first.token);
     expect(wix.fake.callsTo('token')).toHaveLength(2);
+  });
+
+  it('a token is replaced 5 minutes before it expires, by default', async () => {
+    expect(TOKEN_REFRESH_MARGIN_MS).toBe(300_000);
+    const b = createTokenBroker({ appId: TEST_APP_ID, appSecret: TEST_APP_SECRET, wixApiBaseUrl: wix.url, clock, instanceStatus: async () => 'active' });
+    const first = await b.getAccessToken('active-5');
+    clock.set(first.expiresAt - 300_000 - 1);
+    expect((await b.getAccessToken('active-5')).token).toBe(first.token);
+    clock.set(first.expiresAt - 300_000);
+    expect((await b.getAccessToken('active-5')).token).not.toBe(first.token);
+    expect(wix.fake.callsTo('token')).toHaveLength(2);
+  });
+
+  it('shares one request in flight between callers arriving while it runs, across instances only one each', async () => {
+    const b = broker();
+    wix.fake.fail('token', { kind: 'delay', ms: 200 });
+    const early = Array.from({ length: 20 }, () => b.getAccessToken('active-6'));
+    while (wix.fake.callsTo('token').length === 0) await new Promise((r) => setImmediate(r)); // Wix holds it now
+    const late = Array.from({ length: 20 }, () => b.getAccessToken('active-6'));
+    const other = Array.from({ length: 5 }, () => b.getAccessToken('active-7'));
+    const tokens = await Promise.all([...early, ...late]);
+    await Promise.all(other);
+    expect(new Set(tokens.map((t) => t.token)).size).toBe(1);
+    expect(wix.fake.callsTo('token').map((c) => (c.body as { instance_id: string }).instance_id).sort()).toEqual(['active-6', 'active-7']);
+  });
+
+  it('a removal forgets the cached token: the instance is refused, and a reinstall gets a fresh one', async () => {
+    const b = broker();
+    const before = await b.getAccessToken('active-8');
+    statuses.set('active-8', 'removed');
+    b.forget('active-8');
+    await expect(b.getAccessToken('active-8')).rejects.toMatchObject({ kind: 'removed_instance' });
+    statuses.delete('active-8');
+    expect((await b.getAccessToken('active-8')).token).not.toBe(before.token);
+    expect(b.cachedTokens).toBe(1);
   });
 
   it('keeps at most maxEntries tokens (LRU)', async () => {
@@ -113,7 +152,7 @@ describe('registry.clientFor: real @wix/sdk clients per instance', () => {
     await other.appInstances.getAppInstance();
     expect(wix.fake.callsTo('token')).toHaveLength(1);
     expect(wix.fake.biEvents.at(-1)).toMatchObject({ instanceId: 'inst-1', eventName: 'APP_FINISHED_CONFIGURATION' });
-    // API calls carry the raw token, no "Bearer " prefix (wix-protocol.md §2).
+    // API calls carry the raw token, no "Bearer " prefix (docs/wix-protocol.md §2).
     expect(wix.fake.callsTo('instance')[0]?.authorization).toMatch(/^OauthNG\.JWS\./);
   });
 
