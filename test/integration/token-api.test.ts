@@ -59,19 +59,20 @@ describe('POST /v1/installations/:instanceId/access-token', () => {
     expect(audit().map((r) => r.outcome)).toEqual(['unknown_instance', 'removed_instance']);
   });
 
-  it('502 when Wix refuses or fails, with no internals in the body', async () => {
+  it('502 when Wix refuses (wix_refused) or fails (bad_gateway), with no internals in the body', async () => {
+    const codeOf = async (res: Response) => [res.status, ((await res.json()) as { error: { code: string } }).error.code];
     wix.fake.markRemoved('live-1');
     const refused = await requestToken('live-1');
     expect(refused.status).toBe(502);
     const body = (await refused.json()) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe('bad_gateway');
+    expect(body.error.code).toBe('wix_refused');
     expect(body.error.message).toContain('refused');
     expect(JSON.stringify(body)).not.toContain(TEST_APP_SECRET);
     wix.fake.markInstalled('live-1');
     wix.fake.fail('token', { kind: 'status', status: 500 });
-    expect((await requestToken('live-1')).status).toBe(502);
+    expect(await codeOf(await requestToken('live-1'))).toEqual([502, 'bad_gateway']);
     wix.fake.fail('token', { kind: 'drop' });
-    expect((await requestToken('live-1')).status).toBe(502);
+    expect(await codeOf(await requestToken('live-1'))).toEqual([502, 'bad_gateway']);
     expect(audit().map((r) => r.outcome)).toEqual(['refused', 'failed', 'failed']);
   });
 
