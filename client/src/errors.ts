@@ -34,6 +34,11 @@ export interface RegistryErrorDetails {
 }
 
 export class RegistryError extends Error {
+  static {
+    // On the prototype, so that the stack trace, captured in Error's constructor, names it too.
+    this.prototype.name = 'RegistryError';
+  }
+
   declare readonly kind: RegistryFailureKind;
   declare readonly status: number | undefined;
   declare readonly code: string | undefined;
@@ -64,7 +69,6 @@ export class RegistryError extends Error {
     return this.kind === 'unavailable' || this.kind === 'network';
   }
 }
-RegistryError.prototype.name = 'RegistryError';
 
 function fixFields(target: object, values: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(values)) {

@@ -142,6 +142,7 @@ describe('failures say whether the registry or Wix refused, or was down', () => 
     // Not the SDK's "System error occurred": @wix/sdk-runtime rewrites message, status and code of anything thrown in a call.
     expect(unknown.message).toBe('Registry POST /v1/installations/nobody/access-token: 404 not_found (No installation with that instanceId)');
     expect(unknown.requestId).toMatch(/\S/);
+    expect(unknown.stack?.split('\n')[0]).toBe(`RegistryError: ${unknown.message}`);
 
     const removed = await failureOf(registry.wixClient('gone-1', { appInstances }).appInstances.getAppInstance());
     expect(removed).toMatchObject({ kind: 'removed_instance', status: 410, code: 'gone', retryable: false });
