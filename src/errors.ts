@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   internal: 500,
   bad_gateway: 502,
+  /** Wix refused a token for the instance (4xx): asking again will not help, unlike bad_gateway. */
+  wix_refused: 502,
   unavailable: 503,
 } as const satisfies Record<string, ContentfulStatusCode>;
 

@@ -205,7 +205,7 @@ export function createOpenApiDocument(): OpenApiDocument {
         401: UNAUTHORIZED_V1,
         404: '`not_found`: the registry does not know this instance.',
         410: '`gone`: the app was removed from this instance.',
-        502: '`bad_gateway`: Wix refused or failed the token request.',
+        502: '`wix_refused`: Wix refused a token for this instance (4xx; asking again will not help). `bad_gateway`: Wix failed or could not be reached (worth retrying).',
         503: '`unavailable`: the database is unavailable.',
       }),
     },

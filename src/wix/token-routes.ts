@@ -5,7 +5,11 @@ import type { AppEnv } from '../http/context.ts';
 import { WixCallError } from './errors.ts';
 import type { TokenHandouts } from './token-handouts.ts';
 
-/** Maps broker failures to the contract's statuses: 404 unknown, 410 removed, 502 Wix refused or failed. */
+/**
+ * Maps broker failures to the contract's statuses: 404 unknown, 410 removed, 502 Wix refused or failed.
+ * The two 502s carry different codes (wix_refused, bad_gateway) so that a caller, such as
+ * wix-registry-client, can tell "Wix will not give a token for this instance" from "Wix is down".
+ */
 export function toHttpError(err: unknown): AppError {
   if (err instanceof WixCallError) {
     switch (err.kind) {
@@ -14,7 +18,7 @@ export function toHttpError(err: unknown): AppError {
       case 'removed_instance':
         return new AppError('gone', 'The app was removed from this instance');
       case 'refused':
-        return new AppError('bad_gateway', `Wix refused the token request${err.details.status ? ` (HTTP ${err.details.status})` : ''}`, { cause: err });
+        return new AppError('wix_refused', `Wix refused the token request${err.details.status ? ` (HTTP ${err.details.status})` : ''}`, { cause: err });
       case 'unavailable':
         return new AppError('bad_gateway', `Wix failed to answer the token request${err.details.status ? ` (HTTP ${err.details.status})` : ''}`, { cause: err });
       case 'network':

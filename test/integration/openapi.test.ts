@@ -253,7 +253,7 @@ describe('OpenAPI document at GET /openapi.json', () => {
     // An instance with no token cached yet, which Wix refuses one.
     expect((await t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId: 'oa-refused', iat: nowSec() }))).status).toBe(200);
     wix.fake.markRemoved('oa-refused');
-    expect(await expectDocumented(await post('oa-refused'), 'POST', path)).toMatchObject({ error: { code: 'bad_gateway' } });
+    expect(await expectDocumented(await post('oa-refused'), 'POST', path)).toMatchObject({ error: { code: 'wix_refused' } });
     await expectDocumented(await post('oa-active', anonymous), 'POST', path);
   });
 
