@@ -39,6 +39,12 @@ export function createApp(deps: AppDeps) {
   app.use(requestId({ limitLength: 128 }));
   app.use(requestLog(deps.logger));
   app.use(secureHeaders());
+  // While starting or shutting down, no connection is kept alive: a load balancer's next request
+  // opens a new one, which goes to a ready process.
+  app.use(async (c, next) => {
+    await next();
+    if (!deps.isReady()) c.header('Connection', 'close');
+  });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'starting' }, 503)));

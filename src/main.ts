@@ -89,6 +89,8 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down: no new connections, finishing requests in flight');
+      // /readyz answers 503 from this moment, and every answer closes its connection.
+      registry.beginShutdown();
       const http = server.server as import('node:http').Server;
       const closed = new Promise<void>((done) => http.close(() => done()));
       http.closeIdleConnections?.();

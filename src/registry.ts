@@ -127,6 +127,10 @@ export function createRegistry(options: RegistryOptions) {
     async start() {
       await worker.start();
     },
+    /** From now on /readyz answers 503 and every answer closes its connection (load balancers move on). */
+    beginShutdown() {
+      ready = false;
+    },
     /** Stops taking work; the caller closes the store afterwards. */
     async stop() {
       ready = false;
