@@ -15,7 +15,11 @@ import { DAILY_STATS_DEFAULT_DAYS, DAY_MS } from '../installations/daily-stats.t
 import { installationListQuerySchema, parseInput, type InstallationQueries } from '../installations/queries.ts';
 import type { OutboxStore } from '../outbox/store.ts';
 import type { SignedInView } from './layout.tsx';
-import { InstallationPage, InstallationsPage, MessagePage, OverviewPage, SignInPage } from './pages.tsx';
+import { InstallationPage } from './pages/installation.tsx';
+import { InstallationsPage } from './pages/installations.tsx';
+import { MessagePage } from './pages/message.tsx';
+import { OverviewPage } from './pages/overview.tsx';
+import { SignInPage } from './pages/sign-in.tsx';
 import { createSessionSigner, SESSION_COOKIE, SESSION_TTL_MS, type DashboardSession } from './session.ts';
 import { DASHBOARD_CSS_HASH } from './styles.ts';
 
