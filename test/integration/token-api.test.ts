@@ -106,9 +106,13 @@ describe('POST /v1/installations/:instanceId/access-token', () => {
       expect(seen.some((s) => s.startsWith(`GET ${wix.url}/apps/v1/instance`))).toBe(true);
 
       const gone = createRemoteWixClient({ registryUrl: registry.url, apiKey: TEST_API_KEY, instanceId: 'gone-1', modules: { appInstances }, wixApiBaseUrl: wix.url });
+      // A removed instance: the registry's 410 reaches the caller as a RegistryTokenError saying so.
+      // (@wix/sdk rewrites errors thrown through it: its `status` and `code` fields are lost, only
+      // the message keeps them.)
       const error = await gone.appInstances.getAppInstance().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RegistryTokenError);
       expect(String((error as Error).message)).toMatch(/410/);
-      expect(RegistryTokenError).toBeDefined();
+      expect(String((error as Error).message)).toMatch(/gone/);
     } finally {
       await registry.close();
     }
