@@ -122,7 +122,7 @@ export function createRegistry(options: RegistryOptions) {
      * A real @wix/sdk client acting as the app on one instance, with tokens from the shared
      * broker: `registry.clientFor(instanceId, { appInstances }).appInstances.getAppInstance()`.
      */
-    clientFor: clients.clientFor,
+    clientFor: clients.clientFor.bind(clients),
     /** Starts the background work (the outbox worker). The HTTP app works without it. */
     async start() {
       await worker.start();

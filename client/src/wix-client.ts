@@ -33,7 +33,7 @@ export function createInstanceWixClient<T extends Descriptors>(modules: T, optio
   const auth: RegistryTokenAuth = {
     getAuthHeaders: async () => ({ headers: { Authorization: await options.tokens.get(options.instanceId) } }),
   };
-  return createClient({ auth, modules, fetch: createInstanceFetch(options) }) as unknown as InstanceWixClient<T>;
+  return createClient({ auth, modules, fetch: createInstanceFetch(options) });
 }
 
 function createInstanceFetch(options: InstanceClientOptions): Fetch {

@@ -17,7 +17,11 @@ import { installationListQuerySchema } from '../installations/query-schemas.ts';
 import type { OutboxJob, OutboxJobStatus } from '../outbox/model.ts';
 import { parseInput } from '../parse-input.ts';
 import type { SignedInView } from './layout.tsx';
-import { InstallationPage, InstallationsPage, MessagePage, OverviewPage, SignInPage } from './pages.tsx';
+import { InstallationPage } from './pages/installation.tsx';
+import { InstallationsPage } from './pages/installations.tsx';
+import { MessagePage } from './pages/message.tsx';
+import { OverviewPage } from './pages/overview.tsx';
+import { SignInPage } from './pages/sign-in.tsx';
 import { createSessionSigner, SESSION_COOKIE, SESSION_TTL_MS, type DashboardSession } from './session.ts';
 import { DASHBOARD_CSS_HASH } from './styles.ts';
 
@@ -259,7 +263,7 @@ export function createDashboardRoutes(deps: DashboardDeps) {
       title = 'Refused';
       message = 'This form was sent from another site. Use the forms on the dashboard itself.';
     } else if (err instanceof HTTPException && err.status < 500) {
-      status = err.status as ContentfulStatusCode;
+      status = err.status;
       title = 'Cannot do that';
       message = err.status === 413 ? 'The form sent was too large.' : 'The request could not be handled.';
     } else {

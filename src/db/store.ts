@@ -21,7 +21,6 @@ import type {
   EventPayload,
   EventOutcome,
   HistoryRecord,
-  IngestStatus,
   InstallationRecord,
   InstallationStatus,
   SiteDescription,

@@ -2,7 +2,7 @@
 export const OUTBOX_RETRY_BASE_MS = 5_000;
 /** …up to this cap… */
 export const OUTBOX_RETRY_CAP_MS = 30 * 60_000;
-/** …for at most this many attempts (about 4 hours of retrying in all), then the job is dead. */
+/** …for at most this many attempts (1.6 to 3.2 hours from the first to the last, with the jitter), then the job is dead. */
 export const OUTBOX_MAX_ATTEMPTS = 15;
 
 export interface BackoffPolicy {

@@ -83,7 +83,7 @@ export function createFakeWix(options: FakeWixOptions) {
       return new Response(null, { status: 500 });
     }
     if (fault.retryAfterSec !== undefined) c.header('Retry-After', String(fault.retryAfterSec));
-    return c.json((fault.body ?? { message: `injected ${fault.status}` }) as object, fault.status as 500);
+    return c.json((fault.body ?? { message: `injected ${fault.status}` }), fault.status as 500);
   }
 
   async function record(c: Context<{ Bindings: HttpBindings }>, route: FakeWixRoute): Promise<unknown> {

@@ -79,7 +79,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await registry?.close();
-  t?.close();
+  await t?.close();
   await wix?.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -44,7 +44,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await closeListener();
-  t.close();
+  await t.close();
 });
 
 const recordingFetch: Fetch = (input, init) => {

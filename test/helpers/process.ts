@@ -19,8 +19,8 @@ export async function spawnRegistry(env: Record<string, string>, timeoutMs = 20_
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`registry did not start:\n${out}`)), timeoutMs);
@@ -28,11 +28,11 @@ export async function spawnRegistry(env: Record<string, string>, timeoutMs = 20_
       const match = /"url":"(http:\/\/[^"]+)".*"msg":"wix-registry listening"/.exec(out);
       if (match) {
         clearTimeout(timer);
-        child.stdout!.off('data', onData);
+        child.stdout.off('data', onData);
         resolve(match[1]!);
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     void exited.then(() => {
       clearTimeout(timer);
       reject(new Error(`registry exited before listening:\n${out}`));

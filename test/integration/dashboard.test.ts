@@ -187,8 +187,11 @@ describe('the dashboard (through the real app)', () => {
 
       expect(html).toContain('<input id="overview-search" type="search" name="q"');
       for (const id of ['inst-alpha', 'inst-bravo', 'inst-charlie']) expect(html).toContain(`href="/dashboard/installations/${id}"`);
-      expect(html).toContain(csrfOf(html));
+      // The top bar's sign-out form carries a CSRF token; the page holds neither the API key nor
+      // the HttpOnly session cookie (a page that did would hand it to anything that reads the page).
+      expect(csrfOf(html)).toMatch(/^[\w-]{43}$/);
       expect(html).not.toContain(TEST_API_KEY);
+      expect(html).not.toContain(cookie.slice(cookie.indexOf('=') + 1));
     });
 
     it('the installations page: search, filters, sort and paging by cursor', async () => {

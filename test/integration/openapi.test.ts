@@ -47,7 +47,7 @@ const COMPONENTS_ID = 'urn:wix-registry:components';
 function closed(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closed);
   if (!schema || typeof schema !== 'object') return schema;
-  const out = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === 'example' ? v : closed(v)])) as Json;
+  const out: Record<string, unknown> = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, k === 'example' ? v : closed(v)]));
   if (out.properties && !('additionalProperties' in out)) out.additionalProperties = false;
   return out;
 }

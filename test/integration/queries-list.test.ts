@@ -40,7 +40,7 @@ async function walk(params: Record<string, string>): Promise<Page[]> {
   let cursor: string | null = null;
   do {
     const qs = new URLSearchParams({ ...params, ...(cursor ? { cursor } : {}) });
-    const { status, body } = await getJson(`/v1/installations?${qs}`);
+    const { status, body } = await getJson(`/v1/installations?${qs.toString()}`);
     expect(status, JSON.stringify(body)).toBe(200);
     const page = body as Page;
     pages.push(page);

@@ -87,7 +87,7 @@ describe('our token request', () => {
       clock,
       instanceStatus: async () => 'active',
       fetch: async (input) => {
-        seen.push(String(input));
+        seen.push(input instanceof Request ? input.url : input.toString());
         return tokenAnswer();
       },
     });

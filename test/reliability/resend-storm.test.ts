@@ -149,9 +149,8 @@ describe('resend storm: 20,000 shuffled deliveries with 20 % resends', () => {
           )),
         );
       }
-      const signMs = performance.now() - signStarted;
+      const signMs = performance.now() - signStarted; // reported below, never asserted: the test's own signer on a shared machine
       expect(new Set(tokens).size).toBe(UNIQUE);
-      expect(signMs).toBeLessThan(60_000);
 
       // 4,000 resends of random tokens (some resent more than once), all shuffled together.
       const sends: number[] = tokens.map((_, i) => i);

@@ -173,7 +173,7 @@ describe('loadConfig: WIX_PUBLIC_KEY forms', () => {
     ['a PEM block whose body is not a key', '-----BEGIN PUBLIC KEY-----\nAAAABBBBCCCC\n-----END PUBLIC KEY-----\n'],
     ['an EC key', generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString()],
     ['an Ed25519 key', generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString()],
-    ['an RSA key followed by an EC key', `${keyA.pem}${generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' })}`],
+    ['an RSA key followed by an EC key', `${keyA.pem}${generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString()}`],
   ])('refuses %s, naming WIX_PUBLIC_KEY', (_name, value) => {
     const err = configError(live({ WIX_PUBLIC_KEY: value }));
     expect(named(err)).toEqual(['WIX_PUBLIC_KEY']);

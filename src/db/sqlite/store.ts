@@ -81,10 +81,10 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     writer = inlineWriter(path, options);
     readers = inlineReader(path, options.reads ?? {});
   }
-  return createStore(path, writer, readers, options);
+  return createStore(path, writer, readers);
 }
 
-function createStore(path: string, writer: WriterTransport, readers: ReaderTransport, options: SqliteStoreOptions): SqliteStore {
+function createStore(path: string, writer: WriterTransport, readers: ReaderTransport): SqliteStore {
   let closed = false;
   // Group commit on this side: what is written in one event-loop turn goes to the writer as one
   // message; the writer merges whatever queued up while it was committing.
@@ -240,7 +240,7 @@ async function startWriterThread(path: string, options: SqliteStoreOptions): Pro
   worker.on('message', onMessage);
   const call = <T>(message: ToWriter & { seq: number }): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      pending.set(message.seq, { resolve: resolve as (value: never) => void, reject });
+      pending.set(message.seq, { resolve: resolve, reject });
       worker.postMessage(message);
     });
   return {
@@ -310,7 +310,7 @@ async function openReaderPool(path: string, workers: Worker[], options: SqliteSt
       }
       const worker = idle.pop()!;
       current.set(worker, entry);
-      worker.postMessage({ type: 'read', id: ++nextId, op: entry.op, args: entry.args } as ToReader);
+      worker.postMessage({ type: 'read', id: ++nextId, op: entry.op, args: entry.args });
     }
     if (queue.length > 0 && !sweeper) {
       // Refuse reads that waited too long even while every reader is still busy.

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openConnection, readPragmas } from '../connection.ts';
 import { serializeError } from '../errors.ts';
-import { createSqliteReads, type SqliteReadOp } from '../reads/index.ts';
+import { createSqliteReads } from '../reads/index.ts';
 import type { FromReader, ThreadData, ToReader } from './protocol.ts';
 import { lowerThreadPriority } from './thread-priority.ts';
 
@@ -38,8 +38,9 @@ port.on('message', (request: ToReader) => {
   }
   try {
     if (!reads) throw new Error('the reader has no database open');
-    const run = reads[request.op as SqliteReadOp] as (...args: unknown[]) => unknown;
-    send({ type: 'result', id: request.id, ok: true, value: run(...request.args) });
+    const op = request.op;
+    const value = (reads[op] as (...args: unknown[]) => unknown).apply(reads, request.args);
+    send({ type: 'result', id: request.id, ok: true, value });
   } catch (error) {
     send({ type: 'result', id: request.id, ok: false, error: serializeError(error) });
   }
