@@ -5,6 +5,7 @@ import { loadConfig, type Config, type WixCredentials } from './config.ts';
 import { openDatabase, SERVER_BUSY_TIMEOUT_MS, type DatabaseHandle } from './db/client.ts';
 import { startBackgroundCheckpointer } from './db/checkpointer.ts';
 import { migrateDatabase } from './db/migrate.ts';
+import { applyServerLimits } from './http/server-limits.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRegistry, type Registry } from './registry.ts';
 import { loadSandboxCredentials, sandboxDirFor } from './sandbox/credentials.ts';
@@ -76,6 +77,8 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     groupCommit: config.groupCommit,
     corsOrigins: config.corsOrigins,
     backoff: config.outboxBackoff,
+    trustProxy: config.trustProxy,
+    appInstanceRateLimitPerMinute: config.appInstanceRateLimitPerMinute,
   });
   registry.start();
 
@@ -83,6 +86,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     const s = serve({ fetch: registry.app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) =>
       resolve({ server: s, port: info.port }),
     );
+    applyServerLimits(s as import('node:http').Server, { logger }); // before 'listening' fires
   });
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${server.port}`;
   if (banner) printSandboxBanner(print, { ...banner, url, config });

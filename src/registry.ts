@@ -3,6 +3,9 @@ import { eq, sql } from 'drizzle-orm';
 import { createApp } from './app.ts';
 import type { Clock } from './clock.ts';
 import type { DatabaseHandle } from './db/client.ts';
+import type { TrustProxy } from './http/client-address.ts';
+import { apiKeyOf, type ApiKeyEntry } from './http/scopes.ts';
+import { createMetrics } from './metrics/metrics.ts';
 import { installations } from './db/schema/index.ts';
 import { createGroupCommitter } from './db/group-commit.ts';
 import { createInstallationQueries } from './installations/queries.ts';
@@ -26,7 +29,7 @@ export const WEBHOOK_BUSY_WINDOW_MS = 200;
 export interface RegistryOptions {
   wix: WixCredentials;
   wixApiBaseUrl: string;
-  apiKeys: readonly string[];
+  apiKeys: readonly ApiKeyEntry[];
   database: DatabaseHandle;
   logger: Logger;
   clock: Clock;
@@ -39,6 +42,10 @@ export interface RegistryOptions {
   outboxPollIntervalMs?: number;
   /** Bound on each call to Wix (default WIX_REQUEST_TIMEOUT_MS). */
   wixRequestTimeoutMs?: number;
+  /** TRUST_PROXY: which proxy headers name the client (default: none). */
+  trustProxy?: TrustProxy;
+  /** GET /app/instance requests per client per minute. */
+  appInstanceRateLimitPerMinute?: number;
 }
 
 /**
@@ -99,12 +106,27 @@ export function createRegistry(options: RegistryOptions) {
       },
     ],
   });
-  const handouts = createTokenHandouts({ database, broker, clock });
+  const metrics = createMetrics({
+    clock,
+    logger,
+    collectors: {
+      installationCounts: async () => queries.counts(),
+      outbox: async () => {
+        const due = outboxStore.nextDueAt();
+        return { jobs: outboxStore.countsByKindAndState(), oldestDueAt: due !== null && due <= clock.now() ? due : null };
+      },
+    },
+  });
+  const handouts = createTokenHandouts({ database, broker, clock, observe: metrics.observeTokenHandout });
   const checkInstanceToken = createTokenInfoChecker({ appId, wixApiBaseUrl: options.wixApiBaseUrl, clock });
   let ready = true;
 
   const app = createApp({
     logger,
+    clock,
+    metrics,
+    trustProxy: options.trustProxy,
+    appInstanceRateLimitPerMinute: options.appInstanceRateLimitPerMinute,
     apiKeys: options.apiKeys,
     corsOrigins: options.corsOrigins ?? [],
     webhooks: {
@@ -128,6 +150,8 @@ export function createRegistry(options: RegistryOptions) {
     queries,
     verifyJwt,
     broker,
+    /** Prometheus metrics; observeCommitBatch and observeWixTokenRequest are for the storage layer and the broker. */
+    metrics,
     outbox: { store: outboxStore, worker },
     /**
      * A real @wix/sdk client acting as the app on one instance, with tokens from the shared
@@ -153,6 +177,7 @@ export type Registry = ReturnType<typeof createRegistry>;
  * Signs dashboard session cookies. Derived, not configured: rotating the app secret or changing
  * REGISTRY_API_KEYS ends every dashboard session, and there is no extra secret to manage.
  */
-function dashboardSessionSecret(appSecret: string, apiKeys: readonly string[]): string {
-  return createHmac('sha256', `${appSecret}\n${apiKeys.join('\n')}`).update('dashboard-session').digest('hex');
+function dashboardSessionSecret(appSecret: string, apiKeys: readonly ApiKeyEntry[]): string {
+  // The keys, not their scopes: a scope change applies to open sessions (looked up per request) without ending them.
+  return createHmac('sha256', `${appSecret}\n${apiKeys.map(apiKeyOf).join('\n')}`).update('dashboard-session').digest('hex');
 }

@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import type { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { AppEnv } from '../http/context.ts';
+import { checkInstanceIdParam } from '../http/instance-id.ts';
+import { requireScope } from '../http/scopes.ts';
 import { dailyStatsQuerySchema, type DailyStatsService } from './daily-stats.ts';
 import { createExportStream, EXPORT_CONTENT_TYPES, exportFilename } from './export.ts';
 import { installationExportQuerySchema, installationListQuerySchema, parseInput, type InstallationQueries } from './queries.ts';
@@ -14,9 +16,9 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string,
 /** GET /v1/installations, /v1/installations/export and /v1/installations/:instanceId. */
 export function createInstallationRoutes(deps: { queries: InstallationQueries }) {
   const routes = new Hono<AppEnv>();
-  routes.get('/', (c) => c.json(deps.queries.list(parseQuery(installationListQuerySchema, c.req.query()))));
+  routes.get('/', requireScope('read'), (c) => c.json(deps.queries.list(parseQuery(installationListQuerySchema, c.req.query()))));
   // Before /:instanceId, which would otherwise take "export" for an instance id.
-  routes.get('/export', (c) => {
+  routes.get('/export', requireScope('read'), (c) => {
     const query = parseQuery(installationExportQuerySchema, c.req.query());
     const body = createExportStream(deps.queries, query);
     return c.body(body, 200, {
@@ -25,7 +27,7 @@ export function createInstallationRoutes(deps: { queries: InstallationQueries })
       'cache-control': 'no-store',
     });
   });
-  routes.get('/:instanceId', (c) => {
+  routes.get('/:instanceId', requireScope('read'), checkInstanceIdParam(), (c) => {
     const found = deps.queries.get(c.req.param('instanceId'));
     if (!found) throw new AppError('not_found', 'No installation with that instanceId');
     return c.json(found);
@@ -36,6 +38,6 @@ export function createInstallationRoutes(deps: { queries: InstallationQueries })
 /** GET /v1/stats/daily. */
 export function createDailyStatsRoutes(deps: { dailyStats: DailyStatsService }) {
   const routes = new Hono<AppEnv>();
-  routes.get('/', (c) => c.json(deps.dailyStats.forRange(parseQuery(dailyStatsQuerySchema, c.req.query()))));
+  routes.get('/', requireScope('read'), (c) => c.json(deps.dailyStats.forRange(parseQuery(dailyStatsQuerySchema, c.req.query()))));
   return routes;
 }

@@ -1,6 +1,14 @@
 import { and, asc, desc, eq, inArray, like, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { installations, outboxJobs, registryCounters, OUTBOX_JOB_STATUSES, type OutboxJobRow, type OutboxJobStatus } from '../db/schema/index.ts';
+import {
+  installations,
+  outboxJobs,
+  registryCounters,
+  OUTBOX_JOB_KINDS,
+  OUTBOX_JOB_STATUSES,
+  type OutboxJobRow,
+  type OutboxJobStatus,
+} from '../db/schema/index.ts';
 
 /** How long a claimed job may run before another worker may take it back (its worker died). */
 export const OUTBOX_LEASE_MS = 60_000;
@@ -94,6 +102,13 @@ export function createOutboxStore(db: Db) {
       const counts = Object.fromEntries(OUTBOX_JOB_STATUSES.map((s) => [s, 0])) as Record<OutboxJobStatus, number>;
       for (const row of rows) counts[row.name.slice('outbox.'.length) as OutboxJobStatus] = row.value;
       return counts;
+    },
+
+    /** Jobs per kind and state, zeros included (for /metrics). A grouped scan of the table: for scrapes, not hot paths. */
+    countsByKindAndState(): { kind: string; state: OutboxJobStatus; count: number }[] {
+      const rows = db.select({ kind: outboxJobs.kind, state: outboxJobs.status, count: sql<number>`count(*)` }).from(outboxJobs).groupBy(outboxJobs.kind, outboxJobs.status).all();
+      const found = new Map(rows.map((row) => [`${row.kind}/${row.state}`, row.count]));
+      return OUTBOX_JOB_KINDS.flatMap((kind) => OUTBOX_JOB_STATUSES.map((state) => ({ kind, state, count: found.get(`${kind}/${state}`) ?? 0 })));
     },
 
     /** Soonest time a pending job becomes due, for the worker's sleep. */

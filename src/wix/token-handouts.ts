@@ -20,7 +20,7 @@ const OUTCOME_OF_FAILURE: Record<WixFailureKind, HandoutOutcome> = {
  * instance, time, outcome; never the token). The audit row is committed before the token leaves
  * (group-committed, so the audit costs no fsync per request).
  */
-export function createTokenHandouts(deps: { database: DatabaseHandle; broker: TokenBroker; clock: Clock }) {
+export function createTokenHandouts(deps: { database: DatabaseHandle; broker: TokenBroker; clock: Clock; observe?: (outcome: HandoutOutcome) => void }) {
   const { db, sqlite } = deps.database;
   const audit = createGroupCommitter(sqlite, (row: typeof tokenHandouts.$inferInsert) => {
     db.insert(tokenHandouts).values(row).run();
@@ -32,10 +32,12 @@ export function createTokenHandouts(deps: { database: DatabaseHandle; broker: To
       try {
         const token = await deps.broker.getAccessToken(instanceId);
         await audit.submit({ apiKeyId, instanceId, requestedAt, outcome: 'issued', tokenExpiresAt: token.expiresAt, requestId });
+        deps.observe?.('issued');
         return token;
       } catch (err) {
         const outcome = err instanceof WixCallError ? OUTCOME_OF_FAILURE[err.kind] : 'failed';
         await audit.submit({ apiKeyId, instanceId, requestedAt, outcome, requestId }).catch(() => undefined);
+        deps.observe?.(outcome);
         throw err;
       }
     },
