@@ -112,44 +112,39 @@ export function createMetrics(options: MetricsOptions) {
   });
   for (const outcome of TOKEN_HANDOUT_OUTCOMES) tokenHandouts.inc({ outcome }, 0);
 
-  const installations: Gauge = new Gauge({
+  const installations = new Gauge({
     name: `${METRIC_PREFIX}installations`,
     help: 'Installations by status.',
     labelNames: ['status'],
     registers: [registry],
-    collect: () =>
+  });
+  const outboxJobs = new Gauge({
+    name: `${METRIC_PREFIX}outbox_jobs`,
+    help: 'Outbox jobs by kind and state.',
+    labelNames: ['kind', 'state'],
+    registers: [registry],
+  });
+  const oldestDue = new Gauge({
+    name: `${METRIC_PREFIX}outbox_oldest_due_job_age_seconds`,
+    help: 'How long the longest-waiting due outbox job has been due (0 when none is).',
+    registers: [registry],
+  });
+
+  /** Reads the database-backed gauges; before each scrape, so a failure shows in the same scrape. */
+  const refreshFromDatabase = () =>
+    Promise.all([
       safely('installations', [installations], async () => {
         const counts = await collectors.installationCounts();
         installations.set({ status: 'active' }, counts.active);
         installations.set({ status: 'removed' }, counts.removed);
       }),
-  });
-
-  // One read of the outbox per scrape feeds both outbox gauges.
-  let outboxRead: Promise<OutboxSnapshot> | null = null;
-  const readOutbox = () => (outboxRead ??= collectors.outbox().finally(() => setImmediate(() => (outboxRead = null))));
-  const outboxJobs: Gauge = new Gauge({
-    name: `${METRIC_PREFIX}outbox_jobs`,
-    help: 'Outbox jobs by kind and state.',
-    labelNames: ['kind', 'state'],
-    registers: [registry],
-    collect: () =>
-      safely('outbox', [outboxJobs], async () => {
-        const snapshot = await readOutbox();
+      safely('outbox', [outboxJobs, oldestDue], async () => {
+        const snapshot = await collectors.outbox();
         outboxJobs.reset();
         for (const row of snapshot.jobs) outboxJobs.set({ kind: row.kind, state: row.state }, row.count);
+        oldestDue.set(snapshot.oldestDueAt === null ? 0 : Math.max(0, (clock.now() - snapshot.oldestDueAt) / 1000));
       }),
-  });
-  const oldestDue: Gauge = new Gauge({
-    name: `${METRIC_PREFIX}outbox_oldest_due_job_age_seconds`,
-    help: 'How long the longest-waiting due outbox job has been due (0 when none is).',
-    registers: [registry],
-    collect: () =>
-      safely('outbox', [oldestDue], async () => {
-        const { oldestDueAt } = await readOutbox();
-        oldestDue.set(oldestDueAt === null ? 0 : Math.max(0, (clock.now() - oldestDueAt) / 1000));
-      }),
-  });
+    ]);
 
   // Request counts and durations by route (the route pattern, never the raw path: bounded label values).
   const http = prometheus({ registry, prefix: METRIC_PREFIX });
@@ -168,6 +163,7 @@ export function createMetrics(options: MetricsOptions) {
         processMetricsStarted = true;
         collectDefaultMetrics({ register: registry });
       }
+      await refreshFromDatabase();
       return registry.metrics();
     },
     observeWebhook(outcome: WebhookOutcome, seconds: number): void {
