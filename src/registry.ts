@@ -113,7 +113,7 @@ export function createRegistry(options: RegistryOptions) {
       installationCounts: async () => queries.counts(),
       outbox: async () => {
         const due = outboxStore.nextDueAt();
-        return { jobs: outboxStore.countsByKindAndState(), oldestDueAt: due !== null && due <= clock.now() ? due : null };
+        return { byState: outboxStore.counts(), openByKind: outboxStore.openCountsByKind(), oldestDueAt: due !== null && due <= clock.now() ? due : null };
       },
     },
   });

@@ -39,8 +39,10 @@ export const TOKEN_HANDOUT_OUTCOMES = ['issued', 'unknown_instance', 'removed_in
 export type TokenHandoutOutcome = (typeof TOKEN_HANDOUT_OUTCOMES)[number];
 
 export interface OutboxSnapshot {
-  /** Jobs per kind and state (every kind and state the store knows, zeros included). */
-  jobs: { kind: string; state: string; count: number }[];
+  /** Jobs per state, all kinds together (every state, zeros included). */
+  byState: Record<string, number>;
+  /** Open (pending, running) and dead jobs per kind (zeros included): what queues up or fails. */
+  openByKind: { kind: string; state: string; count: number }[];
   /** runAfter (epoch ms) of the pending job that has been due longest, or null when none is due. */
   oldestDueAt: number | null;
 }
@@ -120,7 +122,13 @@ export function createMetrics(options: MetricsOptions) {
   });
   const outboxJobs = new Gauge({
     name: `${METRIC_PREFIX}outbox_jobs`,
-    help: 'Outbox jobs by kind and state.',
+    help: 'Outbox jobs by state: pending, running, done, dead, cancelled.',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+  const outboxJobsByKind = new Gauge({
+    name: `${METRIC_PREFIX}outbox_open_jobs`,
+    help: 'Outbox jobs still open (pending, running) or dead, by kind and state.',
     labelNames: ['kind', 'state'],
     registers: [registry],
   });
@@ -138,10 +146,12 @@ export function createMetrics(options: MetricsOptions) {
         installations.set({ status: 'active' }, counts.active);
         installations.set({ status: 'removed' }, counts.removed);
       }),
-      safely('outbox', [outboxJobs, oldestDue], async () => {
+      safely('outbox', [outboxJobs, outboxJobsByKind, oldestDue], async () => {
         const snapshot = await collectors.outbox();
         outboxJobs.reset();
-        for (const row of snapshot.jobs) outboxJobs.set({ kind: row.kind, state: row.state }, row.count);
+        for (const [state, count] of Object.entries(snapshot.byState)) outboxJobs.set({ state }, count);
+        outboxJobsByKind.reset();
+        for (const row of snapshot.openByKind) outboxJobsByKind.set({ kind: row.kind, state: row.state }, row.count);
         oldestDue.set(snapshot.oldestDueAt === null ? 0 : Math.max(0, (clock.now() - snapshot.oldestDueAt) / 1000));
       }),
     ]);

@@ -104,11 +104,21 @@ export function createOutboxStore(db: Db) {
       return counts;
     },
 
-    /** Jobs per kind and state, zeros included (for /metrics). A grouped scan of the table: for scrapes, not hot paths. */
-    countsByKindAndState(): { kind: string; state: OutboxJobStatus; count: number }[] {
-      const rows = db.select({ kind: outboxJobs.kind, state: outboxJobs.status, count: sql<number>`count(*)` }).from(outboxJobs).groupBy(outboxJobs.kind, outboxJobs.status).all();
+    /**
+     * Open (pending, running) and dead jobs per kind, zeros included, for /metrics. Reads only
+     * those rows, through the status index; done and cancelled jobs, which grow forever, are
+     * counted per state by counts() (a per-kind count of them would scan the table).
+     */
+    openCountsByKind(): { kind: string; state: OutboxJobStatus; count: number }[] {
+      const states = ['pending', 'running', 'dead'] as const;
+      const rows = db
+        .select({ kind: outboxJobs.kind, state: outboxJobs.status, count: sql<number>`count(*)` })
+        .from(outboxJobs)
+        .where(inArray(outboxJobs.status, [...states]))
+        .groupBy(outboxJobs.kind, outboxJobs.status)
+        .all();
       const found = new Map(rows.map((row) => [`${row.kind}/${row.state}`, row.count]));
-      return OUTBOX_JOB_KINDS.flatMap((kind) => OUTBOX_JOB_STATUSES.map((state) => ({ kind, state, count: found.get(`${kind}/${state}`) ?? 0 })));
+      return OUTBOX_JOB_KINDS.flatMap((kind) => states.map((state) => ({ kind, state, count: found.get(`${kind}/${state}`) ?? 0 })));
     },
 
     /** Soonest time a pending job becomes due, for the worker's sleep. */

@@ -86,9 +86,11 @@ describe('GET /metrics', () => {
     let families = await scrape();
     expect(value(families, 'wix_registry_installations', { status: 'active' })).toBe(2);
     expect(value(families, 'wix_registry_installations', { status: 'removed' })).toBe(0);
-    expect(value(families, 'wix_registry_outbox_jobs', { kind: 'finished_configuration', state: 'pending' })).toBe(2);
-    expect(value(families, 'wix_registry_outbox_jobs', { kind: 'sync_instance', state: 'pending' })).toBe(2);
-    expect(value(families, 'wix_registry_outbox_jobs', { kind: 'sync_instance', state: 'done' })).toBe(0);
+    expect(value(families, 'wix_registry_outbox_open_jobs', { kind: 'finished_configuration', state: 'pending' })).toBe(2);
+    expect(value(families, 'wix_registry_outbox_open_jobs', { kind: 'sync_instance', state: 'pending' })).toBe(2);
+    expect(value(families, 'wix_registry_outbox_open_jobs', { kind: 'sync_instance', state: 'dead' })).toBe(0);
+    expect(value(families, 'wix_registry_outbox_jobs', { state: 'pending' })).toBe(4);
+    expect(value(families, 'wix_registry_outbox_jobs', { state: 'done' })).toBe(0);
 
     t.clock.advance(30_000);
     families = await scrape();
@@ -97,8 +99,9 @@ describe('GET /metrics', () => {
     for (let i = 0; i < 10 && (await t.registry.outbox.worker.runDue()) > 0; i++);
     expect((await t.deliver(await t.signer.sign({ eventType: 'AppRemoved', instanceId: 'm-2', iat: nowSec() }))).status).toBe(200);
     families = await scrape();
-    expect(value(families, 'wix_registry_outbox_jobs', { kind: 'finished_configuration', state: 'done' })).toBe(2);
-    expect(value(families, 'wix_registry_outbox_jobs', { kind: 'sync_instance', state: 'pending' })).toBe(0);
+    expect(value(families, 'wix_registry_outbox_jobs', { state: 'done' })).toBe(4);
+    expect(value(families, 'wix_registry_outbox_jobs', { state: 'pending' })).toBe(0);
+    expect(value(families, 'wix_registry_outbox_open_jobs', { kind: 'finished_configuration', state: 'pending' })).toBe(0);
     expect(value(families, 'wix_registry_outbox_oldest_due_job_age_seconds')).toBe(0);
     expect(value(families, 'wix_registry_installations', { status: 'active' })).toBe(1);
     expect(value(families, 'wix_registry_installations', { status: 'removed' })).toBe(1);
