@@ -41,8 +41,11 @@ export type TokenHandoutOutcome = (typeof TOKEN_HANDOUT_OUTCOMES)[number];
 export interface OutboxSnapshot {
   /** Jobs per state, all kinds together (every state, zeros included). */
   byState: Record<string, number>;
-  /** Open (pending, running) and dead jobs per kind (zeros included): what queues up or fails. */
-  openByKind: { kind: string; state: string; count: number }[];
+  /**
+   * Open (pending, running) and dead jobs per kind (zeros included): what queues up or fails.
+   * Optional: a store that cannot count them cheaply leaves the metric out.
+   */
+  openByKind?: { kind: string; state: string; count: number }[];
   /** runAfter (epoch ms) of the pending job that has been due longest, or null when none is due. */
   oldestDueAt: number | null;
 }
@@ -151,7 +154,7 @@ export function createMetrics(options: MetricsOptions) {
         outboxJobs.reset();
         for (const [state, count] of Object.entries(snapshot.byState)) outboxJobs.set({ state }, count);
         outboxJobsByKind.reset();
-        for (const row of snapshot.openByKind) outboxJobsByKind.set({ kind: row.kind, state: row.state }, row.count);
+        for (const row of snapshot.openByKind ?? []) outboxJobsByKind.set({ kind: row.kind, state: row.state }, row.count);
         oldestDue.set(snapshot.oldestDueAt === null ? 0 : Math.max(0, (clock.now() - snapshot.oldestDueAt) / 1000));
       }),
     ]);
