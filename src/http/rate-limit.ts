@@ -6,7 +6,7 @@ import type { AppEnv } from './context.ts';
 
 /**
  * Per-client limits, counted in fixed windows in memory (one process; see
- * docs/decisions/0006-own-fixed-window-limiter.md for why not hono-rate-limiter).
+ * docs/decisions/0007-own-fixed-window-limiter.md for why not hono-rate-limiter).
  */
 
 /** A client that fails authentication this many times within the window gets 429 until it ends (issue 12). */
