@@ -1,16 +1,30 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import type { Clock } from './clock.ts';
 import { createDashboardRoutes, type DashboardDeps } from './dashboard/routes.tsx';
 import { AppError } from './errors.ts';
 import { apiKeyAuth } from './http/api-key-auth.ts';
+import { clientAddressContext, createClientResolver, TRUST_NO_PROXY, type TrustProxy } from './http/client-address.ts';
 import type { AppEnv } from './http/context.ts';
 import { createApiDocsRoutes } from './http/docs.ts';
 import { handleError } from './http/errors.ts';
+import {
+  APP_INSTANCE_REQUESTS_PER_MINUTE,
+  APP_INSTANCE_WINDOW_MS,
+  AUTH_FAILURE_LIMIT,
+  AUTH_FAILURE_WINDOW_MS,
+  createFixedWindowCounter,
+  limitFailedAuthentication,
+  limitRequests,
+} from './http/rate-limit.ts';
 import { requestLog } from './http/request-log.ts';
+import { assertRoutesDeclareAccess, requireScope, type ApiKeyEntry } from './http/scopes.ts';
 import type { InstallationQueries } from './installations/queries.ts';
 import { createDailyStatsRoutes, createInstallationRoutes } from './installations/routes.ts';
 import type { Logger } from './logger.ts';
+import type { RegistryMetrics } from './metrics/metrics.ts';
+import { createMetricsRoutes, webhookMetrics } from './metrics/routes.ts';
 import { createWebhookRoutes, type WebhookRouteDeps } from './webhooks/routes.ts';
 import { createAppInstanceRoutes } from './wix/app-instance-routes.ts';
 import type { TokenHandouts } from './wix/token-handouts.ts';
@@ -19,7 +33,9 @@ import { createAccessTokenRoutes } from './wix/token-routes.ts';
 
 export interface AppDeps {
   logger: Logger;
-  apiKeys: readonly string[];
+  clock: Clock;
+  /** REGISTRY_API_KEYS: a bare key has every scope. */
+  apiKeys: readonly ApiKeyEntry[];
   webhooks: WebhookRouteDeps;
   queries: InstallationQueries;
   handouts: TokenHandouts;
@@ -31,13 +47,32 @@ export interface AppDeps {
   isReady: () => boolean;
   /** The developers' dashboard at /dashboard (signed in with the same API keys). */
   dashboard: DashboardDeps;
+  /** GET /metrics and the hooks that feed it. */
+  metrics: RegistryMetrics;
+  /** Which proxy headers to believe for the client's address and scheme (default: none). */
+  trustProxy?: TrustProxy;
+  /** GET /app/instance requests per client per minute. */
+  appInstanceRateLimitPerMinute?: number;
 }
 
 /** The one place where routes and middleware are put together. */
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
+  const client = createClientResolver(deps.trustProxy ?? TRUST_NO_PROXY);
+  // One failure count per client for the API and the dashboard's sign-in together.
+  const authFailures = createFixedWindowCounter({ limit: AUTH_FAILURE_LIMIT, windowMs: AUTH_FAILURE_WINDOW_MS, clock: deps.clock });
+  const limitAuthFailures = limitFailedAuthentication(authFailures);
+  const appInstanceRequests = createFixedWindowCounter({
+    limit: deps.appInstanceRateLimitPerMinute ?? APP_INSTANCE_REQUESTS_PER_MINUTE,
+    windowMs: APP_INSTANCE_WINDOW_MS,
+    clock: deps.clock,
+  });
+  const authenticate = apiKeyAuth(deps.apiKeys);
+
   app.use(requestId({ limitLength: 128 }));
+  app.use(clientAddressContext(client));
   app.use(requestLog(deps.logger));
+  app.use(deps.metrics.requestMetrics);
   app.use(secureHeaders());
   // While starting or shutting down, no connection is kept alive: a load balancer's next request
   // opens a new one, which goes to a ready process.
@@ -50,22 +85,31 @@ export function createApp(deps: AppDeps) {
   app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'starting' }, 503)));
   app.route('/', createApiDocsRoutes()); // GET /openapi.json and /docs (Swagger UI): public
 
+  app.use('/webhooks/wix', webhookMetrics(deps.metrics));
   app.route('/webhooks', createWebhookRoutes(deps.webhooks));
-  app.route('/app', createAppInstanceRoutes({ check: deps.checkInstanceToken, queries: deps.queries, corsOrigins: deps.corsOrigins }));
+  app.route(
+    '/app',
+    createAppInstanceRoutes({ check: deps.checkInstanceToken, queries: deps.queries, corsOrigins: deps.corsOrigins, limit: limitRequests(appInstanceRequests) }),
+  );
 
+  // Every route below declares the scope it needs next to its definition (requireScope).
   const v1 = new Hono<AppEnv>();
-  v1.use(apiKeyAuth(deps.apiKeys));
+  v1.use(limitAuthFailures, authenticate);
   v1.route('/installations', createAccessTokenRoutes({ handouts: deps.handouts }));
   v1.route('/installations', createInstallationRoutes({ queries: deps.queries }));
   v1.route('/stats/daily', createDailyStatsRoutes({ dailyStats: deps.queries.daily }));
-  v1.get('/stats', async (c) => c.json(await deps.stats()));
+  v1.get('/stats', requireScope('read'), async (c) => c.json(await deps.stats()));
   app.route('/v1', v1);
-  app.route('/dashboard', createDashboardRoutes(deps.dashboard));
+  app.use('/metrics', limitAuthFailures, authenticate);
+  app.route('/metrics', createMetricsRoutes(deps.metrics));
+  app.route('/dashboard', createDashboardRoutes({ ...deps.dashboard, authFailures, isHttps: (c) => client.isHttps(c) }));
 
   app.notFound(() => {
     throw new AppError('not_found', 'No such route');
   });
   app.onError(handleError);
+  // A route under /v1, /metrics or /dashboard without a declared scope is a build error, not an open door.
+  assertRoutesDeclareAccess(app);
   return app;
 }
 

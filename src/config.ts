@@ -4,6 +4,9 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { parseDatabaseUrl } from './db/database-url.ts';
+import { parseTrustProxy, type TrustProxy } from './http/client-address.ts';
+import { APP_INSTANCE_REQUESTS_PER_MINUTE } from './http/rate-limit.ts';
+import { parseApiKeyEntry, type ApiKeyEntry } from './http/scopes.ts';
 import { OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY_BASE_MS, OUTBOX_RETRY_CAP_MS, type BackoffPolicy } from './outbox/backoff.ts';
 import { parsePublicKeys } from './wix/public-keys.ts';
 
@@ -28,9 +31,15 @@ export interface Config {
   wixApiBaseUrl: string | null;
   databasePath: string;
   port: number;
+  /** Where the server listens: 0.0.0.0 by default, 127.0.0.1 in sandbox mode unless HOST is set. */
   host: string;
-  apiKeys: string[];
+  /** A bare key (a string) has every scope; `<key>:<scopes>` gives only those. */
+  apiKeys: ApiKeyEntry[];
   corsOrigins: string[];
+  /** Which proxy headers name the client and its scheme (TRUST_PROXY). */
+  trustProxy: TrustProxy;
+  /** GET /app/instance requests per client per minute. */
+  appInstanceRateLimitPerMinute: number;
   logLevel: LogLevel;
   /** Outbox retry policy: exponential backoff from base to cap, then dead after maxAttempts. */
   outboxBackoff: BackoffPolicy;
@@ -79,9 +88,31 @@ const envSchema = z.object({
     }
   }),
   PORT: optionalString.transform((s) => s ?? '3000').pipe(z.coerce.number<string>().int().min(0).max(65_535)),
-  HOST: optionalString.transform((s) => s ?? '0.0.0.0'),
-  REGISTRY_API_KEYS: list.pipe(z.array(z.string().min(16, 'each key must be at least 16 characters'))),
+  HOST: optionalString,
+  REGISTRY_API_KEYS: list.transform((entries, ctx) =>
+    entries.map((raw, i) => {
+      const parsed = parseApiKeyEntry(raw);
+      if (!parsed.ok) {
+        ctx.addIssue({ code: 'custom', path: [i], message: `this entry ${parsed.problem}` });
+        return raw;
+      }
+      const key = typeof parsed.entry === 'string' ? parsed.entry : parsed.entry.key;
+      if (key.length < 16) ctx.addIssue({ code: 'custom', path: [i], message: 'each key must be at least 16 characters' });
+      return parsed.entry;
+    }),
+  ),
   CORS_ORIGINS: list,
+  TRUST_PROXY: optionalString.transform((s, ctx) => {
+    const trust = parseTrustProxy(s);
+    if (!trust) {
+      ctx.addIssue({ code: 'custom', message: 'must be false, true, a number of proxies (1-10), or the name of the header that carries the client address' });
+      return z.NEVER;
+    }
+    return trust;
+  }),
+  APP_INSTANCE_RATE_LIMIT: optionalString
+    .transform((s) => s ?? String(APP_INSTANCE_REQUESTS_PER_MINUTE))
+    .pipe(z.coerce.number<string>().int().min(1).max(1_000_000)),
   OUTBOX_RETRY_BASE_MS: optionalString.transform((s) => s ?? String(OUTBOX_RETRY_BASE_MS)).pipe(z.coerce.number<string>().int().min(1)),
   OUTBOX_RETRY_CAP_MS: optionalString.transform((s) => s ?? String(OUTBOX_RETRY_CAP_MS)).pipe(z.coerce.number<string>().int().min(1)),
   OUTBOX_MAX_ATTEMPTS: optionalString.transform((s) => s ?? String(OUTBOX_MAX_ATTEMPTS)).pipe(z.coerce.number<string>().int().min(1).max(1000)),
@@ -129,6 +160,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
       }
     }
   }
+  if (parsed.success && !sandbox && parsed.data.WIX_API_BASE_URL && !isSafeWixBaseUrl(parsed.data.WIX_API_BASE_URL)) {
+    // The app secret travels to this URL: plain http only where it cannot leave the machine.
+    problems.push('WIX_API_BASE_URL: must be https:// outside sandbox mode (http:// only on 127.0.0.1, localhost or [::1])');
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
 
@@ -139,12 +174,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     wixApiBaseUrl: e.WIX_API_BASE_URL ?? (sandbox ? null : DEFAULT_WIX_API_BASE_URL),
     databasePath: e.DATABASE_URL,
     port: e.PORT,
-    host: e.HOST,
+    // The sandbox's generated API key and fake credentials are for this machine only.
+    host: e.HOST ?? (sandbox ? '127.0.0.1' : '0.0.0.0'),
     apiKeys: e.REGISTRY_API_KEYS,
     corsOrigins: e.CORS_ORIGINS,
+    trustProxy: e.TRUST_PROXY,
+    appInstanceRateLimitPerMinute: e.APP_INSTANCE_RATE_LIMIT,
     logLevel: e.LOG_LEVEL,
     outboxBackoff: { baseMs: e.OUTBOX_RETRY_BASE_MS, capMs: e.OUTBOX_RETRY_CAP_MS, maxAttempts: e.OUTBOX_MAX_ATTEMPTS },
   };
+}
+
+/** https, or http to a loopback address (a local stand-in for Wix, a test double). */
+function isSafeWixBaseUrl(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'https:') return true;
+  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
 }
 
 /** process.env over a `.env` file in the working directory (the real environment wins). */

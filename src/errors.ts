@@ -11,8 +11,10 @@ export const ERROR_STATUS = {
   invalid_signature: 401,
   forbidden: 403,
   not_found: 404,
+  request_timeout: 408,
   gone: 410,
   payload_too_large: 413,
+  too_many_requests: 429,
   internal: 500,
   bad_gateway: 502,
   /** Wix refused a token for the instance (4xx): asking again will not help, unlike bad_gateway. */

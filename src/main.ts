@@ -4,6 +4,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { loadConfig, type Config, type WixCredentials } from './config.ts';
 import { openStore } from './db/open-store.ts';
 import type { RegistryStore } from './db/store.ts';
+import { applyServerLimits } from './http/server-limits.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createRegistry, type Registry } from './registry.ts';
 import { loadSandboxCredentials, sandboxDirFor } from './sandbox/credentials.ts';
@@ -73,6 +74,8 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     clock,
     corsOrigins: config.corsOrigins,
     backoff: config.outboxBackoff,
+    trustProxy: config.trustProxy,
+    appInstanceRateLimitPerMinute: config.appInstanceRateLimitPerMinute,
   });
   await registry.start();
 
@@ -80,6 +83,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     const s = serve({ fetch: registry.app.fetch, port: config.port, hostname: config.host }, (info: AddressInfo) =>
       resolve({ server: s, port: info.port }),
     );
+    applyServerLimits(s as import('node:http').Server, { logger }); // before 'listening' fires
   });
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${server.port}`;
   if (banner) printSandboxBanner(print, { ...banner, url, config });

@@ -3,6 +3,9 @@ import { createApp } from './app.ts';
 import type { Clock } from './clock.ts';
 import type { WixCredentials } from './config.ts';
 import type { RegistryStore } from './db/store.ts';
+import type { TrustProxy } from './http/client-address.ts';
+import { apiKeyOf, type ApiKeyEntry } from './http/scopes.ts';
+import { createMetrics } from './metrics/metrics.ts';
 import { createInstallationQueries } from './installations/queries.ts';
 import type { Logger } from './logger.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './outbox/backoff.ts';
@@ -22,7 +25,7 @@ export const WEBHOOK_BUSY_WINDOW_MS = 200;
 export interface RegistryOptions {
   wix: WixCredentials;
   wixApiBaseUrl: string;
-  apiKeys: readonly string[];
+  apiKeys: readonly ApiKeyEntry[];
   /** The storage boundary: opened (and migrated) by the caller, closed by the caller. */
   store: RegistryStore;
   logger: Logger;
@@ -35,6 +38,10 @@ export interface RegistryOptions {
   outboxPollIntervalMs?: number;
   /** Bound on each call to Wix (default WIX_REQUEST_TIMEOUT_MS). */
   wixRequestTimeoutMs?: number;
+  /** TRUST_PROXY: which proxy headers name the client (default: none). */
+  trustProxy?: TrustProxy;
+  /** GET /app/instance requests per client per minute. */
+  appInstanceRateLimitPerMinute?: number;
 }
 
 /**
@@ -78,12 +85,27 @@ export function createRegistry(options: RegistryOptions) {
       if (outcome.statusAfter === 'removed') broker.forget(event.instanceId);
     },
   });
-  const handouts = createTokenHandouts({ store, broker, clock });
+  const metrics = createMetrics({
+    clock,
+    logger,
+    collectors: {
+      installationCounts: () => store.installations.counts(),
+      outbox: async () => {
+        const [byState, openByKind, due] = await Promise.all([store.outbox.counts(), store.outbox.openCountsByKind(), store.outbox.nextDueAt()]);
+        return { byState, openByKind, oldestDueAt: due !== null && due <= clock.now() ? due : null };
+      },
+    },
+  });
+  const handouts = createTokenHandouts({ store, broker, clock, observe: (outcome) => metrics.observeTokenHandout(outcome) });
   const checkInstanceToken = createTokenInfoChecker({ appId, wixApiBaseUrl: options.wixApiBaseUrl, clock, timeoutMs: wixRequestTimeoutMs });
   let ready = true;
 
   const app = createApp({
     logger,
+    clock,
+    metrics,
+    trustProxy: options.trustProxy,
+    appInstanceRateLimitPerMinute: options.appInstanceRateLimitPerMinute,
     apiKeys: options.apiKeys,
     corsOrigins: options.corsOrigins ?? [],
     webhooks: {
@@ -117,6 +139,8 @@ export function createRegistry(options: RegistryOptions) {
     verifyJwt,
     broker,
     store,
+    /** Prometheus metrics; observeCommitBatch and observeWixTokenRequest are for the storage layer and the broker. */
+    metrics,
     outbox: { worker },
     /**
      * A real @wix/sdk client acting as the app on one instance, with tokens from the shared
@@ -145,6 +169,7 @@ export type Registry = ReturnType<typeof createRegistry>;
  * Signs dashboard session cookies. Derived, not configured: rotating the app secret or changing
  * REGISTRY_API_KEYS ends every dashboard session, and there is no extra secret to manage.
  */
-function dashboardSessionSecret(appSecret: string, apiKeys: readonly string[]): string {
-  return createHmac('sha256', `${appSecret}\n${apiKeys.join('\n')}`).update('dashboard-session').digest('hex');
+function dashboardSessionSecret(appSecret: string, apiKeys: readonly ApiKeyEntry[]): string {
+  // The keys, not their scopes: a scope change applies to open sessions (looked up per request) without ending them.
+  return createHmac('sha256', `${appSecret}\n${apiKeys.map(apiKeyOf).join('\n')}`).update('dashboard-session').digest('hex');
 }

@@ -10,7 +10,12 @@ import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import { isLoopbackHost } from '../http/client-address.ts';
 import type { AppEnv } from '../http/context.ts';
+import { incompleteRequest } from '../http/errors.ts';
+import { checkInstanceIdParam } from '../http/instance-id.ts';
+import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, createFixedWindowCounter, limitFailedAuthentication, type FixedWindowCounter } from '../http/rate-limit.ts';
+import { noScopeNeeded, requireScope, type ApiKeyEntry } from '../http/scopes.ts';
 import { DAILY_STATS_DEFAULT_DAYS, DAY_MS } from '../installations/daily-stats.ts';
 import type { InstallationQueries } from '../installations/queries.ts';
 import { installationListQuerySchema } from '../installations/query-schemas.ts';
@@ -31,11 +36,15 @@ export interface DashboardDeps {
     list(filter: { instanceId?: string }): Promise<OutboxJob[]>;
     counts(): Promise<Record<OutboxJobStatus, number>>;
   };
-  /** The same keys as /v1 (REGISTRY_API_KEYS): signing in takes one of them. */
-  apiKeys: readonly string[];
+  /** The same keys as /v1 (REGISTRY_API_KEYS): signing in takes one of them, with the `read` scope. */
+  apiKeys: readonly ApiKeyEntry[];
   /** Signs session cookies and CSRF tokens (HMAC-SHA256). The registry derives it from the app secret and the keys. */
   sessionSecret: string;
   clock: Clock;
+  /** Failed sign-ins count here: createApp passes the counter /v1 uses, so both share one limit per client. */
+  authFailures?: FixedWindowCounter;
+  /** Whether the browser reached us over https (createApp sets it from TRUST_PROXY); default: the URL's scheme. */
+  isHttps?: (c: Context) => boolean;
 }
 
 interface DashboardEnv {
@@ -107,6 +116,23 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     csrfToken: sessions.csrfToken(session),
   });
   const currentSession = (c: Context) => sessions.read(getCookie(c, SESSION_COOKIE));
+  const isHttps = deps.isHttps ?? ((c: Context) => new URL(c.req.url).protocol === 'https:');
+  const limitSignIn = limitFailedAuthentication<DashboardEnv>(deps.authFailures ?? createFixedWindowCounter({ limit: AUTH_FAILURE_LIMIT, windowMs: AUTH_FAILURE_WINDOW_MS, clock: deps.clock }));
+  /**
+   * The session cookie is Secure: over plain http a browser drops it and sign-in would loop back
+   * to this form. Browsers keep it on loopback hosts, so local use works without https.
+   */
+  const cookieWouldBeDropped = (c: Context) => !isHttps(c) && !isLoopbackHost(c);
+  const httpsRequired = (c: Context, status: ContentfulStatusCode) =>
+    render(
+      c,
+      <MessagePage
+        session={null}
+        title="HTTPS required"
+        message="The dashboard keeps you signed in with a Secure cookie, which browsers only keep over https (or on localhost), so signing in over plain http cannot work. Open the dashboard at its https:// address; behind a TLS-terminating proxy, set TRUST_PROXY so the registry believes its X-Forwarded-Proto."
+      />,
+      status,
+    );
 
   // Pages without scripts: the CSP refuses every script, frame, plugin and foreign form target;
   // the one stylesheet is allowed by its hash. frame-ancestors 'none' is what browsers obey over
@@ -139,12 +165,14 @@ export function createDashboardRoutes(deps: DashboardDeps) {
   // and, for sign-out, the session's CSRF token.
   routes.use(csrf());
 
-  routes.get('/sign-in', (c) => {
+  routes.get('/sign-in', noScopeNeeded(), (c) => {
+    if (cookieWouldBeDropped(c)) return httpsRequired(c, 200);
     if (currentSession(c)) return c.redirect(safeNext(c.req.query('next')) ?? '/dashboard', 303);
     return render(c, <SignInPage next={safeNext(c.req.query('next'))} />);
   });
 
-  routes.post('/sign-in', async (c) => {
+  routes.post('/sign-in', noScopeNeeded(), limitSignIn, async (c) => {
+    if (cookieWouldBeDropped(c)) return httpsRequired(c, 403);
     const form = await c.req.parseBody();
     const presented = typeof form.apiKey === 'string' ? form.apiKey.trim() : '';
     const session = sessions.signIn(presented);
@@ -153,6 +181,10 @@ export function createDashboardRoutes(deps: DashboardDeps) {
       c.set('logFields', { ...c.get('logFields'), dashboardSignIn: 'refused' });
       // One message for every failure: nothing says whether the key was close, or which part was wrong.
       return render(c, <SignInPage error="That API key was not accepted." next={next} />, 401);
+    }
+    if (!session.scopes.includes('read')) {
+      c.set('logFields', { ...c.get('logFields'), dashboardSignIn: 'no read scope', apiKeyId: session.keyId });
+      return render(c, <SignInPage error="That API key does not have the read scope the dashboard needs." next={next} />, 403);
     }
     c.set('logFields', {
       ...c.get('logFields'),
@@ -179,10 +211,13 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     c.set('session', session);
     c.set('view', view(session));
     c.set('apiKeyId', session.keyId);
+    c.set('apiKeyScopes', session.scopes);
     await next();
   });
 
-  routes.post('/sign-out', async (c) => {
+  // Signing out changes only the caller's own session: allowed whatever the key's scopes. Actions
+  // that change the registry's state would declare requireScope('admin') here.
+  routes.post('/sign-out', noScopeNeeded(), async (c) => {
     const form = await c.req.parseBody();
     if (!sessions.checkCsrfToken(c.get('session'), form.csrf)) {
       throw new AppError('forbidden', 'This sign-out form did not come from a page of this dashboard. Sign out from the dashboard itself.');
@@ -191,7 +226,7 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     return c.redirect(SIGN_IN_PATH, 303);
   });
 
-  routes.get('/', async (c) => {
+  routes.get('/', requireScope('read'), async (c) => {
     const to = Math.floor(deps.clock.now() / DAY_MS) * DAY_MS + DAY_MS; // the window ends with today (UTC)
     const [page, counts, outbox, daily] = await Promise.all([
       deps.queries.list({ limit: DASHBOARD_PAGE_SIZE }),
@@ -209,7 +244,7 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     return render(c, <OverviewPage session={c.get('view')} data={data} />);
   });
 
-  routes.get('/installations', async (c) => {
+  routes.get('/installations', requireScope('read'), async (c) => {
     const values = nonEmptyQuery(c);
     let page: Awaited<ReturnType<InstallationQueries['list']>> | null = null;
     let error: string | null = null;
@@ -234,14 +269,14 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     return render(c, <InstallationsPage session={c.get('view')} data={data} />, error ? 400 : 200);
   });
 
-  routes.get('/installations/:instanceId', async (c) => {
+  routes.get('/installations/:instanceId', requireScope('read'), checkInstanceIdParam(), async (c) => {
     const instanceId = c.req.param('instanceId');
     const [detail, jobs] = await Promise.all([deps.queries.get(instanceId), deps.outbox.list({ instanceId })]);
     if (!detail) throw new AppError('not_found', 'The registry has no installation with that instance id.');
     return render(c, <InstallationPage session={c.get('view')} detail={detail} jobs={jobs} />);
   });
 
-  routes.all('*', (c) => {
+  routes.all('*', noScopeNeeded(), (c) => {
     if (c.req.path === '/dashboard/') return c.redirect('/dashboard', 301);
     throw new AppError('not_found', 'There is no dashboard page at this address.');
   });
@@ -254,10 +289,17 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     let status: ContentfulStatusCode;
     let title: string;
     let message: string;
+    const incomplete = incompleteRequest(c);
     if (err instanceof AppError && err.status < 500) {
       status = err.status;
-      title = err.code === 'not_found' ? 'Not found' : err.code === 'forbidden' ? 'Refused' : 'Cannot do that';
+      title = err.code === 'not_found' ? 'Not found' : err.code === 'forbidden' ? 'Refused' : err.code === 'too_many_requests' ? 'Too many attempts' : 'Cannot do that';
       message = err.message;
+    } else if (incomplete) {
+      // The browser went away (or the request timed out) mid-form: its problem, not a 500.
+      status = 408;
+      title = 'Cannot do that';
+      message = 'The request did not fully arrive.';
+      c.set('logFields', { ...c.get('logFields'), clientAborted: true, incomplete });
     } else if (err instanceof HTTPException && err.status === 403) {
       status = 403;
       title = 'Refused';

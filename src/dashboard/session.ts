@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { apiKeyFingerprint, createApiKeyVerifier } from '../http/api-key-auth.ts';
+import { createApiKeyVerifier } from '../http/api-key-auth.ts';
+import type { ApiKeyEntry, ApiScope } from '../http/scopes.ts';
 import type { Clock } from '../clock.ts';
 
 /** How long a dashboard session lasts after sign-in; it is not extended by use. */
@@ -11,6 +12,8 @@ const MIN_SECRET_LENGTH = 32;
 export interface DashboardSession {
   /** The API key's fingerprint (apiKeyFingerprint), never the key. */
   keyId: string;
+  /** The key's scopes as configured now: a change to REGISTRY_API_KEYS applies to open sessions too. */
+  scopes: readonly ApiScope[];
   /** Epoch ms. */
   expiresAt: number;
   /** The cookie value, which the CSRF token is derived from. */
@@ -26,10 +29,9 @@ const CSRF_FORMAT = /^[A-Za-z0-9_-]{43}$/;
  * REGISTRY_API_KEYS (the fingerprint must still be configured), or when the secret changes (it
  * is derived from the app secret and the keys). The key itself is only ever hashed.
  */
-export function createSessionSigner(options: { secret: string; apiKeys: readonly string[]; clock: Clock }) {
+export function createSessionSigner(options: { secret: string; apiKeys: readonly ApiKeyEntry[]; clock: Clock }) {
   if (options.secret.length < MIN_SECRET_LENGTH) throw new Error(`dashboard session secret must be at least ${MIN_SECRET_LENGTH} characters`);
   const verifyKey = createApiKeyVerifier(options.apiKeys);
-  const configured = new Set(options.apiKeys.map(apiKeyFingerprint));
   // Separate labels, so a session signature can never pass as a CSRF token or the reverse.
   const mac = (label: string, text: string) => createHmac('sha256', options.secret).update(`${label}\n${text}`).digest('base64url');
   const sameMac = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
@@ -37,12 +39,13 @@ export function createSessionSigner(options: { secret: string; apiKeys: readonly
   return {
     /** Checks a presented API key; a new session for it, or null. */
     signIn(presentedKey: string): DashboardSession | null {
-      const keyId = presentedKey ? verifyKey(presentedKey) : null;
-      if (!keyId) return null;
+      const key = presentedKey ? verifyKey(presentedKey) : null;
+      if (!key) return null;
       const expiresAt = options.clock.now() + SESSION_TTL_MS;
-      const payload = `v1.${keyId}.${expiresAt}`;
+      const payload = `v1.${key.id}.${expiresAt}`;
       return {
-        keyId,
+        keyId: key.id,
+        scopes: key.scopes,
         expiresAt,
         value: `${payload}.${mac('session', payload)}`,
       };
@@ -56,8 +59,9 @@ export function createSessionSigner(options: { secret: string; apiKeys: readonly
       if (!sameMac(signature, mac('session', `v1.${keyId}.${expiry}`))) return null;
       const expiresAt = Number(expiry);
       if (!(expiresAt > options.clock.now())) return null;
-      if (!configured.has(keyId)) return null;
-      return { keyId, expiresAt, value: value! };
+      const scopes = verifyKey.scopesOf(keyId);
+      if (!scopes) return null;
+      return { keyId, scopes, expiresAt, value: value! };
     },
 
     /** The hidden form field that proves a POST came from a page this session was shown. */

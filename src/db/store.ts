@@ -122,6 +122,8 @@ export interface RegistryStore {
   outbox: {
     list(filter: OutboxJobFilter): Promise<OutboxJob[]>;
     counts(): Promise<Record<OutboxJobStatus, number>>;
+    /** Jobs still open (pending, running) or dead, per kind: what an operator watches. */
+    openCountsByKind(): Promise<{ kind: OutboxJobKind; state: OutboxJobStatus; count: number }[]>;
     /** Soonest time a pending job becomes due. */
     nextDueAt(): Promise<number | null>;
   };

@@ -1,4 +1,6 @@
 import type { Logger } from '../logger.ts';
+import type { ErrorCode } from '../errors.ts';
+import type { ApiScope } from './scopes.ts';
 
 /** Typed context variables shared by every route and middleware. */
 export interface AppEnv {
@@ -9,5 +11,11 @@ export interface AppEnv {
     logFields: Record<string, unknown>;
     /** Which API key authenticated the request (a short fingerprint, never the key). */
     apiKeyId: string;
+    /** What that key may do (requireScope checks it). */
+    apiKeyScopes: readonly ApiScope[];
+    /** The client's address: the socket's, or a trusted proxy's header (TRUST_PROXY). */
+    clientAddress: string;
+    /** The error code the request was answered with, set by the one error handler. */
+    errorCode: ErrorCode;
   };
 }

@@ -36,16 +36,27 @@ function ok(description: string, schema: z.ZodType, headers: Record<string, unkn
   return { description, headers: { ...REQUEST_ID_HEADER, ...headers }, content: json(schema) };
 }
 
-/** Error responses, each with the one error envelope. */
+const RETRY_AFTER_HEADER = { 'Retry-After': { description: 'Seconds until this client may try again.', schema: { type: 'integer' } } };
+
+/** Error responses, each with the one error envelope (and Retry-After on a 429). */
 function errors(byStatus: Record<number, string>) {
   return Object.fromEntries(
     Object.entries({ ...byStatus, 500: byStatus[500] ?? '`internal`: an unexpected failure (the log line with the same request id has the details).' }).map(
-      ([status, description]) => [status, { description, headers: REQUEST_ID_HEADER, content: json(errorEnvelopeSchema) }],
+      ([status, description]) => [
+        status,
+        { description, headers: status === '429' ? { ...REQUEST_ID_HEADER, ...RETRY_AFTER_HEADER } : REQUEST_ID_HEADER, content: json(errorEnvelopeSchema) },
+      ],
     ),
   );
 }
 
 const UNAUTHORIZED_V1 = '`unauthorized`: no `Authorization: Bearer <key>`, or not one of `REGISTRY_API_KEYS`.';
+const forbidden = (scope: string) => `\`forbidden\`: the key does not have the \`${scope}\` scope.`;
+const LOCKED_OUT =
+  '`too_many_requests`: this client failed authentication 10 times within a minute; every attempt, with any key, is refused until the minute ends (`Retry-After`).';
+const LONG_ID = '`bad_request`: the instance id is longer than 200 characters.';
+/** The answers every API-key route has besides its own: 401, 403 without the scope, 429 after repeated failures. */
+const keyed = (scope: string) => ({ 401: UNAUTHORIZED_V1, 403: forbidden(scope), 429: LOCKED_OUT });
 const BAD_QUERY = '`bad_request`: an unknown parameter, or a bad value (the message names each one).';
 
 /** Query parameter descriptions, per path (the schemas themselves are shared with the CLI). */
@@ -77,7 +88,7 @@ const PARAM_DESCRIPTIONS: Record<string, Record<string, string>> = {
   },
 };
 
-const instanceIdParams = z.object({ instanceId: z.string().min(1).meta({ description: 'The Wix app instance id.' }) });
+const instanceIdParams = z.object({ instanceId: z.string().min(1).max(200).meta({ description: 'The Wix app instance id.' }) });
 
 export function createOpenApiDocument(): OpenApiDocument {
   const api = new OpenAPIHono();
@@ -86,7 +97,9 @@ export function createOpenApiDocument(): OpenApiDocument {
   registry.registerComponent('securitySchemes', API_KEY, {
     type: 'http',
     scheme: 'bearer',
-    description: 'One of the keys in `REGISTRY_API_KEYS`: `Authorization: Bearer <key>`. Keys are compared in constant time.',
+    description:
+      'One of the keys in `REGISTRY_API_KEYS`: `Authorization: Bearer <key>`. Keys are compared in constant time. A key has every scope, or those its entry names ' +
+      '(`<key>:read+tokens`): `read` for every GET, `tokens` for access tokens, `admin` for changes.',
   });
   registry.registerComponent('securitySchemes', WIX_ACCESS_TOKEN, {
     type: 'apiKey',
@@ -136,7 +149,7 @@ export function createOpenApiDocument(): OpenApiDocument {
     request: { query: installationListQuerySchema },
     responses: {
       200: ok('A page of installations.', installationPageSchema),
-      ...errors({ 400: BAD_QUERY, 401: UNAUTHORIZED_V1 }),
+      ...errors({ 400: BAD_QUERY, ...keyed('read') }),
     },
   });
 
@@ -169,7 +182,7 @@ export function createOpenApiDocument(): OpenApiDocument {
           },
         },
       },
-      ...errors({ 400: BAD_QUERY, 401: UNAUTHORIZED_V1 }),
+      ...errors({ 400: BAD_QUERY, ...keyed('read') }),
     },
   });
 
@@ -184,7 +197,7 @@ export function createOpenApiDocument(): OpenApiDocument {
     request: { params: instanceIdParams },
     responses: {
       200: ok('The installation and its history.', installationDetailSchema),
-      ...errors({ 401: UNAUTHORIZED_V1, 404: '`not_found`: the registry does not know this instance.' }),
+      ...errors({ 400: LONG_ID, ...keyed('read'), 404: '`not_found`: the registry does not know this instance.' }),
     },
   });
 
@@ -202,7 +215,8 @@ export function createOpenApiDocument(): OpenApiDocument {
     responses: {
       200: ok('A token for the instance.', accessTokenSchema, { 'Cache-Control': { description: '`no-store`.', schema: { type: 'string' } } }),
       ...errors({
-        401: UNAUTHORIZED_V1,
+        400: LONG_ID,
+        ...keyed('tokens'),
         404: '`not_found`: the registry does not know this instance.',
         410: '`gone`: the app was removed from this instance.',
         502: '`wix_refused`: Wix refused a token for this instance (4xx; asking again will not help). `bad_gateway`: Wix failed or could not be reached (worth retrying).',
@@ -220,7 +234,7 @@ export function createOpenApiDocument(): OpenApiDocument {
     summary: 'Installation and outbox counts',
     responses: {
       200: ok('Installations per status and outbox jobs per state.', statsSchema),
-      ...errors({ 401: UNAUTHORIZED_V1 }),
+      ...errors(keyed('read')),
     },
   });
 
@@ -235,7 +249,7 @@ export function createOpenApiDocument(): OpenApiDocument {
     request: { query: dailyStatsQuerySchema },
     responses: {
       200: ok('One entry per day of the window, and the churn of its installs.', dailyStatsSchema),
-      ...errors({ 400: `${BAD_QUERY} Also an empty window (\`to\` not after \`from\`) or one longer than 366 days.`, 401: UNAUTHORIZED_V1 }),
+      ...errors({ 400: `${BAD_QUERY} Also an empty window (\`to\` not after \`from\`) or one longer than 366 days.`, ...keyed('read') }),
     },
   });
 
@@ -254,8 +268,27 @@ export function createOpenApiDocument(): OpenApiDocument {
       ...errors({
         401: '`unauthorized`: no token, or Wix says it is not active, not issued to this app, or names no instance.',
         404: '`not_found`: the registry does not know the instance.',
+        429: '`too_many_requests`: this client sent more requests this minute than `APP_INSTANCE_RATE_LIMIT` allows (120 by default); `Retry-After` says when to try again.',
         502: '`bad_gateway`: Wix could not be asked.',
       }),
+    },
+  });
+
+  registry.registerPath({
+    ...v1,
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    tags: ['Metrics'],
+    summary: 'Prometheus metrics',
+    description: 'The Prometheus text exposition format: webhooks, latency, group commits, outbox, tokens, installations, HTTP requests and the process. Needs the `read` scope.',
+    responses: {
+      200: {
+        description: 'Every metric, in the Prometheus text format (version 0.0.4).',
+        headers: REQUEST_ID_HEADER,
+        content: { 'text/plain': { schema: z.string().meta({ description: 'Prometheus text exposition format.' }) } },
+      },
+      ...errors(keyed('read')),
     },
   });
 
@@ -292,8 +325,9 @@ export function createOpenApiDocument(): OpenApiDocument {
     },
     tags: [
       { name: 'Webhooks', description: "Wix's app-instance webhooks, verified with the app's public key." },
-      { name: 'Installations', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`.' },
-      { name: 'Stats', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`.' },
+      { name: 'Installations', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope (access tokens: `tokens`).' },
+      { name: 'Stats', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope.' },
+      { name: 'Metrics', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope.' },
       { name: 'App frontend', description: "Called by the app's own frontend with the site's Wix access token." },
       { name: 'Health', description: 'For load balancers and orchestrators.' },
     ],

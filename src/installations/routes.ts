@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import { AppError } from '../errors.ts';
 import type { AppEnv } from '../http/context.ts';
 import { parseInput } from '../parse-input.ts';
+import { checkInstanceIdParam } from '../http/instance-id.ts';
+import { requireScope } from '../http/scopes.ts';
 import { dailyStatsQuerySchema, type DailyStatsService } from './daily-stats.ts';
 import { installationExportQuerySchema, installationListQuerySchema } from './query-schemas.ts';
 import type { InstallationQueries } from './queries.ts';
@@ -12,9 +14,9 @@ export const parseQuery = parseInput;
 /** GET /v1/installations, /v1/installations/export and /v1/installations/:instanceId. */
 export function createInstallationRoutes(deps: { queries: InstallationQueries }) {
   const routes = new Hono<AppEnv>();
-  routes.get('/', async (c) => c.json(await deps.queries.list(parseQuery(installationListQuerySchema, c.req.query()))));
+  routes.get('/', requireScope('read'), async (c) => c.json(await deps.queries.list(parseQuery(installationListQuerySchema, c.req.query()))));
   // Before /:instanceId, which would otherwise take "export" for an instance id.
-  routes.get('/export', async (c) => {
+  routes.get('/export', requireScope('read'), async (c) => {
     const query = parseQuery(installationExportQuerySchema, c.req.query());
     const { body, contentType, filename } = await deps.queries.exportStream(query);
     return c.body(body, 200, {
@@ -23,7 +25,7 @@ export function createInstallationRoutes(deps: { queries: InstallationQueries })
       'cache-control': 'no-store',
     });
   });
-  routes.get('/:instanceId', async (c) => {
+  routes.get('/:instanceId', requireScope('read'), checkInstanceIdParam(), async (c) => {
     const found = await deps.queries.get(c.req.param('instanceId'));
     if (!found) throw new AppError('not_found', 'No installation with that instanceId');
     return c.json(found);
@@ -34,6 +36,6 @@ export function createInstallationRoutes(deps: { queries: InstallationQueries })
 /** GET /v1/stats/daily. */
 export function createDailyStatsRoutes(deps: { dailyStats: DailyStatsService }) {
   const routes = new Hono<AppEnv>();
-  routes.get('/', async (c) => c.json(await deps.dailyStats.forRange(parseQuery(dailyStatsQuerySchema, c.req.query()))));
+  routes.get('/', requireScope('read'), async (c) => c.json(await deps.dailyStats.forRange(parseQuery(dailyStatsQuerySchema, c.req.query()))));
   return routes;
 }

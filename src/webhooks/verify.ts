@@ -20,6 +20,8 @@ export interface JwtVerifierOptions {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Real algorithm names are a few characters; the reason quotes at most this much of a bad one. */
+const ALG_IN_REASON_MAX_CHARS = 32;
 
 /**
  * Verifies a Wix webhook JWT before anything else touches it. Deliberately stricter than the
@@ -41,7 +43,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): (token: string) 
     }
     const [encodedHeader, encodedClaims, encodedSignature] = parts as [string, string, string];
     const header = decodeJsonSegment(encodedHeader, 'header');
-    if (header.alg !== 'RS256') throw new VerificationError(`alg ${JSON.stringify(header.alg)} is not RS256`);
+    if (header.alg !== 'RS256') throw new VerificationError(`alg ${describeAlg(header.alg)} is not RS256`);
     if (header.crit !== undefined) throw new VerificationError('crit header is not supported');
 
     const signingInput = Buffer.from(`${encodedHeader}.${encodedClaims}`, 'ascii');
@@ -65,6 +67,12 @@ export function createJwtVerifier(options: JwtVerifierOptions): (token: string) 
     }
     return { header, claims };
   };
+}
+
+/** The refused `alg` for the refusal reason, cut short: it comes from the sender and may be 40 KB long. */
+function describeAlg(alg: unknown): string {
+  const text = JSON.stringify(alg) ?? String(alg);
+  return text.length > ALG_IN_REASON_MAX_CHARS ? `${text.slice(0, ALG_IN_REASON_MAX_CHARS)}…` : text;
 }
 
 function decodeJsonSegment(segment: string, what: string): Record<string, unknown> {

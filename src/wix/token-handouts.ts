@@ -18,7 +18,7 @@ const OUTCOME_OF_FAILURE: Record<WixFailureKind, HandoutOutcome> = {
  * instance, time, outcome; never the token). The audit row is committed before the token leaves;
  * it rides the same group commit as webhooks, so the audit costs no fsync of its own.
  */
-export function createTokenHandouts(deps: { store: RegistryStore; broker: TokenBroker; clock: Clock }) {
+export function createTokenHandouts(deps: { store: RegistryStore; broker: TokenBroker; clock: Clock; observe?: (outcome: HandoutOutcome) => void }) {
   const audit = (row: NewTokenHandout) => deps.store.write({ kind: 'tokenHandout', row });
   return {
     async handOut(instanceId: string, apiKeyId: string, requestId: string): Promise<AccessToken> {
@@ -26,10 +26,12 @@ export function createTokenHandouts(deps: { store: RegistryStore; broker: TokenB
       try {
         const token = await deps.broker.getAccessToken(instanceId);
         await audit({ apiKeyId, instanceId, requestedAt, outcome: 'issued', tokenExpiresAt: token.expiresAt, requestId });
+        deps.observe?.('issued');
         return token;
       } catch (err) {
         const outcome = err instanceof WixCallError ? OUTCOME_OF_FAILURE[err.kind] : 'failed';
         await audit({ apiKeyId, instanceId, requestedAt, outcome, requestId }).catch(() => undefined);
+        deps.observe?.(outcome);
         throw err;
       }
     },

@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import { StorageBusyError, StorageUnavailableError } from '../db/store.ts';
 import { AppError } from '../errors.ts';
 import type { AppEnv } from '../http/context.ts';
+import { checkInstanceIdParam } from '../http/instance-id.ts';
+import { requireScope } from '../http/scopes.ts';
 import { WixCallError } from './errors.ts';
 import type { TokenHandouts } from './token-handouts.ts';
 
@@ -32,7 +34,7 @@ export function toHttpError(err: unknown): AppError {
 /** POST /v1/installations/:instanceId/access-token: a token for services that must not hold the app secret. */
 export function createAccessTokenRoutes(deps: { handouts: TokenHandouts }) {
   const routes = new Hono<AppEnv>();
-  routes.post('/:instanceId/access-token', async (c) => {
+  routes.post('/:instanceId/access-token', requireScope('tokens'), checkInstanceIdParam(), async (c) => {
     const instanceId = c.req.param('instanceId');
     try {
       const token = await deps.handouts.handOut(instanceId, c.get('apiKeyId'), c.get('requestId'));

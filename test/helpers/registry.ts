@@ -7,7 +7,9 @@ import { createManualClock } from '../../src/clock.ts';
 import type { BackoffPolicy } from '../../src/outbox/backoff.ts';
 import { openStore } from '../../src/db/open-store.ts';
 import type { RegistryStore } from '../../src/db/store.ts';
-import { createLogger } from '../../src/logger.ts';
+import type { TrustProxy } from '../../src/http/client-address.ts';
+import type { ApiKeyEntry } from '../../src/http/scopes.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { createRegistry, type Registry } from '../../src/registry.ts';
 import { createTestSigner, type TestSigner } from './sign.ts';
 
@@ -46,6 +48,12 @@ export interface TestRegistryOptions {
   corsOrigins?: string[];
   backoff?: BackoffPolicy;
   wixRequestTimeoutMs?: number;
+  /** Default: [TEST_API_KEY] (every scope). */
+  apiKeys?: ApiKeyEntry[];
+  /** Default: silent. */
+  logger?: Logger;
+  trustProxy?: TrustProxy;
+  appInstanceRateLimitPerMinute?: number;
 }
 
 /** Opens a connection of a test's own on a registry file, and always closes it. */
@@ -70,9 +78,11 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
     const registry = createRegistry({
       wix: { appId: TEST_APP_ID, appSecret: TEST_APP_SECRET, publicKeys: [createPublicKey(signer.publicKeyPem)] },
       wixApiBaseUrl: options.wixApiBaseUrl ?? 'http://127.0.0.1:9',
-      apiKeys: [TEST_API_KEY],
+      apiKeys: options.apiKeys ?? [TEST_API_KEY],
       store,
-      logger: createLogger('silent'),
+      logger: options.logger ?? createLogger('silent'),
+      ...(options.trustProxy ? { trustProxy: options.trustProxy } : {}),
+      ...(options.appInstanceRateLimitPerMinute ? { appInstanceRateLimitPerMinute: options.appInstanceRateLimitPerMinute } : {}),
       clock,
       corsOrigins: options.corsOrigins ?? [],
       backoff: options.backoff ?? { baseMs: 1_000, capMs: 60_000, maxAttempts: 5 },
@@ -122,3 +132,17 @@ export function rowCounts(dbPath: string) {
 }
 
 export const sec = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/**
+ * Bindings for app.request(path, init, bindings) that make a request look as if it came over a
+ * socket from `address` (what getConnInfo reads), with its body already read into the Request.
+ */
+export function fromClient(address: string) {
+  return {
+    incoming: {
+      socket: { remoteAddress: address, remotePort: 40_000, remoteFamily: address.includes(':') ? 'IPv6' : 'IPv4' },
+      complete: true,
+      readableEnded: true,
+    },
+  };
+}

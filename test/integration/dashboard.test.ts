@@ -337,3 +337,54 @@ describe('the dashboard (through the real app)', () => {
     expect((await t.app.request('/v1/stats', { headers: { cookie } })).status).toBe(401);
   });
 });
+
+describe('the dashboard over plain http (its cookie is Secure)', () => {
+  let t: TestRegistry;
+  afterEach(() => t.close());
+
+  const signInAt = (origin: string, headers: Record<string, string> = {}) =>
+    t.app.request(`${origin}/dashboard/sign-in`, { method: 'POST', body: new URLSearchParams({ apiKey: TEST_API_KEY }), headers: { origin, ...headers } });
+  const formShown = (html: string) => html.includes('<form method="post" action="/dashboard/sign-in">');
+
+  it('off loopback, the sign-in page says HTTPS is required instead of a form that would loop; a sign-in there sets no cookie', async () => {
+    t = await createTestRegistry();
+    const page = await t.app.request('http://registry.example/dashboard/sign-in');
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('HTTPS required');
+    expect(formShown(html)).toBe(false);
+    const refused = await signInAt('http://registry.example');
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('set-cookie')).toBeNull();
+    expect(await refused.text()).toContain('HTTPS required');
+    // Signed-out pages still send to the sign-in page, which now explains rather than loops.
+    expect((await t.app.request('http://registry.example/dashboard')).headers.get('location')).toBe('/dashboard/sign-in');
+  });
+
+  it.each(['https://registry.example', 'http://localhost', 'http://127.0.0.1:3000', 'http://[::1]:3000'])('works at %s (https, or http on loopback)', async (origin) => {
+    t = await createTestRegistry();
+    expect(formShown(await (await t.app.request(`${origin}/dashboard/sign-in`)).text())).toBe(true);
+    const res = await signInAt(origin);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('set-cookie')).toMatch(/; Secure/);
+  });
+
+  it('believes X-Forwarded-Proto only when TRUST_PROXY says a proxy sets it', async () => {
+    t = await createTestRegistry();
+    expect((await signInAt('http://registry.example', { 'x-forwarded-proto': 'https' })).status).toBe(403);
+    await t.close();
+    t = await createTestRegistry({ trustProxy: { mode: 'hops', hops: 1 } });
+    expect(formShown(await (await t.app.request('http://registry.example/dashboard/sign-in', { headers: { 'x-forwarded-proto': 'https' } })).text())).toBe(true);
+    expect((await signInAt('http://registry.example', { 'x-forwarded-proto': 'https' })).status).toBe(303);
+    expect((await signInAt('http://registry.example', { 'x-forwarded-proto': 'http' })).status).toBe(403);
+  });
+
+  it('an instance id longer than 200 characters is a 400 page', async () => {
+    t = await createTestRegistry();
+    const cookie = ((await signInAt('http://localhost')).headers.get('set-cookie') ?? '').split(';')[0]!;
+    const res = await t.app.request(`/dashboard/installations/${'x'.repeat(201)}`, { headers: { cookie } });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('longer than 200 characters');
+    expect((await t.app.request(`/dashboard/installations/${'x'.repeat(200)}`, { headers: { cookie } })).status).toBe(404);
+  });
+});

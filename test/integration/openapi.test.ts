@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { dailyStatsQuerySchema } from '../../src/installations/daily-stats.ts';
 import { installationExportQuerySchema, installationListQuerySchema } from '../../src/installations/query-schemas.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
-import { createTestRegistry, TEST_API_KEY, type TestRegistry } from '../helpers/registry.ts';
+import { createTestRegistry, fromClient, TEST_API_KEY, type TestRegistry } from '../helpers/registry.ts';
 
 /**
  * GET /openapi.json against the real app: the document is valid OpenAPI 3.1, it documents every
@@ -41,6 +41,8 @@ interface Document {
 }
 
 const DAY = 86_400_000;
+const READ_KEY = 'openapi-read-only-key-0123456789';
+const TOKENS_KEY = 'openapi-tokens-only-key-0123456789';
 const COMPONENTS_ID = 'urn:wix-registry:components';
 
 /** Every object schema that names its properties gets additionalProperties: false (test-only). */
@@ -69,7 +71,15 @@ describe('OpenAPI document at GET /openapi.json', () => {
 
   beforeAll(async () => {
     wix = await startFakeWix();
-    t = await createTestRegistry({ wixApiBaseUrl: wix.url, now: Date.now() });
+    t = await createTestRegistry({
+      wixApiBaseUrl: wix.url,
+      now: Date.now(),
+      apiKeys: [TEST_API_KEY, `${READ_KEY}:read`, `${TOKENS_KEY}:tokens`].map((entry) => {
+        const [key, scope] = entry.split(':') as [string, 'read' | 'tokens' | undefined];
+        return scope ? { key, scopes: [scope] } : key;
+      }),
+      appInstanceRateLimitPerMinute: 5,
+    });
     const deliver = async (webhook: Parameters<TestRegistry['signer']['sign']>[0]) => expect((await t.deliver(await t.signer.sign(webhook))).status).toBe(200);
     const iat = nowSec() - 3_600;
     await deliver({ eventType: 'AppInstalled', instanceId: 'oa-active', iat, data: { appId: 'app-1', originInstanceId: 'oa-origin' }, accountInfo: { accountId: 'acc-1', siteId: 'site-1' } });
@@ -154,13 +164,14 @@ describe('OpenAPI document at GET /openapi.json', () => {
     expect([...documented].sort()).toEqual([...served].sort());
   });
 
-  it('puts the API key on /v1/* only, and an error envelope on every error status', () => {
+  it('puts the API key on /v1/* and /metrics only, and an error envelope on every error status', () => {
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
     for (const [path, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
-        if (path.startsWith('/v1/')) expect(op.security, `${method} ${path}`).toEqual([{ apiKey: [] }]);
+        const keyed = path.startsWith('/v1/') || path === '/metrics';
+        if (keyed) expect(op.security, `${method} ${path}`).toEqual([{ apiKey: [] }]);
         else expect(op.security ?? [], `${method} ${path}`).not.toContainEqual({ apiKey: [] });
-        if (path.startsWith('/v1/')) expect(Object.keys(op.responses)).toContain('401');
+        if (keyed) expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403', '429']));
         for (const [status, response] of Object.entries(op.responses)) {
           if (Number(status) < 400 || path === '/readyz') continue;
           expect(response.content?.['application/json']?.schema, `${method} ${path} ${status}`).toEqual({ $ref: '#/components/schemas/ErrorEnvelope' });
@@ -288,6 +299,47 @@ describe('OpenAPI document at GET /openapi.json', () => {
     wix.fake.fail('token-info', { kind: 'status', status: 503 });
     expect(await expectDocumented(await ask(wix.fake.issueFrontendToken('oa-active')), 'GET', path)).toMatchObject({ error: { code: 'bad_gateway' } });
     wix.fake.clearFaults();
+  });
+
+  it('every API-key route: 403 without its scope, 429 after 10 failures from one client, 400 for a 201-character id', async () => {
+    const operations: [string, string, string, string][] = [
+      ['GET', '/v1/installations', '/v1/installations', READ_KEY],
+      ['GET', '/v1/installations/export', '/v1/installations/export', READ_KEY],
+      ['GET', '/v1/installations/{instanceId}', '/v1/installations/oa-active', READ_KEY],
+      ['POST', '/v1/installations/{instanceId}/access-token', '/v1/installations/oa-active/access-token', TOKENS_KEY],
+      ['GET', '/v1/stats', '/v1/stats', READ_KEY],
+      ['GET', '/v1/stats/daily', '/v1/stats/daily', READ_KEY],
+      ['GET', '/metrics', '/metrics', READ_KEY],
+    ];
+    for (const [index, [method, path, url, allowed]] of operations.entries()) {
+      const other = allowed === READ_KEY ? TOKENS_KEY : READ_KEY;
+      const asKey = (key: string) => t.app.request(url, { method, headers: { authorization: `Bearer ${key}` } });
+      expect(await expectDocumented(await asKey(other), method, path)).toMatchObject({ error: { code: 'forbidden' } });
+      expect((await asKey(allowed)).status, `${method} ${path} with its scope`).not.toBe(403);
+      const client = fromClient(`192.0.2.${index + 1}`);
+      for (let i = 0; i < 10; i++) {
+        expect((await t.app.request(url, { method, headers: { authorization: 'Bearer wrong-key-0123456789abc' } }, client)).status).toBe(401);
+      }
+      const locked = await t.app.request(url, { method, headers: { authorization: `Bearer ${TEST_API_KEY}` } }, client);
+      expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await expectDocumented(locked, method, path)).toMatchObject({ error: { code: 'too_many_requests' } });
+      if (path.includes('{instanceId}')) {
+        const long = await api(url.replace('oa-active', 'x'.repeat(201)), { method });
+        expect(await expectDocumented(long, method, path)).toMatchObject({ error: { code: 'bad_request' } });
+      }
+    }
+    expect(await expectDocumented(await api('/metrics'), 'GET', '/metrics')).toContain('wix_registry_webhooks_total');
+    await expectDocumented(await anonymous('/metrics'), 'GET', '/metrics');
+  });
+
+  it('GET /app/instance: 429 past APP_INSTANCE_RATE_LIMIT requests a minute from one client', async () => {
+    const client = fromClient('198.51.100.7');
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await t.app.request('/app/instance', {}, client)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    const limited = await t.app.request('/app/instance', {}, client);
+    expect(limited.headers.get('retry-after')).toBe('60');
+    expect(await expectDocumented(limited, 'GET', '/app/instance')).toMatchObject({ error: { code: 'too_many_requests' } });
   });
 
   it('GET /healthz and /readyz: 200, and 503 once the database is closed', async () => {

@@ -53,7 +53,7 @@ describe('loadConfig: sandbox mode and defaults', () => {
       wixApiBaseUrl: null,
       databasePath: './data/registry.db',
       port: 3000,
-      host: '0.0.0.0',
+      host: '127.0.0.1', // sandbox: this machine only, unless HOST says otherwise
       logLevel: 'info',
       apiKeys: [],
       corsOrigins: [],
@@ -292,5 +292,93 @@ describe('readEnvironment', () => {
     expect(value).toBeTruthy();
     const keys = loadConfig(live({ WIX_PUBLIC_KEY: value })).wix!.publicKeys;
     expect(verifies(keys[0]!, keyA.privateKey)).toBe(true);
+  });
+});
+
+describe('loadConfig: safe defaults (issue 12)', () => {
+  it('sandbox listens on 127.0.0.1 unless HOST is set; live mode on 0.0.0.0', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig(live()).host).toBe('0.0.0.0');
+    expect(loadConfig(live({ HOST: '10.0.0.5' })).host).toBe('10.0.0.5');
+  });
+
+  it.each(['http://wix-proxy.internal', 'http://10.0.0.7:8080', 'http://127.0.0.1.example.com'])(
+    'refuses WIX_API_BASE_URL=%s outside sandbox: the app secret would travel unencrypted',
+    (url) => {
+      const err = configError(live({ WIX_API_BASE_URL: url }));
+      expect(named(err)).toEqual(['WIX_API_BASE_URL']);
+      expect(err.message).toMatch(/https/);
+      expect(err.message).not.toContain(SECRET);
+    },
+  );
+
+  it.each(['https://www.wixapis.com', 'https://wix-proxy.internal:8443', 'http://127.0.0.1:4010', 'http://localhost:4010', 'http://[::1]:4010'])(
+    'accepts WIX_API_BASE_URL=%s outside sandbox (https, or http on loopback)',
+    (url) => {
+      expect(loadConfig(live({ WIX_API_BASE_URL: url })).wixApiBaseUrl).toBe(url);
+    },
+  );
+
+  it('sandbox mode may point WIX_API_BASE_URL at any http URL (nothing real travels there)', () => {
+    expect(loadConfig({ WIX_API_BASE_URL: 'http://fake-wix.test:4010' }).wixApiBaseUrl).toBe('http://fake-wix.test:4010');
+  });
+});
+
+describe('loadConfig: API key scopes', () => {
+  it('a bare key has every scope (stays a string); <key>:<scopes> names its scopes', () => {
+    const config = loadConfig({
+      REGISTRY_API_KEYS: 'bare-key-aaaaaaaaaaaa, reader-key-bbbbbbbbbb:read, minter-key-cccccccccc:tokens+read, ops-key-dddddddddddd:admin+admin',
+    });
+    expect(config.apiKeys).toEqual([
+      'bare-key-aaaaaaaaaaaa',
+      { key: 'reader-key-bbbbbbbbbb', scopes: ['read'] },
+      { key: 'minter-key-cccccccccc', scopes: ['read', 'tokens'] },
+      { key: 'ops-key-dddddddddddd', scopes: ['admin'] },
+    ]);
+  });
+
+  it('scopes follow the last colon, so a key containing ":" is written with its scopes', () => {
+    expect(loadConfig({ REGISTRY_API_KEYS: 'part:of:the-key-0123456789:read+tokens+admin' }).apiKeys).toEqual([
+      { key: 'part:of:the-key-0123456789', scopes: ['read', 'tokens', 'admin'] },
+    ]);
+  });
+
+  it.each(['a-long-enough-secret-key:wrte', 'a-long-enough-secret-key:read+', 'a-long-enough-secret-key:', 'a-long-enough-secret-key:READ', 'other-ok-key-0123456789,a:long-enough-secret-key'])(
+    'refuses %s naming REGISTRY_API_KEYS and the entry, never echoing the key',
+    (value) => {
+      const err = configError({ REGISTRY_API_KEYS: value });
+      expect(err.problems).toHaveLength(1);
+      expect(err.problems[0]).toMatch(/^REGISTRY_API_KEYS\.\d: this entry has an unknown scope/);
+      expect(err.message).not.toMatch(/secret-key|long-enough|wrte|READ/);
+    },
+  );
+
+  it('the 16-character minimum applies to the key part', () => {
+    expect(named(configError({ REGISTRY_API_KEYS: 'too-short:read' }))).toEqual(['REGISTRY_API_KEYS.0']);
+  });
+});
+
+describe('loadConfig: TRUST_PROXY and APP_INSTANCE_RATE_LIMIT', () => {
+  it.each([
+    [undefined, { mode: 'off' }],
+    ['false', { mode: 'off' }],
+    ['0', { mode: 'off' }],
+    ['true', { mode: 'hops', hops: 1 }],
+    ['2', { mode: 'hops', hops: 2 }],
+    ['X-Real-IP', { mode: 'header', header: 'x-real-ip' }],
+    ['cf-connecting-ip', { mode: 'header', header: 'cf-connecting-ip' }],
+  ])('TRUST_PROXY=%s', (value, expected) => {
+    expect(loadConfig(value === undefined ? {} : { TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
+  it.each(['11', 'yes please', 'x_real_ip', '-1'])('refuses TRUST_PROXY=%s, naming it', (value) => {
+    expect(named(configError({ TRUST_PROXY: value }))).toEqual(['TRUST_PROXY']);
+  });
+
+  it('APP_INSTANCE_RATE_LIMIT defaults to 120 per minute and must be a positive integer', () => {
+    expect(loadConfig({}).appInstanceRateLimitPerMinute).toBe(120);
+    expect(loadConfig({ APP_INSTANCE_RATE_LIMIT: '30' }).appInstanceRateLimitPerMinute).toBe(30);
+    for (const bad of ['0', 'many', '1.5']) expect(named(configError({ APP_INSTANCE_RATE_LIMIT: bad }))).toEqual(['APP_INSTANCE_RATE_LIMIT']);
   });
 });

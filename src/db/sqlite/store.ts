@@ -110,7 +110,8 @@ function createStore(path: string, writer: WriterTransport, readers: ReaderTrans
     void done.finally(() => inFlight.delete(done));
   }
 
-  const read = readers.run.bind(readers);
+  const read: ReaderTransport['run'] = (op, args, options) =>
+    closed ? Promise.reject(new StorageUnavailableError('The store is closed')) : readers.run(op, args, options);
 
   const store: SqliteStore = {
     engine: 'sqlite',
@@ -152,6 +153,7 @@ function createStore(path: string, writer: WriterTransport, readers: ReaderTrans
     outbox: {
       list: (filter) => read('outboxJobs', [filter]),
       counts: () => read('outboxCounts', []),
+      openCountsByKind: () => read('outboxOpenCountsByKind', []),
       nextDueAt: () => read('nextDueAt', []),
     },
     deliveries: {

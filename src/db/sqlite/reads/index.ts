@@ -3,7 +3,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { formatExportPage } from '../../../installations/export-format.ts';
 import type { InstallationStatus } from '../../../installations/model.ts';
 import type { InstallationFilters, InstallationOrdering, Position } from '../../../installations/query-schemas.ts';
-import { OUTBOX_JOB_STATUSES, type OutboxJobStatus } from '../../../outbox/model.ts';
+import { OUTBOX_JOB_KINDS, OUTBOX_JOB_STATUSES, type OutboxJobKind, type OutboxJobStatus } from '../../../outbox/model.ts';
 import type { DailySummaryRows, DeliveryFilter, ExportFormatName, InstallationListRequest, OutboxJobFilter } from '../../store.ts';
 import {
   deliveryFromRow,
@@ -137,6 +137,16 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
       const counts = Object.fromEntries(OUTBOX_JOB_STATUSES.map((s) => [s, 0])) as Record<OutboxJobStatus, number>;
       for (const row of rows) counts[row.name.slice('outbox.'.length) as OutboxJobStatus] = row.value;
       return counts;
+    },
+
+    /** Per kind, the jobs pending, running and dead: an index range of (status, run_after), not a scan. */
+    outboxOpenCountsByKind() {
+      const rows = prepared(
+        `SELECT kind, status, count(*) AS n FROM outbox_jobs WHERE status IN ('pending', 'running', 'dead') GROUP BY kind, status`,
+      ).all() as { kind: OutboxJobKind; status: OutboxJobStatus; n: number }[];
+      const found = new Map(rows.map((r) => [`${r.kind}/${r.status}`, r.n]));
+      const states = ['pending', 'running', 'dead'] as const;
+      return OUTBOX_JOB_KINDS.flatMap((kind) => states.map((state) => ({ kind, state, count: found.get(`${kind}/${state}`) ?? 0 })));
     },
 
     nextDueAt(): number | null {
