@@ -5,8 +5,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Context } from '../lib/context.ts';
-import { resetFakeWixCalls } from '../lib/context.ts';
+import { resetFakeWixCalls, type Context } from '../lib/context.ts';
 import { runLoad, type MeteredResult } from '../lib/load-client.ts';
 import { int, log, mb, median, ms, pct, sum, times } from '../lib/report.ts';
 import { countSqliteInstallations } from '../lib/seed-sqlite.ts';

@@ -11,7 +11,7 @@
  * Reads served per second stand beside them (webhooks first must not mean reads stop); a 503
  * to a read is a refusal (counted, not a failure).
  */
-import type { Context } from '../lib/context.ts';
+import { resetFakeWixCalls, type Context } from '../lib/context.ts';
 import { startClient } from '../lib/client-process.ts';
 import { writeLines } from '../lib/load-client.ts';
 import { processMeter, sleep } from '../lib/proc.ts';
@@ -108,6 +108,8 @@ export async function benchInterference(ctx: Context) {
       );
     } finally {
       await stopServer(server);
+      // The probes' installs gave the outbox work against the fake Wix, which records every call.
+      resetFakeWixCalls(ctx);
       await database.drop();
     }
   }

@@ -3,8 +3,7 @@
  * one connection, p99 per query. Targets (issue 8): list ≤ 10 ms, get ≤ 5 ms, `q` search
  * ≤ 10 ms, a year of daily stats ≤ 50 ms, /v1/stats ≤ 50 ms; RSS ≤ 250 MB.
  */
-import type { Context } from '../lib/context.ts';
-import { authHeaders } from '../lib/context.ts';
+import { authHeaders, type Context } from '../lib/context.ts';
 import { runLoad, writeLines, type MeteredResult } from '../lib/load-client.ts';
 import { int, log, mb, median, ms, sum } from '../lib/report.ts';
 import { SEED_EPOCH_MS, type SeedSummary } from '../lib/seed-data.ts';

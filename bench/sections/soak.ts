@@ -3,8 +3,7 @@
  * connection cycling webhook (new instances) → list → get (1,000 seeded instances). Target:
  * 0 failed, RSS at the end ≤ 250 MB.
  */
-import type { Context } from '../lib/context.ts';
-import { authHeaders, postDeliveries, resetFakeWixCalls } from '../lib/context.ts';
+import { authHeaders, postDeliveries, resetFakeWixCalls, type Context } from '../lib/context.ts';
 import { runLoad, writeLines } from '../lib/load-client.ts';
 import { rssMb } from '../lib/proc.ts';
 import { int, log, mb, ms, pct } from '../lib/report.ts';

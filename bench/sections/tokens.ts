@@ -6,8 +6,7 @@
  * over the 1,000 instances, and counts the token requests Wix (the fake) received meanwhile.
  * If the route is missing (404 from the router, 405) the rows say "not available yet".
  */
-import type { Context } from '../lib/context.ts';
-import { authHeaders, postDeliveries, resetFakeWixCalls } from '../lib/context.ts';
+import { authHeaders, postDeliveries, resetFakeWixCalls, type Context } from '../lib/context.ts';
 import { runLoad, writeLines, type MeteredResult } from '../lib/load-client.ts';
 import { sleep } from '../lib/proc.ts';
 import { int, log, mb, median, ms, pct, sum, times } from '../lib/report.ts';
