@@ -83,16 +83,28 @@ describe('the bench seeder (seed-sqlite.ts)', () => {
     }
   });
 
-  it('gives daily stats that count the generated installs', async () => {
+  it('gives daily stats that count the generated installs, removals, churn and active installations', async () => {
     const from = SEED_EPOCH_MS - 366 * DAY_MS;
-    let expected = 0;
+    const to = SEED_EPOCH_MS;
+    const inWindow = (at: number) => at >= from && at < to;
+    const expected = { installs: 0, removals: 0, removedWithin30Days: 0, activeAtEnd: 0 };
     for (const row of generateInstallations(INSTALLATIONS).rows) {
-      expected += row.events.filter((e) => e.eventType === 'AppInstalled' && e.issuedAt >= from && e.issuedAt < SEED_EPOCH_MS).length;
+      if (inWindow(row.installedAt)) expected.installs++;
+      if (row.removedAt !== null && inWindow(row.removedAt)) expected.removals++;
+      if (inWindow(row.installedAt) && row.removedAt !== null && row.removedAt - row.installedAt < 30 * DAY_MS) expected.removedWithin30Days++;
+      if (row.installedAt < to && (row.removedAt === null || row.removedAt >= to)) expected.activeAtEnd++;
     }
     const day = (at: number) => new Date(at).toISOString().slice(0, 10);
-    const stats = await api<{ days: { installs: number }[]; churn: { installs: number } }>(`/v1/stats/daily?from=${day(from)}&to=${day(SEED_EPOCH_MS)}`);
+    const stats = await api<{ days: { installs: number; removals: number; active: number }[]; churn: { installs: number; removedWithin30Days: number } }>(
+      `/v1/stats/daily?from=${day(from)}&to=${day(to)}`,
+    );
     expect(stats.days).toHaveLength(366);
-    expect(stats.churn.installs).toBe(expected);
-    expect(expected).toBeGreaterThan(INSTALLATIONS / 3);
+    expect(stats.churn.installs).toBe(expected.installs);
+    expect(stats.days.reduce((n, d) => n + d.installs, 0)).toBe(expected.installs);
+    expect(stats.days.reduce((n, d) => n + d.removals, 0)).toBe(expected.removals);
+    expect(stats.churn.removedWithin30Days).toBe(expected.removedWithin30Days);
+    expect(stats.days.at(-1)!.active).toBe(expected.activeAtEnd);
+    expect(expected.installs).toBeGreaterThan(INSTALLATIONS / 3);
+    expect(expected.removedWithin30Days).toBeGreaterThan(0);
   });
 });
