@@ -3,22 +3,26 @@
  * one with seed-sqlite.ts and asks a real `wix-registry serve` process about it. When the
  * schema changes and seed-sqlite.ts is not adapted, this turns red.
  */
+import { createPrivateKey, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateInstallations, SEED_EPOCH_MS, type SeedSummary } from '../../bench/lib/seed-data.ts';
 import { seedSqlite } from '../../bench/lib/seed-sqlite.ts';
-import { generateSigningKey } from '../../bench/lib/webhooks.ts';
+import { appInstalledWebhook, generateSigningKey, type SigningKey } from '../../bench/lib/webhooks.ts';
+import { signWixWebhook } from '../../src/sandbox/webhook-signer.ts';
 import { liveRegistryEnv, spawnRegistry, type ServerProcess } from '../helpers/process.ts';
 
 const INSTALLATIONS = 3_000;
 const API_KEY = 'bench-seed-test-key-0123456789';
+const APP_ID = '7f1b3c2e-0d4a-4e5b-9c6d-8e7f6a5b4c3d';
 const DAY_MS = 86_400_000;
 
 let dir: string;
 let summary: SeedSummary;
 let registry: ServerProcess;
+let key: SigningKey;
 
 const api = async <T>(path: string): Promise<T> => {
   const res = await fetch(`${registry.url}${path}`, { headers: { authorization: `Bearer ${API_KEY}` } });
@@ -32,11 +36,12 @@ beforeAll(async () => {
   const generated = generateInstallations(INSTALLATIONS);
   await seedSqlite(path, generated.rows);
   summary = generated.summary;
+  key = generateSigningKey();
   registry = await spawnRegistry(
     liveRegistryEnv({
-      appId: '7f1b3c2e-0d4a-4e5b-9c6d-8e7f6a5b4c3d',
+      appId: APP_ID,
       appSecret: 'bench-seed-test-secret',
-      publicKeyPem: generateSigningKey().publicKeyPem,
+      publicKeyPem: key.publicKeyPem,
       wixUrl: 'http://127.0.0.1:9',
       databasePath: path,
       overrides: { REGISTRY_API_KEYS: API_KEY, LOG_LEVEL: 'info' },
@@ -81,6 +86,17 @@ describe('the bench seeder (seed-sqlite.ts)', () => {
       } while (cursor);
       expect(found, `q=${term.q}`).toBe(term.matches);
     }
+  });
+
+  it('leaves the database as the registry keeps it: a webhook after the seeding is stored and found by search', async () => {
+    const item = { instanceId: randomUUID(), userId: randomUUID(), accountId: randomUUID(), siteId: randomUUID() };
+    const jwt = signWixWebhook(createPrivateKey(key.privateKeyPem), appInstalledWebhook(APP_ID, item, Math.floor(Date.now() / 1000)), 'bench');
+    const res = await fetch(`${registry.url}/webhooks/wix`, { method: 'POST', body: jwt });
+    expect(res.status).toBe(200);
+    const stats = await api<{ installations: { active: number } }>('/v1/stats');
+    expect(stats.installations.active).toBe(summary.active + 1);
+    const found = await api<{ items: { instanceId: string }[] }>(`/v1/installations?q=${item.instanceId.slice(0, 13)}`);
+    expect(found.items.map((i) => i.instanceId)).toEqual([item.instanceId]);
   });
 
   it('gives daily stats that count the generated installs, removals, churn and active installations', async () => {
