@@ -1,8 +1,8 @@
-/** Runs bench/load.ts as its own process against a server and meters the server meanwhile. */
+/** Runs bench/clients/load.ts as its own process against a server and meters the server meanwhile. */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LoadResult, LoadSpec } from '../load.ts';
+import type { LoadResult, LoadSpec } from '../clients/load.ts';
 import { processMeter, spawnTracked, type MeterReading } from './proc.ts';
 
 export type { LoadResult, LoadSpec };
@@ -43,7 +43,7 @@ export function writeLines(name: string, lines: readonly string[]): string {
 export async function runLoad(spec: LoadSpec, serverPid: number | null): Promise<MeteredResult> {
   const specFile = join(scratchDir(), `spec-${++specCounter}.json`);
   writeFileSync(specFile, JSON.stringify(spec));
-  const load = spawnTracked('load generator', process.execPath, ['bin/run-ts.js', 'bench/load.ts', specFile], {
+  const load = spawnTracked('load generator', process.execPath, ['bin/run-ts.js', 'bench/clients/load.ts', specFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const meter = serverPid === null ? null : processMeter(serverPid);

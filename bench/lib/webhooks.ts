@@ -1,14 +1,15 @@
 /**
- * Correctly signed, unique Wix webhooks for the load: an RSA key pair generated per benchmark
- * run, and AppInstalled deliveries signed the way Wix signs them (RS256, three nested JSON
- * layers; see docs/wix-protocol.md §1 and src/sandbox/webhook-signer.ts). Signing costs
- * ~0.25 ms each, so large pools are signed on worker threads, and cached for the next run.
+ * Correctly signed, unique Wix webhooks for the load: an RSA key pair, and AppInstalled
+ * deliveries for new instances signed by src/sandbox/webhook-signer.ts (the signer `simulate`
+ * and the sandbox use; tests keep their own independent one on purpose). Signing costs ~0.25 ms
+ * each, so large pools are signed on worker threads (sign-worker.mjs), and cached for the next run.
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { WebhookToSign } from '../../src/sandbox/webhook-signer.ts';
 
 export interface SigningKey {
   privateKeyPem: string;
@@ -20,6 +21,14 @@ export interface SignedDelivery {
   jwt: string;
 }
 
+/** The ids one AppInstalled delivery carries. */
+export interface PoolItem {
+  instanceId: string;
+  userId: string;
+  accountId: string;
+  siteId: string;
+}
+
 export function generateSigningKey(): SigningKey {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
@@ -28,56 +37,43 @@ export function generateSigningKey(): SigningKey {
   };
 }
 
-/**
- * Plain JS (worker threads do not get tsx's loader): the same JWT format as
- * src/sandbox/webhook-signer.ts signWixWebhook(), with Wix's identity and accountInfo.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createPrivateKey, sign } = require('node:crypto');
-const { privateKeyPem, appId, items, iat, lifetimeSec } = workerData;
-const key = createPrivateKey(privateKeyPem);
-const b64 = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
-const header = b64({ kid: 'bench', alg: 'RS256' });
-const out = [];
-for (const item of items) {
-  const layerA = {
-    data: JSON.stringify({ appId, originInstanceId: '' }),
-    instanceId: item.instanceId,
+/** An AppInstalled delivery as Wix sends it: identity and accountInfo included. */
+export function appInstalledWebhook(appId: string, item: PoolItem, iat: number): WebhookToSign {
+  return {
     eventType: 'AppInstalled',
-    identity: JSON.stringify({ identityType: 'WIX_USER', wixUserId: item.userId }),
+    instanceId: item.instanceId,
+    data: { appId, originInstanceId: '' },
+    identity: { identityType: 'WIX_USER', wixUserId: item.userId },
     accountInfo: { accountId: item.accountId, parentAccountId: item.accountId, siteId: item.siteId },
+    iat,
   };
-  const input = header + '.' + b64({ data: JSON.stringify(layerA), iat, exp: iat + lifetimeSec });
-  out.push(input + '.' + sign('sha256', Buffer.from(input), key).toString('base64url'));
 }
-parentPort.postMessage(out);
-`;
 
-/** Signs `count` AppInstalled deliveries, each for a new instance. */
-export async function signAppInstalledPool(key: SigningKey, appId: string, count: number): Promise<SignedDelivery[]> {
-  const items = Array.from({ length: count }, () => ({
+/** Signs `count` AppInstalled deliveries, each for a new instance, on worker threads. */
+export async function signAppInstalledPool(key: SigningKey, appId: string, count: number, iat = Math.floor(Date.now() / 1000)): Promise<SignedDelivery[]> {
+  const items: PoolItem[] = Array.from({ length: count }, () => ({
     instanceId: randomUUID(),
     userId: randomUUID(),
     accountId: randomUUID(),
     siteId: randomUUID(),
   }));
-  const iat = Math.floor(Date.now() / 1000);
   const threads = Math.max(1, Math.min(availableParallelism(), Math.ceil(count / 2000)));
   const chunk = Math.ceil(count / threads);
   const parts = await Promise.all(
     Array.from({ length: threads }, (_, t) => {
       const slice = items.slice(t * chunk, (t + 1) * chunk);
       return new Promise<string[]>((resolve, reject) => {
-        const worker = new Worker(WORKER_SOURCE, {
-          eval: true,
-          workerData: { privateKeyPem: key.privateKeyPem, appId, items: slice, iat, lifetimeSec: 3_600_000 },
+        const worker = new Worker(new URL('./sign-worker.mjs', import.meta.url), {
+          workerData: { privateKeyPem: key.privateKeyPem, appId, items: slice, iat },
         });
         worker.once('message', (jwts: string[]) => {
           resolve(jwts);
           void worker.terminate();
         });
         worker.once('error', reject);
+        worker.once('exit', (code) => {
+          if (code !== 0) reject(new Error(`signing worker exited with code ${code}`));
+        });
       });
     }),
   );

@@ -2,7 +2,7 @@
  * The load generator: runs in its own process (never inside the server under test), drives
  * autocannon against one server and prints its figures as JSON lines on stdout.
  *
- *   node bin/run-ts.js bench/load.ts <spec.json>
+ *   node bin/run-ts.js bench/clients/load.ts <spec.json>
  *
  * stdout protocol (one JSON object per line):
  *   {"event":"measure-start"}         the measured phase begins (warm-up is over)
@@ -14,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { percentile as nearestRank } from '../lib/report.ts';
 
 export interface RequestTemplate {
   method: 'GET' | 'POST';
@@ -121,11 +122,8 @@ function buildRequests(spec: LoadSpec, counters: { wrapped: number; remaining: n
   });
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank]!;
-}
+/** Nearest rank; 0 for no responses (the JSON result carries no NaN). */
+const percentile = (sorted: Float64Array, p: number) => (sorted.length === 0 ? 0 : nearestRank(sorted, p));
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
