@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
 import { createManualClock } from '../../src/clock.ts';
 import type { BackoffPolicy } from '../../src/outbox/backoff.ts';
-import { openStore } from '../../src/db/open-store.ts';
+import { openStore, type OpenStoreOptions } from '../../src/db/open-store.ts';
 import type { RegistryStore } from '../../src/db/store.ts';
 import type { TrustProxy } from '../../src/http/client-address.ts';
 import type { ApiKeyEntry } from '../../src/http/scopes.ts';
@@ -54,6 +54,8 @@ export interface TestRegistryOptions {
   logger?: Logger;
   trustProxy?: TrustProxy;
   appInstanceRateLimitPerMinute?: number;
+  /** The SQLite store's knobs (readers, read queue, planner); default: two readers. */
+  sqlite?: OpenStoreOptions['sqlite'];
 }
 
 /** Opens a connection of a test's own on a registry file, and always closes it. */
@@ -74,7 +76,7 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
   const clock = createManualClock(options.now ?? Date.UTC(2026, 10, 1));
   // The store as the server opens it: writer and reader threads.
   const build = async () => {
-    const store = await openStore(dbPath, { threads: true, sqlite: { readers: 2 } });
+    const store = await openStore(dbPath, { threads: true, sqlite: { readers: 2, ...options.sqlite } });
     const registry = createRegistry({
       wix: { appId: TEST_APP_ID, appSecret: TEST_APP_SECRET, publicKeys: [createPublicKey(signer.publicKeyPem)] },
       wixApiBaseUrl: options.wixApiBaseUrl ?? 'http://127.0.0.1:9',

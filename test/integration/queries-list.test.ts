@@ -201,6 +201,31 @@ describe('both access paths give the same answer', () => {
   }
 });
 
+describe('search through the trigram index', () => {
+  it('a search of three or more characters fills every page, even where a walk runs out of budget (the index finishes the page)', async () => {
+    // Never sort a filter's matches, and look at 3 rows per walk: without the index, pages come back short.
+    const store = await openStore(t.dbPath, { threads: false, sqlite: { reads: { maxRowsToSort: 0, walkBudgetRows: 3 } } });
+    try {
+      const queries = createInstallationQueries(store, { clock: systemClock });
+      for (const q of ['wixsite', 'bakery', 'inst-1', 'YOGA', 'e_c', '100%']) {
+        const query = parseInput(installationListQuerySchema, { q, limit: '2' });
+        const pages: string[][] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await queries.list({ ...query, cursor });
+          pages.push(page.items.map((i) => i.instanceId));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor && pages.length < 100);
+        expect(pages.flat(), q).toEqual(expectedIds({ q }));
+        // Full pages until the matches run out: at most the last page is short (or empty).
+        expect(pages.slice(0, -1).every((p) => p.length === 2), `${q}: ${JSON.stringify(pages)}`).toBe(true);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('filters, one by one', () => {
   const ids = async (qs: string) => ((await getJson(`/v1/installations?limit=500&${qs}`)).body as Page).items.map((i) => i.instanceId).sort();
   const rowsWhere = (pred: (r: StoredRow) => boolean) => storedRows(t).filter(pred).map((r) => r.instance_id).sort();

@@ -24,10 +24,16 @@ const SORT_COLUMNS = {
   updatedAt: installations.updatedAt,
 } as const;
 
-/** Rows per query when `pages()` walks a whole result (the export). */
-export const PAGE_WALK_ROWS = 1000;
+type TermKind = 'status' | 'planTier' | 'planProduct' | 'installed' | 'removed' | 'search' | 'shortSearch';
 
-type TermKind = 'status' | 'planTier' | 'planProduct' | 'installed' | 'removed' | 'search';
+/** The search index is trigram: a search of fewer characters cannot use it (and is tested row by row). */
+export const SEARCH_INDEX_MIN_CHARS = 3;
+/**
+ * A walk that ran out of budget before its page was full finishes the page from the search
+ * index instead, when the search matches at most this many rows: then "a page is full when
+ * matches exist" holds even for matches clustered far from where the walk started.
+ */
+export const SEARCH_SORT_CAP = 50_000;
 
 /**
  * One filter as SQL twice over: `usable`, which an index on its column can serve, and
@@ -45,6 +51,8 @@ interface Term {
   upper?: number | undefined;
   /** The status asked for, on the status term. */
   status?: InstallationStatus | undefined;
+  /** The search index query, on an indexed search term. */
+  phrase?: string | undefined;
 }
 
 /**
@@ -56,11 +64,15 @@ const ORDER_COMPATIBLE: Record<InstallationSort, readonly TermKind[]> = {
   removedAt: ['removed'],
   updatedAt: [],
 };
-/** Filters with an index of their own (see src/db/schema/installations.ts). */
-const INDEXED: readonly TermKind[] = ['status', 'planTier', 'planProduct', 'installed', 'removed'];
+/** Filters with an index of their own (src/db/sqlite/schema/installations.ts; the search's in migrations/sqlite/0008). */
+const INDEXED: readonly TermKind[] = ['status', 'planTier', 'planProduct', 'installed', 'removed', 'search'];
 
-/** Rows a walk that tests unindexed filters looks at per query (see fetchRows). */
-export const WALK_BUDGET_ROWS = 3_000;
+/**
+ * Rows a walk that tests unindexed filters looks at per query (see fetchRows). Reads run on reader
+ * threads, so this bounds the work of one request (and the wait of those queued behind it), not
+ * the event loop.
+ */
+export const WALK_BUDGET_ROWS = 20_000;
 
 interface Fetched {
   rows: InstallationRow[];
@@ -116,11 +128,22 @@ export function createSqliteInstallationPages(
     range('installed', installations.installedAt, installedFrom, installedTo);
     range('removed', installations.removedAt, removedFrom, removedTo);
     if (q) {
-      // LIKE is case-insensitive for ASCII letters only (SQLite without ICU). A substring cannot
-      // use a B-tree index: the search filters the rows another index finds (see the README).
+      // What a search means: LIKE, case-insensitive for ASCII letters only (SQLite without ICU).
+      // The trigram index (installations_search) finds the candidates when the search is long
+      // enough to have a trigram; LIKE still decides, so both access paths give the same answer.
       const pattern = `%${escapeLike(q)}%`;
-      const search = sql`(${installations.siteName} LIKE ${pattern} ESCAPE '\\' OR ${installations.siteUrl} LIKE ${pattern} ESCAPE '\\' OR ${id} LIKE ${pattern} ESCAPE '\\')`;
-      out.push({ kind: 'search', usable: search, residual: search });
+      const like = sql`(${installations.siteName} LIKE ${pattern} ESCAPE '\\' OR ${installations.siteUrl} LIKE ${pattern} ESCAPE '\\' OR ${id} LIKE ${pattern} ESCAPE '\\')`;
+      if ([...q].length >= SEARCH_INDEX_MIN_CHARS) {
+        const phrase = `"${q.replaceAll('"', '""')}"`;
+        out.push({
+          kind: 'search',
+          usable: sql`${installations}.rowid IN (SELECT rowid FROM installations_search WHERE installations_search MATCH ${phrase}) AND ${like}`,
+          residual: like,
+          phrase,
+        });
+      } else {
+        out.push({ kind: 'shortSearch', usable: like, residual: like });
+      }
     }
     return out;
   }
@@ -138,10 +161,18 @@ export function createSqliteInstallationPages(
     const bound = options.maxRowsToSort ?? Math.max(200, Math.ceil(Math.sqrt(rowsPerPage * tableSize())));
     let best: { term: Term; matches: number } | null = null;
     for (const term of candidates) {
-      const matches = db.get<{ n: number }>(sql`SELECT count(*) AS n FROM (SELECT 1 FROM ${installations} WHERE ${term.usable} LIMIT ${bound + 1})`)?.n ?? 0;
+      const matches = countMatches(term, bound);
       if (matches <= bound && (!best || matches < best.matches)) best = { term, matches };
     }
     return { driver: best?.term ?? null };
+  }
+
+  /** How many rows the term's own index finds, counted up to `bound` + 1 (a covering count). */
+  function countMatches(term: Term, bound: number): number {
+    const from = term.phrase
+      ? sql`SELECT 1 FROM installations_search WHERE installations_search MATCH ${term.phrase} LIMIT ${bound + 1}`
+      : sql`SELECT 1 FROM ${installations} WHERE ${term.usable} LIMIT ${bound + 1}`;
+    return db.get<{ n: number }>(sql`SELECT count(*) AS n FROM (${from})`)?.n ?? 0;
   }
 
   /** The row count, near enough for a threshold: max(rowid) is one probe (no row is ever deleted). */
@@ -171,10 +202,9 @@ export function createSqliteInstallationPages(
    * (state-machine.ts sets both in one step, and an install clears both), so a status filter
    * skips a part, and status=active is served by (status, installed_at, instance_id).
    *
-   * A walk that tests filters its index cannot serve (a search, above all) looks at no more
-   * than WALK_BUDGET_ROWS rows: better-sqlite3 runs on the event loop, and one search for a
-   * rare word in a million rows would otherwise hold up webhook deliveries for seconds. Such a
-   * page can come back short, even empty, with a cursor at the last row looked at (`resume`).
+   * A walk that tests filters its index cannot serve looks at no more than WALK_BUDGET_ROWS
+   * rows, so one request for a rare combination cannot hold a reader for seconds. Such a page
+   * can come back short, even empty, with a cursor at the last row looked at (`resume`).
    */
   function fetchRows(all: Term[], plan: AccessPlan, sort: InstallationSort, order: SortOrder, after: Position | null, count: number): Fetched {
     const walking = plan.driver === null;
@@ -301,7 +331,16 @@ export function createSqliteInstallationPages(
     const sort = request.sort ?? 'installedAt';
     const order = request.order ?? 'desc';
     const all = terms(request);
-    const { rows, resume } = fetchRows(all, choosePlan(all, sort, request.limit + 1), sort, order, request.after, request.limit + 1);
+    const wanted = request.limit + 1;
+    const plan = choosePlan(all, sort, wanted);
+    let { rows, resume } = fetchRows(all, plan, sort, order, request.after, wanted);
+    const search = all.find((t) => t.kind === 'search');
+    if (resume && rows.length < wanted && search && plan.driver !== search && countMatches(search, SEARCH_SORT_CAP) <= SEARCH_SORT_CAP) {
+      // The walk ran out of budget (the matches lie further on): the index finds the rest of the page.
+      const rest = fetchRows(all, { driver: search }, sort, order, resume, wanted - rows.length);
+      rows = [...rows, ...rest.rows];
+      resume = rest.resume;
+    }
     const items = rows.slice(0, request.limit);
     const last = items[items.length - 1];
     return { rows: items.map(installationFromDrizzle), next: rows.length > request.limit && last ? positionAfter(last, sort) : resume };
