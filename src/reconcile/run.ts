@@ -147,12 +147,13 @@ export async function checkInstances(ids: AsyncIterable<string> | Iterable<strin
     }
     counts.checked++;
     if (outcome.effect === 'removed') counts.removed++;
+  }
+
+  /** Why the run must stop after the instance just done: too many removals to be believed. */
+  function tooManyRemovals(): string | null {
     const share = options.maxRemovedShare;
-    if (share !== undefined && counts.checked >= REMOVED_SHARE_MIN_CHECKED && counts.removed / counts.checked > share) {
-      throw new StopRun(
-        `${counts.removed} of the ${counts.checked} installations checked turned out removed, more than the ${Math.round(share * 100)} % this run allows (RECONCILE_MAX_REMOVED_SHARE); check Wix's answers before running again`,
-      );
-    }
+    if (share === undefined || counts.checked < REMOVED_SHARE_MIN_CHECKED || counts.removed / counts.checked <= share) return null;
+    return `${counts.removed} of the ${counts.checked} installations checked turned out removed, more than the ${Math.round(share * 100)} % this run allows (RECONCILE_MAX_REMOVED_SHARE); check Wix's answers before running again`;
   }
 
   /** An instance Wix issued a token for just now, to tell "Wix refuses this instance" from "Wix refuses us". */
@@ -227,9 +228,11 @@ export async function checkInstances(ids: AsyncIterable<string> | Iterable<strin
     } finally {
       options.onProgress?.({ ...counts });
     }
+    stopped = tooManyRemovals();
+    if (stopped !== null) break;
   }
   if (stopped === null && held.length > 0) {
-    stopped = `Wix refused tokens for ${held.length} instance(s) and issued none in this run, nor for any installation the registry knows: a removal cannot be told from Wix refusing the app, so nothing was recorded for them`;
+    stopped = `Wix refused tokens for ${held.length} instance(s) and issued none in this run, nor for any installation the registry knows to be active: a removal cannot be told from Wix refusing the app (wrong WIX_APP_ID or WIX_APP_SECRET?), so nothing was recorded for them`;
     counts.failed += held.length;
   }
   return { ...counts, stopped };
