@@ -79,6 +79,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     clock,
     corsOrigins: config.corsOrigins,
     backoff: config.outboxBackoff,
+    reconcile: config.reconcile,
   });
   await registry.start();
 

@@ -1,13 +1,15 @@
 import { createHmac } from 'node:crypto';
 import { createApp } from './app.ts';
 import type { Clock } from './clock.ts';
-import type { WixCredentials } from './config.ts';
+import type { ReconcileConfig, WixCredentials } from './config.ts';
 import type { RegistryStore } from './db/store.ts';
 import { createInstallationQueries } from './installations/queries.ts';
 import type { Logger } from './logger.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './outbox/backoff.ts';
 import { createJobHandlers } from './outbox/jobs.ts';
 import { createOutboxWorker } from './outbox/worker.ts';
+import { createReconciler } from './reconcile/reconciler.ts';
+import { createReconcileScheduler } from './reconcile/scheduler.ts';
 import { createDeliveryIngest } from './webhooks/ingest.ts';
 import { createJwtVerifier } from './webhooks/verify.ts';
 import { WIX_REQUEST_TIMEOUT_MS } from './wix/fetch-routing.ts';
@@ -35,6 +37,8 @@ export interface RegistryOptions {
   outboxPollIntervalMs?: number;
   /** Bound on each call to Wix (default WIX_REQUEST_TIMEOUT_MS). */
   wixRequestTimeoutMs?: number;
+  /** Reconciliation: its rate, and the schedule the server follows when `schedule` is on (default: no schedule). */
+  reconcile?: ReconcileConfig;
 }
 
 /**
@@ -79,6 +83,22 @@ export function createRegistry(options: RegistryOptions) {
     },
   });
   const handouts = createTokenHandouts({ store, broker, clock });
+  const reconcileScheduler = options.reconcile?.schedule
+    ? createReconcileScheduler({
+        store,
+        clock,
+        logger,
+        config: options.reconcile,
+        reconciler: createReconciler({
+          store,
+          clock,
+          wix: { appId, appSecret, wixApiBaseUrl: options.wixApiBaseUrl },
+          ratePerSec: options.reconcile.ratePerSec,
+          maxRemovedShare: options.reconcile.maxRemovedShare,
+          timeoutMs: wixRequestTimeoutMs,
+        }),
+      })
+    : null;
   const checkInstanceToken = createTokenInfoChecker({ appId, wixApiBaseUrl: options.wixApiBaseUrl, clock, timeoutMs: wixRequestTimeoutMs });
   let ready = true;
 
@@ -123,14 +143,17 @@ export function createRegistry(options: RegistryOptions) {
      * broker: `registry.clientFor(instanceId, { appInstances }).appInstances.getAppInstance()`.
      */
     clientFor: clients.clientFor,
-    /** Starts the background work (the outbox worker). The HTTP app works without it. */
+    /** Scheduled reconciliation, when configured (src/reconcile/scheduler.ts). */
+    reconcileScheduler,
+    /** Starts the background work (the outbox worker, scheduled reconciliation). The HTTP app works without it. */
     async start() {
       await worker.start();
+      reconcileScheduler?.start();
     },
     /** Stops taking work; the caller closes the store afterwards. */
     async stop() {
       ready = false;
-      await worker.stop();
+      await Promise.all([worker.stop(), reconcileScheduler?.stop()]);
     },
   };
 }
