@@ -78,7 +78,11 @@ describe('reconcile and import', () => {
         ['AppInstalled', 'applied'],
         ['Reconciled.SiteUpdated', 'applied'],
       ]);
-      const { events } = (await (await t.api('/v1/installations/r-c')).json()) as { events: { eventType: string; data: Record<string, unknown> }[] };
+      const { installation: shown, events } = (await (await t.api('/v1/installations/r-c')).json()) as {
+        installation: { checkedAt: string | null };
+        events: { eventType: string; data: Record<string, unknown> }[];
+      };
+      expect(shown.checkedAt).toBe(new Date((await installation('r-c')).checkedAt!).toISOString());
       expect(events[1]).toMatchObject({ eventType: 'Reconciled.SiteUpdated', data: { siteName: 'Bakery Renamed', changed: ['siteName', 'siteUrl'] } });
       const list = await t.store.deliveries.list({ instanceId: 'r-b' });
       expect(list[0]).toMatchObject({ eventType: 'Reconciled.Removed', source: 'reconcile', sha256: expect.stringMatching(/^reconcile:Reconciled\.Removed:r-b:\d+$/) });
