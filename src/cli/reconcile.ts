@@ -43,8 +43,10 @@ function progressPrinter(total: number | null, describe: (counts: RunCounts) => 
 export function registerImport(program: Command) {
   program
     .command('import <file>')
-    .description('record installations the app already has: a CSV (column instanceId, else the first) or NDJSON file of instance ids, each checked with Wix')
-    .option('--configure', 'send APP_FINISHED_CONFIGURATION for the active ones (through the running server\'s outbox)')
+    .description(
+      'record installations the app already has: a CSV (column instanceId, else the first) or NDJSON file of instance ids, each checked with Wix',
+    )
+    .option('--configure', "send APP_FINISHED_CONFIGURATION for the active ones (through the running server's outbox)")
     .option('--format <format>', 'csv or ndjson (default: from the extension, else the content)')
     .option('--json', 'print the summary as one JSON object')
     .action(async (file: string, opts: { configure?: boolean; format?: string; json?: boolean }) => {
@@ -65,8 +67,14 @@ export function registerImport(program: Command) {
       }
       await withStore(async ({ config, store }) => {
         const reconciler = reconcilerFor(config, store);
-        const progress = progressPrinter(parsed.ids.length, (c) => `checked with Wix: active ${c.active}, removed ${c.removed}, failed ${c.failed}, skipped ${c.skipped}`);
-        const summary = await reconciler.importIds(parsed.ids, { configure: opts.configure ?? false, ...(progress.update ? { onProgress: progress.update } : {}) });
+        const progress = progressPrinter(
+          parsed.ids.length,
+          (c) => `checked with Wix: active ${c.active}, removed ${c.removed}, failed ${c.failed}, skipped ${c.skipped}`,
+        );
+        const summary = await reconciler.importIds(parsed.ids, {
+          configure: opts.configure ?? false,
+          ...(progress.update ? { onProgress: progress.update } : {}),
+        });
         progress.done();
         const result = {
           file,
@@ -87,8 +95,15 @@ export function registerImport(program: Command) {
           console.log(
             `${parsed.ids.length} instance id(s) in ${file} (${parsed.format}${parsed.header ? ', header row' : ''}${parsed.duplicates ? `, ${parsed.duplicates} duplicate line(s)` : ''})`,
           );
-          console.log(`imported ${result.imported}: active ${result.active}, removed ${result.removed}, failed ${result.failed}; skipped ${result.skipped} (already known)`);
-          if (result.active > 0) console.log(opts.configure ? 'APP_FINISHED_CONFIGURATION is queued for the active ones (the running server sends it).' : 'No APP_FINISHED_CONFIGURATION was queued (use --configure for that).');
+          console.log(
+            `imported ${result.imported}: active ${result.active}, removed ${result.removed}, failed ${result.failed}; skipped ${result.skipped} (already known)`,
+          );
+          if (result.active > 0)
+            console.log(
+              opts.configure
+                ? 'APP_FINISHED_CONFIGURATION is queued for the active ones (the running server sends it).'
+                : 'No APP_FINISHED_CONFIGURATION was queued (use --configure for that).',
+            );
         }
         if (summary.stopped) console.error(`stopped early: ${summary.stopped}`);
         if (summary.stopped || summary.failed > 0) process.exitCode = 1;
@@ -119,7 +134,10 @@ export function registerReconcile(program: Command) {
           total = (await store.installations.counts()).active;
           ids = reconciler.activeIds();
         }
-        const progress = progressPrinter(total, (c) => `checked ${c.checked}: removed ${c.removed}, updated ${c.updated}, failed ${c.failed}`);
+        const progress = progressPrinter(
+          total,
+          (c) => `checked ${c.checked}: removed ${c.removed}, updated ${c.updated}, failed ${c.failed}`,
+        );
         const summary = await reconciler.reconcile(ids, progress.update ? { onProgress: progress.update } : {});
         progress.done();
         const result = {
@@ -133,7 +151,9 @@ export function registerReconcile(program: Command) {
         };
         if (opts.json) console.log(JSON.stringify(result));
         else {
-          console.log(`checked ${result.checked}: removed ${result.removed}, updated ${result.updated}${result.reinstated ? `, reinstated ${result.reinstated}` : ''}, failed ${result.failed}`);
+          console.log(
+            `checked ${result.checked}: removed ${result.removed}, updated ${result.updated}${result.reinstated ? `, reinstated ${result.reinstated}` : ''}, failed ${result.failed}`,
+          );
         }
         if (summary.stopped) {
           console.error(`stopped early for safety: ${summary.stopped}`);

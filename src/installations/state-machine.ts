@@ -31,7 +31,7 @@ export function isStateEventType(eventType: string): boolean {
 
 /**
  * Where a history event came from. `wix`: a verified webhook delivery. `reconcile` / `import`: a
- * check the registry made with Wix itself (docs/decisions/0007): its eventType is one of
+ * check the registry made with Wix itself (docs/decisions/0010): its eventType is one of
  * REGISTRY_EVENT_TYPES, never one of Wix's, and its issuedAt is the time of the check.
  */
 export type EventSource = 'wix' | 'reconcile' | 'import';
@@ -128,7 +128,7 @@ interface Spell {
  * Folds an instance's history into its current state; null when no event in it shapes an
  * installation.
  *
- * **Spells** (docs/decisions/0007). An installation runs from a begin event to the next end event
+ * **Spells** (docs/decisions/0010). An installation runs from a begin event to the next end event
  * in iat order. A begin event while one is active joins it: a late, older AppInstalled with no
  * removal in between, or a resend re-signed with a newer iat, is the same installation. A spell
  * is dated by the first of its begin events to *arrive*, so installedAt does not move when

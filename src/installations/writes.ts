@@ -142,7 +142,7 @@ export interface CheckOutcome {
 }
 
 /**
- * Records one check as events in the instance's history (docs/decisions/0007): a repair is a
+ * Records one check as events in the instance's history (docs/decisions/0010): a repair is a
  * `Reconciled.*` / `Imported.*` event timed by the check and folded with Wix's events by the
  * same rules, so a later real webhook (a reinstall) still wins, and a webhook older than the
  * check does not undo it. Nothing is recorded when there is nothing to repair, except that the

@@ -61,7 +61,13 @@ export function createReconciler(options: ReconcilerOptions) {
     clock,
     record: (check: CheckRecord) => store.write({ kind: 'recordCheck', check, now: clock.now() }),
     async controlCandidates(exclude: ReadonlySet<string>) {
-      const page = await store.installations.page({ status: 'active', sort: 'updatedAt', order: 'desc', limit: CONTROL_CANDIDATE_ROWS, after: null });
+      const page = await store.installations.page({
+        status: 'active',
+        sort: 'updatedAt',
+        order: 'desc',
+        limit: CONTROL_CANDIDATE_ROWS,
+        after: null,
+      });
       return page.rows.map((row) => row.instanceId).filter((id) => !exclude.has(id));
     },
   };
@@ -73,7 +79,10 @@ export function createReconciler(options: ReconcilerOptions) {
      * `wix-registry import`: each id the registry does not know is checked with Wix and recorded
      * active (with its site) or removed; known ids are skipped, so a second run changes nothing.
      */
-    async importIds(ids: readonly string[], run: { configure?: boolean; onProgress?: (counts: RunCounts) => void; signal?: AbortSignal } = {}): Promise<ImportSummary> {
+    async importIds(
+      ids: readonly string[],
+      run: { configure?: boolean; onProgress?: (counts: RunCounts) => void; signal?: AbortSignal } = {},
+    ): Promise<ImportSummary> {
       const fresh: string[] = [];
       let known = 0;
       for (const id of ids) {
@@ -93,7 +102,10 @@ export function createReconciler(options: ReconcilerOptions) {
     },
 
     /** `wix-registry reconcile`, and each slice of the schedule: checks the given installations. */
-    reconcile(ids: AsyncIterable<string> | Iterable<string>, run: { onProgress?: (counts: RunCounts) => void; signal?: AbortSignal } = {}): Promise<RunSummary> {
+    reconcile(
+      ids: AsyncIterable<string> | Iterable<string>,
+      run: { onProgress?: (counts: RunCounts) => void; signal?: AbortSignal } = {},
+    ): Promise<RunSummary> {
       return checkInstances(ids, {
         ...base,
         source: 'reconcile',

@@ -106,9 +106,11 @@ export async function checkInstances(ids: AsyncIterable<string> | Iterable<strin
       } catch (thrown) {
         const error = toWixCallError(what, thrown);
         if (isRefusal(error)) return { ok: false, error };
-        if (attempt >= TRANSIENT_RETRIES) throw new StopRun(`Wix is not answering (${error.message}); nothing was changed for the instances not yet checked`);
+        if (attempt >= TRANSIENT_RETRIES)
+          throw new StopRun(`Wix is not answering (${error.message}); nothing was changed for the instances not yet checked`);
         const waitMs = Math.max(error.details.retryAfterMs ?? 0, TRANSIENT_RETRY_BASE_MS * 2 ** attempt);
-        if (waitMs > MAX_RETRY_WAIT_MS) throw new StopRun(`Wix asks to wait ${Math.round(waitMs / 1000)} s (${error.message}); run again later`);
+        if (waitMs > MAX_RETRY_WAIT_MS)
+          throw new StopRun(`Wix asks to wait ${Math.round(waitMs / 1000)} s (${error.message}); run again later`);
         limiter.holdUntil(clock.now() + waitMs);
       }
     }
@@ -140,7 +142,13 @@ export async function checkInstances(ids: AsyncIterable<string> | Iterable<strin
   }
 
   async function recordRemoved(instanceId: string): Promise<void> {
-    const outcome = await options.record({ instanceId, source, checkedAt: clock.now(), verdict: { kind: 'removed' }, onlyIfUnknown: source === 'import' });
+    const outcome = await options.record({
+      instanceId,
+      source,
+      checkedAt: clock.now(),
+      verdict: { kind: 'removed' },
+      onlyIfUnknown: source === 'import',
+    });
     if (outcome.effect === 'skipped') {
       counts.skipped++;
       return;
@@ -165,7 +173,10 @@ export async function checkInstances(ids: AsyncIterable<string> | Iterable<strin
       );
     }
     const excluded = new Set([...held, refused, ...triedCandidates]);
-    for (const candidate of (await options.controlCandidates(excluded)).slice(0, Math.max(0, MAX_CONTROL_CANDIDATES - triedCandidates.size))) {
+    for (const candidate of (await options.controlCandidates(excluded)).slice(
+      0,
+      Math.max(0, MAX_CONTROL_CANDIDATES - triedCandidates.size),
+    )) {
       triedCandidates.add(candidate);
       if ((await token(candidate)) === 'issued') return (control = candidate);
     }
@@ -237,4 +248,3 @@ export async function checkInstances(ids: AsyncIterable<string> | Iterable<strin
   }
   return { ...counts, stopped };
 }
-

@@ -71,7 +71,10 @@ export function createReconcileScheduler(options: ReconcileSchedulerOptions) {
     let nextRunAt = now + config.intervalMs;
     let result: SliceResult = { examined: 0, due: 0, summary: null, wrapped: false };
     try {
-      const { due, examined, next, wrapped } = await dueSlice(claim.cursor ? (JSON.parse(claim.cursor) as Position) : null, now - config.afterMs);
+      const { due, examined, next, wrapped } = await dueSlice(
+        claim.cursor ? (JSON.parse(claim.cursor) as Position) : null,
+        now - config.afterMs,
+      );
       result = { examined, due: due.length, summary: null, wrapped };
       if (due.length > 0) {
         const summary = await reconciler.reconcile(due, { signal: abort.signal });
@@ -103,7 +106,8 @@ export function createReconcileScheduler(options: ReconcileSchedulerOptions) {
       const page = await reconciler.walkPage(position, WALK_SCAN_PAGE_ROWS);
       let last: InstallationRecord | null = null;
       for (const row of page.rows) {
-        if (due.length >= config.sliceSize || examined >= WALK_SCAN_MAX_ROWS) return { due, examined, next: last ? positionAfter(last) : position, wrapped: false };
+        if (due.length >= config.sliceSize || examined >= WALK_SCAN_MAX_ROWS)
+          return { due, examined, next: last ? positionAfter(last) : position, wrapped: false };
         last = row;
         examined++;
         if (Math.max(row.lastEventAt, row.checkedAt ?? Number.NEGATIVE_INFINITY) <= cutoff) due.push(row.instanceId);

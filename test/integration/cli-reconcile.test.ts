@@ -20,7 +20,11 @@ describe('CLI: import and reconcile', () => {
   let env: Record<string, string>;
   const cli = async (args: string[], extra: Record<string, string> = {}) => {
     try {
-      const { stdout, stderr } = await run(process.execPath, ['bin/wix-registry.js', ...args], { cwd: REPO_ROOT, env: { ...env, ...extra }, timeout: 30_000 });
+      const { stdout, stderr } = await run(process.execPath, ['bin/wix-registry.js', ...args], {
+        cwd: REPO_ROOT,
+        env: { ...env, ...extra },
+        timeout: 30_000,
+      });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };
@@ -40,7 +44,10 @@ describe('CLI: import and reconcile', () => {
       WIX_API_BASE_URL: wix.url,
       RECONCILE_RATE_PER_SEC: '100',
     };
-    expect((await t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId: ID(1), iat: Math.floor(Date.now() / 1000) - 60 }))).status).toBe(200);
+    expect(
+      (await t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId: ID(1), iat: Math.floor(Date.now() / 1000) - 60 })))
+        .status,
+    ).toBe(200);
   });
   afterAll(async () => {
     await t.close();

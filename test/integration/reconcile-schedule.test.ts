@@ -32,12 +32,19 @@ describe('scheduled reconciliation', () => {
         timeoutMs: 500,
       }),
     });
-  const walkRow = () => t.sql((db) => db.prepare('SELECT cursor, lease_owner AS owner, next_run_at AS nextRunAt, last_stop AS lastStop FROM reconcile_schedule WHERE name = ?').get(RECONCILE_WALK_NAME)) as {
-    cursor: string | null;
-    owner: string | null;
-    nextRunAt: number;
-    lastStop: string | null;
-  };
+  const walkRow = () =>
+    t.sql((db) =>
+      db
+        .prepare(
+          'SELECT cursor, lease_owner AS owner, next_run_at AS nextRunAt, last_stop AS lastStop FROM reconcile_schedule WHERE name = ?',
+        )
+        .get(RECONCILE_WALK_NAME),
+    ) as {
+      cursor: string | null;
+      owner: string | null;
+      nextRunAt: number;
+      lastStop: string | null;
+    };
 
   beforeAll(async () => {
     wix = await startFakeWix();
@@ -83,7 +90,9 @@ describe('scheduled reconciliation', () => {
 
   it('one process at a time: a live lease is respected, a lapsed one is taken over', async () => {
     t.clock.advance(INTERVAL_MS);
-    expect(await t.store.write({ kind: 'claimReconcileWalk', name: RECONCILE_WALK_NAME, owner: 'crashed', now: t.clock.now(), leaseMs: 30_000 })).toEqual({ cursor: null });
+    expect(
+      await t.store.write({ kind: 'claimReconcileWalk', name: RECONCILE_WALK_NAME, owner: 'crashed', now: t.clock.now(), leaseMs: 30_000 }),
+    ).toEqual({ cursor: null });
     expect(await schedulerAs('replica-1').runOnce()).toBeNull();
     t.clock.advance(30_001);
     expect(await schedulerAs('replica-1').runOnce()).not.toBeNull();

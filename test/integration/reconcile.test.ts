@@ -45,7 +45,9 @@ describe('reconcile and import', () => {
     });
 
   const send = async (eventType: string, instanceId: string, iat: number) =>
-    expect(await (await t.deliver(await t.signer.sign({ eventType, instanceId, iat, data: { appId: TEST_APP_ID } }))).json()).toEqual({ status: 'accepted' });
+    expect(await (await t.deliver(await t.signer.sign({ eventType, instanceId, iat, data: { appId: TEST_APP_ID } }))).json()).toEqual({
+      status: 'accepted',
+    });
   async function installAndSync(...ids: string[]) {
     for (const id of ids) await send('AppInstalled', id, nowSec() - 3_600);
     for (let i = 0; i < 3; i++) await t.registry.outbox.worker.runDue();
@@ -73,7 +75,12 @@ describe('reconcile and import', () => {
         ['Reconciled.Removed', 'applied'],
       ]);
       expect(await t.store.outbox.list({ instanceId: 'r-b', status: 'pending' })).toEqual([]);
-      expect(await installation('r-c')).toMatchObject({ status: 'active', siteName: 'Bakery Renamed', siteUrl: 'https://bakery.example', checkedAt: expect.any(Number) });
+      expect(await installation('r-c')).toMatchObject({
+        status: 'active',
+        siteName: 'Bakery Renamed',
+        siteUrl: 'https://bakery.example',
+        checkedAt: expect.any(Number),
+      });
       expect(await history('r-c')).toEqual([
         ['AppInstalled', 'applied'],
         ['Reconciled.SiteUpdated', 'applied'],
@@ -83,9 +90,16 @@ describe('reconcile and import', () => {
         events: { eventType: string; data: Record<string, unknown> }[];
       };
       expect(shown.checkedAt).toBe(new Date((await installation('r-c')).checkedAt!).toISOString());
-      expect(events[1]).toMatchObject({ eventType: 'Reconciled.SiteUpdated', data: { siteName: 'Bakery Renamed', changed: ['siteName', 'siteUrl'] } });
+      expect(events[1]).toMatchObject({
+        eventType: 'Reconciled.SiteUpdated',
+        data: { siteName: 'Bakery Renamed', changed: ['siteName', 'siteUrl'] },
+      });
       const list = await t.store.deliveries.list({ instanceId: 'r-b' });
-      expect(list[0]).toMatchObject({ eventType: 'Reconciled.Removed', source: 'reconcile', sha256: expect.stringMatching(/^reconcile:Reconciled\.Removed:r-b:\d+$/) });
+      expect(list[0]).toMatchObject({
+        eventType: 'Reconciled.Removed',
+        source: 'reconcile',
+        sha256: expect.stringMatching(/^reconcile:Reconciled\.Removed:r-b:\d+$/),
+      });
       expect(await t.store.deliveries.jwt(list[0]!.id)).toBe('');
 
       const before = rowCounts(t.dbPath);
@@ -212,7 +226,12 @@ describe('reconcile and import', () => {
       const ids = ['new-1', 'gone-1', 'new-2', 'known-1'];
       const summary = await reconciler().importIds(ids);
       expect(summary).toMatchObject({ imported: 3, active: 2, removed: 1, failed: 0, skipped: 1, stopped: null });
-      expect(await installation('new-1')).toMatchObject({ status: 'active', installedAtInferred: true, siteName: 'Sandbox Site new-1', checkedAt: expect.any(Number) });
+      expect(await installation('new-1')).toMatchObject({
+        status: 'active',
+        installedAtInferred: true,
+        siteName: 'Sandbox Site new-1',
+        checkedAt: expect.any(Number),
+      });
       expect(await installation('gone-1')).toMatchObject({ status: 'removed', installedAtInferred: true });
       expect(await history('new-1')).toEqual([['Imported.Installed', 'applied']]);
       expect(await history('gone-1')).toEqual([['Imported.Removed', 'applied']]);
@@ -235,7 +254,9 @@ describe('reconcile and import', () => {
     it('--configure queues APP_FINISHED_CONFIGURATION for the active ones only', async () => {
       wix.fake.markRemoved('cfg-gone');
       await reconciler().importIds(['cfg-1', 'cfg-gone'], { configure: true });
-      expect((await t.store.outbox.list({ instanceId: 'cfg-1' })).map((j) => [j.kind, j.status])).toEqual([['finished_configuration', 'pending']]);
+      expect((await t.store.outbox.list({ instanceId: 'cfg-1' })).map((j) => [j.kind, j.status])).toEqual([
+        ['finished_configuration', 'pending'],
+      ]);
       expect(await t.store.outbox.list({ instanceId: 'cfg-gone' })).toEqual([]);
     });
 

@@ -71,7 +71,16 @@ describe(`reconcile: ${INSTANCES.toLocaleString('en')} installations at ${RATE_P
     const summary = await reconciler.reconcile(reconciler.activeIds());
     const realMs = performance.now() - realStarted;
 
-    expect(summary).toEqual({ checked: INSTANCES, active: INSTANCES - REMOVED.size, removed: REMOVED.size, updated: 0, reinstated: 0, failed: 0, skipped: 0, stopped: null });
+    expect(summary).toEqual({
+      checked: INSTANCES,
+      active: INSTANCES - REMOVED.size,
+      removed: REMOVED.size,
+      updated: 0,
+      reinstated: 0,
+      failed: 0,
+      skipped: 0,
+      stopped: null,
+    });
     // Each instance: a token and Get App Instance; each removal: the refusal, the control, the second refusal.
     expect(starts).toHaveLength(2 * (INSTANCES - REMOVED.size) + 3 * REMOVED.size);
 

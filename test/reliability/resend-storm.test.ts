@@ -30,7 +30,7 @@ interface GeneratedEvent {
 // ---------------------------------------------------------------------------------------------
 // The reference model: the README's "How it behaves under Wix's delivery rules", nothing else.
 //
-// Changed with installation spells (issue 11, docs/decisions/0007): an AppInstalled while an
+// Changed with installation spells (issue 11, docs/decisions/0010): an AppInstalled while an
 // installation is active joins it, and an installation is dated by the first of its AppInstalled
 // to *arrive* (`arrival`: the order the registry stored them in), not by the earliest iat. Before,
 // the model dated it by the earliest iat, so a late older install moved installedAt and

@@ -22,7 +22,11 @@ describe('import files', () => {
   });
 
   it('blank lines and duplicates: each id once, in file order, duplicates counted', () => {
-    expect(parseImportFile(`\n${A}\n\n  \n${B}\n${A}\n,\n${C}\n${B}\n`, 'csv')).toMatchObject({ ids: [A, B, C], duplicates: 2, problems: [] });
+    expect(parseImportFile(`\n${A}\n\n  \n${B}\n${A}\n,\n${C}\n${B}\n`, 'csv')).toMatchObject({
+      ids: [A, B, C],
+      duplicates: 2,
+      problems: [],
+    });
   });
 
   it('NDJSON: one object per line with instanceId; blank lines and duplicates as in CSV', () => {

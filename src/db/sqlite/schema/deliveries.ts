@@ -7,7 +7,7 @@ import type { EventPayload } from '../../../installations/model.ts';
  * resend is the identical JWT, so the SHA-256 of the raw token is the dedupe key.
  *
  * The registry's own checks with Wix (import, reconciliation) are rows here too, so the history
- * is one table the state machine folds (docs/decisions/0007): `source` says who recorded the row,
+ * is one table the state machine folds (docs/decisions/0010): `source` says who recorded the row,
  * `jwt` is empty (Wix sent nothing), and `jwt_sha256` holds a key that can never be a SHA-256
  * (`reconcile:<eventType>:<instanceId>:<check time>`), so recording one check twice is a duplicate.
  */
