@@ -10,6 +10,13 @@ import { parseApiKeyEntry, type ApiKeyEntry } from './http/scopes.ts';
 import { OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY_BASE_MS, OUTBOX_RETRY_CAP_MS, type BackoffPolicy } from './outbox/backoff.ts';
 import { parsePublicKeys } from './wix/public-keys.ts';
 
+/** Defaults of the RECONCILE_* variables (README, "What reconciliation does and never does"). */
+export const RECONCILE_RATE_PER_SEC = 5;
+export const RECONCILE_MAX_REMOVED_SHARE = 0.5;
+export const RECONCILE_AFTER_DAYS = 7;
+export const RECONCILE_INTERVAL_MS = 60_000;
+export const RECONCILE_SLICE_SIZE = 50;
+
 export const DEFAULT_WIX_API_BASE_URL = 'https://www.wixapis.com';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -43,6 +50,23 @@ export interface Config {
   logLevel: LogLevel;
   /** Outbox retry policy: exponential backoff from base to cap, then dead after maxAttempts. */
   outboxBackoff: BackoffPolicy;
+  /** Reconciliation and import with Wix (src/reconcile/). */
+  reconcile: ReconcileConfig;
+}
+
+export interface ReconcileConfig {
+  /** Most calls to Wix per second (tokens and Get App Instance together), in the CLI and the server. */
+  ratePerSec: number;
+  /** A reconcile run stops when more than this share of the installations it checked turned out removed. */
+  maxRemovedShare: number;
+  /** Whether the server reconciles on its schedule. */
+  schedule: boolean;
+  /** The schedule checks active installations not heard from (no webhook, no check) for this long. */
+  afterMs: number;
+  /** The schedule looks at the next slice this often. */
+  intervalMs: number;
+  /** Installations the schedule checks per slice at most. */
+  sliceSize: number;
 }
 
 export class ConfigError extends Error {
@@ -117,6 +141,12 @@ const envSchema = z.object({
   OUTBOX_RETRY_CAP_MS: optionalString.transform((s) => s ?? String(OUTBOX_RETRY_CAP_MS)).pipe(z.coerce.number<string>().int().min(1)),
   OUTBOX_MAX_ATTEMPTS: optionalString.transform((s) => s ?? String(OUTBOX_MAX_ATTEMPTS)).pipe(z.coerce.number<string>().int().min(1).max(1000)),
   LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),
+  RECONCILE_RATE_PER_SEC: optionalString.transform((s) => s ?? String(RECONCILE_RATE_PER_SEC)).pipe(z.coerce.number<string>().min(0.1).max(1000)),
+  RECONCILE_MAX_REMOVED_SHARE: optionalString.transform((s) => s ?? String(RECONCILE_MAX_REMOVED_SHARE)).pipe(z.coerce.number<string>().min(0).max(1)),
+  RECONCILE_SCHEDULE: optionalString.pipe(z.enum(['on', 'off']).default('on')),
+  RECONCILE_AFTER_DAYS: optionalString.transform((s) => s ?? String(RECONCILE_AFTER_DAYS)).pipe(z.coerce.number<string>().min(0).max(3650)),
+  RECONCILE_INTERVAL_MS: optionalString.transform((s) => s ?? String(RECONCILE_INTERVAL_MS)).pipe(z.coerce.number<string>().int().min(1_000).max(86_400_000)),
+  RECONCILE_SLICE_SIZE: optionalString.transform((s) => s ?? String(RECONCILE_SLICE_SIZE)).pipe(z.coerce.number<string>().int().min(1).max(10_000)),
 });
 
 /** The fields that decide the mode; these never fail to parse. */
@@ -182,6 +212,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     appInstanceRateLimitPerMinute: e.APP_INSTANCE_RATE_LIMIT,
     logLevel: e.LOG_LEVEL,
     outboxBackoff: { baseMs: e.OUTBOX_RETRY_BASE_MS, capMs: e.OUTBOX_RETRY_CAP_MS, maxAttempts: e.OUTBOX_MAX_ATTEMPTS },
+    reconcile: {
+      ratePerSec: e.RECONCILE_RATE_PER_SEC,
+      maxRemovedShare: e.RECONCILE_MAX_REMOVED_SHARE,
+      schedule: e.RECONCILE_SCHEDULE === 'on',
+      afterMs: e.RECONCILE_AFTER_DAYS * 86_400_000,
+      intervalMs: e.RECONCILE_INTERVAL_MS,
+      sliceSize: e.RECONCILE_SLICE_SIZE,
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createRegistry, type Registry } from './registry.ts';
 import { loadSandboxCredentials, sandboxDirFor } from './sandbox/credentials.ts';
 import { createFakeWix, listenLocal, type FakeWix } from './sandbox/fake-wix.ts';
+import { fakeWixStateFile, removeSandboxRuntime, writeSandboxRuntime } from './sandbox/runtime.ts';
 
 /** How long shutdown waits for in-flight requests before cutting connections. */
 export const SHUTDOWN_GRACE_MS = 10_000;
@@ -49,12 +50,17 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     const { credentials, created } = loadSandboxCredentials(dir);
     wix = { appId: credentials.appId, appSecret: credentials.appSecret, publicKeys: [credentials.publicKey] };
     apiKeys = [...apiKeys, credentials.apiKey];
-    const fakeWix = createFakeWix({ appId: credentials.appId, appSecret: credentials.appSecret });
+    const fakeWix = createFakeWix({ appId: credentials.appId, appSecret: credentials.appSecret, stateFile: fakeWixStateFile(dir) });
     let fakeUrl = wixApiBaseUrl;
     if (!fakeUrl) {
       const listening = await listenLocal(fakeWix.app);
       fakeUrl = listening.url;
-      closeFakeWix = listening.close;
+      // The CLI (reconcile, import, simulate --silently) finds the fake through this file.
+      writeSandboxRuntime(dir, { fakeWixUrl: listening.url, pid: process.pid });
+      closeFakeWix = async () => {
+        removeSandboxRuntime(dir);
+        await listening.close();
+      };
     }
     wixApiBaseUrl = fakeUrl;
     sandbox = { fakeWix, url: fakeUrl, apiKey: credentials.apiKey, appId: credentials.appId };
@@ -76,6 +82,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     backoff: config.outboxBackoff,
     trustProxy: config.trustProxy,
     appInstanceRateLimitPerMinute: config.appInstanceRateLimitPerMinute,
+    reconcile: config.reconcile,
   });
   await registry.start();
 

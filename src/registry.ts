@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { createApp } from './app.ts';
 import type { Clock } from './clock.ts';
-import type { WixCredentials } from './config.ts';
+import type { ReconcileConfig, WixCredentials } from './config.ts';
 import type { RegistryStore } from './db/store.ts';
 import type { TrustProxy } from './http/client-address.ts';
 import { apiKeyOf, type ApiKeyEntry } from './http/scopes.ts';
@@ -11,6 +11,8 @@ import type { Logger } from './logger.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './outbox/backoff.ts';
 import { createJobHandlers } from './outbox/jobs.ts';
 import { createOutboxWorker } from './outbox/worker.ts';
+import { createReconciler } from './reconcile/reconciler.ts';
+import { createReconcileScheduler } from './reconcile/scheduler.ts';
 import { createDeliveryIngest } from './webhooks/ingest.ts';
 import { createJwtVerifier } from './webhooks/verify.ts';
 import { WIX_REQUEST_TIMEOUT_MS } from './wix/fetch-routing.ts';
@@ -42,6 +44,8 @@ export interface RegistryOptions {
   trustProxy?: TrustProxy;
   /** GET /app/instance requests per client per minute. */
   appInstanceRateLimitPerMinute?: number;
+  /** Reconciliation: its rate, and the schedule the server follows when `schedule` is on (default: no schedule). */
+  reconcile?: ReconcileConfig;
 }
 
 /**
@@ -97,6 +101,22 @@ export function createRegistry(options: RegistryOptions) {
     },
   });
   const handouts = createTokenHandouts({ store, broker, clock, observe: (outcome) => metrics.observeTokenHandout(outcome) });
+  const reconcileScheduler = options.reconcile?.schedule
+    ? createReconcileScheduler({
+        store,
+        clock,
+        logger,
+        config: options.reconcile,
+        reconciler: createReconciler({
+          store,
+          clock,
+          wix: { appId, appSecret, wixApiBaseUrl: options.wixApiBaseUrl },
+          ratePerSec: options.reconcile.ratePerSec,
+          maxRemovedShare: options.reconcile.maxRemovedShare,
+          timeoutMs: wixRequestTimeoutMs,
+        }),
+      })
+    : null;
   const checkInstanceToken = createTokenInfoChecker({ appId, wixApiBaseUrl: options.wixApiBaseUrl, clock, timeoutMs: wixRequestTimeoutMs });
   let ready = true;
 
@@ -147,9 +167,12 @@ export function createRegistry(options: RegistryOptions) {
      * broker: `registry.clientFor(instanceId, { appInstances }).appInstances.getAppInstance()`.
      */
     clientFor: clients.clientFor.bind(clients),
-    /** Starts the background work (the outbox worker). The HTTP app works without it. */
+    /** Scheduled reconciliation, when configured (src/reconcile/scheduler.ts). */
+    reconcileScheduler,
+    /** Starts the background work (the outbox worker, scheduled reconciliation). The HTTP app works without it. */
     async start() {
       await worker.start();
+      reconcileScheduler?.start();
     },
     /** From now on /readyz answers 503 and every answer closes its connection (load balancers move on). */
     beginShutdown() {
@@ -158,7 +181,7 @@ export function createRegistry(options: RegistryOptions) {
     /** Stops taking work; the caller closes the store afterwards. */
     async stop() {
       ready = false;
-      await worker.stop();
+      await Promise.all([worker.stop(), reconcileScheduler?.stop()]);
     },
   };
 }

@@ -35,7 +35,7 @@ export interface Installation {
   appId: string | null;
   status: InstallationStatus;
   installedAt: string;
-  /** true when no AppInstalled was ever received and installedAt is the time of the first event seen. */
+  /** true when installedAt is not an AppInstalled's time: the first event seen (no AppInstalled received), or the registry's own check with Wix (import, reconciliation). */
   installedAtInferred: boolean;
   removedAt: string | null;
   updatedAt: string;
@@ -44,6 +44,8 @@ export interface Installation {
   originInstanceId: string | null;
   /** When Wix accepted APP_FINISHED_CONFIGURATION for the current installation. */
   configuredAt: string | null;
+  /** When Wix last confirmed the installation by issuing a token for it (import, reconciliation); null if never. */
+  checkedAt: string | null;
   site: InstallationSite;
   plan: InstallationPlan;
   appVersion: string | null;
@@ -51,7 +53,7 @@ export interface Installation {
 
 /** One verified Wix delivery in an installation's history. */
 export interface InstallationEvent {
-  /** Wix's eventType, e.g. AppInstalled, AppRemoved, PaidPlanPurchased (unknown types are kept too). */
+  /** Wix's eventType, e.g. AppInstalled, AppRemoved, PaidPlanPurchased (unknown types are kept too), or one of the registry's own checks: Reconciled.Removed, Reconciled.Installed, Reconciled.SiteUpdated, Imported.Installed, Imported.Removed. */
   eventType: string;
   /** The JWT's iat. */
   issuedAt: string;

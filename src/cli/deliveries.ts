@@ -41,6 +41,8 @@ export function registerDeliveries(program: Command) {
         if (opts.url) {
           const jwt = await store.deliveries.jwt(deliveryId);
           if (jwt === null) throw new Error(`no delivery ${id}`);
+          // The registry's own events (Reconciled.*, Imported.*) were never sent by Wix: there is nothing to post.
+          if (jwt === '') throw new Error(`delivery ${id} was recorded by the registry's own check with Wix, not sent by Wix: it has no JWT to post`);
           const res = await fetch(opts.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: jwt });
           console.log(`posted delivery ${id} → ${res.status} ${await res.text()}`);
           if (!res.ok) process.exitCode = 1;

@@ -7,6 +7,7 @@ import { registerMigrate } from './migrate.ts';
 import { registerServe } from './serve.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerStats } from './stats.ts';
+import { registerImport, registerReconcile } from './reconcile.ts';
 
 const program = new Command('wix-registry').description('The installation registry for Wix apps').showHelpAfterError();
 registerServe(program);
@@ -16,6 +17,8 @@ registerSimulate(program);
 registerOutbox(program);
 registerDeliveries(program);
 registerStats(program);
+registerImport(program);
+registerReconcile(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,6 +4,22 @@ import { loadConfig } from '../config.ts';
 import { loadSandboxCredentials, sandboxCredentialsExist, sandboxDirFor } from '../sandbox/credentials.ts';
 import { sampleEventData, signWixWebhook } from '../sandbox/webhook-signer.ts';
 import { withStore } from './context.ts';
+import { wixForCli } from './wix-context.ts';
+
+/** Changes only on the sandbox's fake Wix, with no webhook: for watching `reconcile` repair them. */
+const SILENT_EVENTS = ['site-changed'];
+
+/** Tells the sandbox's fake Wix what happened on "Wix's side" (src/sandbox/fake-wix.ts, /_sandbox/…). */
+async function tellFakeWix(config: ReturnType<typeof loadConfig>, path: string, body?: unknown): Promise<void> {
+  const wix = wixForCli(config);
+  if (!wix.sandbox) throw new Error('only the sandbox fake Wix can be told what happened on its side');
+  const response = await fetch(`${wix.wixApiBaseUrl}/_sandbox/instances/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`the fake Wix answered ${response.status}`);
+}
 
 /** `simulate <name>` names, like `stripe trigger`: kebab-case for Wix's event types. */
 export const SIMULATED_EVENTS: Record<string, string> = {
@@ -20,12 +36,36 @@ export const SIMULATED_EVENTS: Record<string, string> = {
 export function registerSimulate(program: Command) {
   program
     .command('simulate <event>')
-    .description(`sign a realistic Wix webhook with the sandbox key and post it (${Object.keys(SIMULATED_EVENTS).join(', ')}, or any Wix eventType)`)
+    .description(
+      `sign a realistic Wix webhook with the sandbox key and post it (${Object.keys(SIMULATED_EVENTS).join(', ')}, or any Wix eventType); site-changed and --silently change the fake Wix only`,
+    )
     .option('--instance <id>', 'instance id (default: new for installed, else the newest active installation)')
     .option('--url <url>', 'webhook URL (default: http://127.0.0.1:$PORT/webhooks/wix)')
     .option('--iat <seconds>', 'issued-at, epoch seconds (to send events out of order)', (v) => Number.parseInt(v, 10))
-    .action(async (name: string, opts: { instance?: string; url?: string; iat?: number }) => {
+    .option('--silently', "removed/installed: change it on the sandbox's fake Wix only, and send no webhook (as when a webhook is lost)")
+    .option('--site-name <name>', 'site-changed: the new site name')
+    .action(async (name: string, opts: { instance?: string; url?: string; iat?: number; silently?: boolean; siteName?: string }) => {
       const config = loadConfig();
+      if (opts.silently || SILENT_EVENTS.includes(name)) {
+        if (opts.silently && name !== 'removed' && name !== 'installed') {
+          console.error('--silently works with removed and installed');
+          process.exit(1);
+        }
+        const instanceId = opts.instance ?? (await withStore(({ store }) => store.installations.newestActive()));
+        if (!instanceId) {
+          console.error('no active installation to use: pass --instance <id>');
+          process.exit(1);
+        }
+        if (name === 'site-changed') {
+          const siteName = opts.siteName ?? `Renamed Site ${new Date().toISOString().slice(11, 19)}`;
+          await tellFakeWix(config, `${encodeURIComponent(instanceId)}/site`, { siteName });
+          console.log(`site of instance ${instanceId} is now "${siteName}" on the fake Wix; no webhook was sent. \`wix-registry reconcile\` picks it up.`);
+        } else {
+          await tellFakeWix(config, `${encodeURIComponent(instanceId)}/${name}`);
+          console.log(`instance ${instanceId} is now ${name} on the fake Wix; no webhook was sent. \`wix-registry reconcile\` repairs the registry.`);
+        }
+        return;
+      }
       const dir = sandboxDirFor(config.databasePath);
       if (config.mode !== 'sandbox' && !sandboxCredentialsExist(dir)) {
         console.error('simulate signs with the sandbox key, and Wix credentials are configured: the registry would refuse it.');
@@ -57,5 +97,9 @@ export function registerSimulate(program: Command) {
       const body = await response.text();
       console.log(`${eventType} for instance ${instanceId} → ${response.status} ${body}`);
       if (!response.ok) process.exitCode = 1;
+      // Real Wix stops (or resumes) issuing tokens with the removal (or reinstall): so does the fake, when it runs here.
+      if (response.ok && (eventType === 'AppRemoved' || eventType === 'AppInstalled') && opts.iat === undefined) {
+        await tellFakeWix(config, `${encodeURIComponent(instanceId)}/${eventType === 'AppRemoved' ? 'removed' : 'installed'}`).catch(() => undefined);
+      }
     });
 }

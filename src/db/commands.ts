@@ -5,7 +5,7 @@
  * of the service that owns the tables it writes. Times come from the caller's clock.
  */
 import type { VerifiedDelivery } from '../installations/model.ts';
-import { recordDelivery, replayDelivery, type IngestOutcome } from '../installations/writes.ts';
+import { recordCheck, recordDelivery, replayDelivery, type CheckOutcome, type CheckRecord, type IngestOutcome } from '../installations/writes.ts';
 import type { OutboxJob } from '../outbox/model.ts';
 import { finishJob, type JobEffect } from '../outbox/outcomes.ts';
 import type { NewTokenHandout, WriteStatements } from './store.ts';
@@ -20,7 +20,18 @@ export type WriteCommand =
   | { kind: 'killJob'; jobId: number; error: string; now: number }
   | { kind: 'releaseJobs'; jobIds: number[]; now: number }
   | { kind: 'recoverJobs'; now: number }
-  | { kind: 'requeueJobs'; now: number; jobIds?: number[] | undefined };
+  | { kind: 'requeueJobs'; now: number; jobIds?: number[] | undefined }
+  | { kind: 'recordCheck'; check: CheckRecord; now: number }
+  | { kind: 'claimReconcileWalk'; name: string; owner: string; now: number; leaseMs: number }
+  | {
+      kind: 'releaseReconcileWalk';
+      name: string;
+      owner: string;
+      cursor: string | null;
+      nextRunAt: number;
+      lastStop: string | null;
+      now: number;
+    };
 
 type ResultOf = {
   ingest: IngestOutcome;
@@ -33,6 +44,9 @@ type ResultOf = {
   releaseJobs: void;
   recoverJobs: number;
   requeueJobs: number;
+  recordCheck: CheckOutcome;
+  claimReconcileWalk: { cursor: string | null } | null;
+  releaseReconcileWalk: boolean;
 };
 
 export type WriteResult<C extends WriteCommand> = ResultOf[C['kind']];
@@ -60,6 +74,12 @@ export async function runCommand(tx: WriteStatements, command: WriteCommand): Pr
       return tx.recoverAbandonedJobs(command.now);
     case 'requeueJobs':
       return tx.requeueJobs(command.now, command.jobIds);
+    case 'recordCheck':
+      return recordCheck(tx, command.check, command.now);
+    case 'claimReconcileWalk':
+      return tx.claimReconcileWalk(command.name, command.owner, command.now, command.now + command.leaseMs);
+    case 'releaseReconcileWalk':
+      return tx.releaseReconcileWalk(command.name, command.owner, { cursor: command.cursor, nextRunAt: command.nextRunAt, lastStop: command.lastStop }, command.now);
   }
 }
 
@@ -70,5 +90,6 @@ export async function runCommand(tx: WriteStatements, command: WriteCommand): Pr
 export function instanceOf(command: WriteCommand): string | null {
   if (command.kind === 'ingest') return command.delivery.event.instanceId;
   if (command.kind === 'finishJob') return command.job.instanceId;
+  if (command.kind === 'recordCheck') return command.check.instanceId;
   return null;
 }

@@ -25,7 +25,7 @@ import type {
   InstallationStatus,
   SiteDescription,
 } from '../installations/model.ts';
-import type { DerivedInstallation, HistoryEvent } from '../installations/state-machine.ts';
+import type { DerivedInstallation, EventSource, HistoryEvent } from '../installations/state-machine.ts';
 import type { DayContribution } from '../installations/daily-summary.ts';
 import type { InstallationFilters, InstallationOrdering, Position } from '../installations/query-schemas.ts';
 import type { OutboxJob, OutboxJobKind, OutboxJobStatus } from '../outbox/model.ts';
@@ -148,8 +148,12 @@ export type ExportFormatName = 'ndjson' | 'csv';
 // engine's business; the shapes are the domain's.
 
 export interface NewDelivery {
+  /** The JWT's SHA-256, or the key of one of the registry's own events (`reconcile:…`): unique. */
   sha256: string;
+  /** Empty for the registry's own events. */
   jwt: string;
+  /** Absent: wix. */
+  source?: EventSource | undefined;
   eventType: string;
   instanceId: string;
   issuedAt: number;
@@ -175,7 +179,7 @@ export interface WriteStatements {
   /** Stores the delivery unless one with the same sha256 exists: its id, or null for a duplicate. */
   insertDelivery(delivery: NewDelivery): Awaitable<number | null>;
   deliveryInstance(deliveryId: number): Awaitable<string | null>;
-  /** The instance's history for the state machine, any order. */
+  /** The instance's history for the state machine, any order, each event with its `source` and `arrival` (the row's id). */
   historyOf(instanceId: string): Awaitable<HistoryEvent[]>;
 
   // installations: owned by the installations service
@@ -186,6 +190,8 @@ export interface WriteStatements {
   /** Sets configuredAt when the installation that started at `startedAt` is still the current one. */
   writeConfigured(instanceId: string, startedAt: number, now: number): Awaitable<void>;
   addDailyContributions(delta: Map<number, DayContribution>): Awaitable<void>;
+  /** Wix confirmed the installation at `at` (sets checkedAt; leaves updatedAt alone). */
+  markChecked(instanceId: string, at: number): Awaitable<void>;
 
   // outbox_jobs: owned by the outbox
   /** Enqueues a job once per installation; a cancelled one is armed again. */
@@ -204,4 +210,14 @@ export interface WriteStatements {
 
   // token_handouts: owned by the token API
   insertTokenHandout(row: NewTokenHandout): Awaitable<void>;
+
+  // reconcile_schedule: owned by the scheduled reconciliation (src/reconcile/schedule-lease.ts)
+  /**
+   * Takes the walk's lease for `owner` until `leaseUntil` when it is due (`next_run_at` ≤ now) and
+   * free (no lease, or one that lapsed, or this owner's): the walk's cursor. Null: not due, or
+   * another process holds it. Creates the row on first use.
+   */
+  claimReconcileWalk(name: string, owner: string, now: number, leaseUntil: number): Awaitable<{ cursor: string | null } | null>;
+  /** Gives the lease back, if `owner` still holds it, with the walk's new cursor and when the next slice is due. */
+  releaseReconcileWalk(name: string, owner: string, update: { cursor: string | null; nextRunAt: number; lastStop: string | null }, now: number): Awaitable<boolean>;
 }

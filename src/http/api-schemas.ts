@@ -44,7 +44,7 @@ export const installationSchema = z
     status: z.enum(['active', 'removed']),
     installedAt: isoTime(),
     installedAtInferred: z.boolean().meta({
-      description: 'true when no AppInstalled was ever received and installedAt is the time of the first event seen.',
+      description: "true when installedAt is not an AppInstalled's time: the first event seen (no AppInstalled received), or the registry's own check with Wix (import, reconciliation).",
     }),
     removedAt: isoTimeOrNull(),
     updatedAt: isoTime(),
@@ -52,6 +52,7 @@ export const installationSchema = z
     lastEventAt: isoTime(),
     originInstanceId: z.string().nullable(),
     configuredAt: isoTimeOrNull('When Wix accepted APP_FINISHED_CONFIGURATION for the current installation.'),
+    checkedAt: isoTimeOrNull('When Wix last confirmed the installation by issuing a token for it (import, reconciliation); null if never.'),
     site: installationSiteSchema,
     plan: installationPlanSchema,
     appVersion: z.string().nullable(),
@@ -71,6 +72,7 @@ export const installationSchema = z
       lastEventAt: '2026-11-22T10:00:00.000Z',
       originInstanceId: '07864c16-3f0e-4ad2-9a53-0e0d6c7c1b2e',
       configuredAt: '2026-11-22T10:00:01.234Z',
+      checkedAt: null,
       site: { siteId: 'a1b2c3', accountId: 'd4e5f6', name: 'My Site', url: 'https://example.com', syncedAt: '2026-11-22T10:00:01.500Z' },
       plan: { isFree: false, vendorProductId: 'premium', cycle: 'YEARLY', expiresOn: '2027-11-22T10:00:00Z', autoRenewing: true, changedAt: '2026-11-22T10:00:00.000Z' },
       appVersion: '1.4.0',
@@ -79,7 +81,10 @@ export const installationSchema = z
 
 export const eventSchema = z
   .object({
-    eventType: z.string().meta({ description: "Wix's eventType, e.g. AppInstalled, AppRemoved, PaidPlanPurchased (unknown types are kept too)." }),
+    eventType: z.string().meta({
+      description:
+        "Wix's eventType, e.g. AppInstalled, AppRemoved, PaidPlanPurchased (unknown types are kept too), or one of the registry's own checks with Wix: Reconciled.Removed, Reconciled.Installed, Reconciled.SiteUpdated, Imported.Installed, Imported.Removed.",
+    }),
     issuedAt: isoTime('The JWT iat.'),
     receivedAt: isoTime(),
     outcome: z.enum(['applied', 'stale', 'ignored']).meta({

@@ -1,3 +1,4 @@
+import { roleOf, type EventSource } from './state-machine.ts';
 import { DAY_MS } from './time.ts';
 
 /**
@@ -9,7 +10,10 @@ import { DAY_MS } from './time.ts';
  * for the state machine) and adds the difference. The result is independent of arrival order,
  * like the state itself. Per UTC day:
  * - installs / removals: AppInstalled / AppRemoved events by their iat, each distinct (instance,
- *   iat) once: the same install delivered as two tokens is one install;
+ *   iat) once: the same install delivered as two tokens is one install. Reconciliation's repairs
+ *   count too, on the day of the check (`Reconciled.Removed` is a removal the webhooks missed,
+ *   `Reconciled.Installed` a reinstall); an import's do not: it records installations that began
+ *   or ended before the registry knew them, on no day it could name;
  * - churn: of the installs that day, how many the instance's next removal ended less than 1, 7
  *   or 30 days later, with no other install in between. For equal iat an install sorts before a
  *   removal (as in the state machine), so a reinstall at the moment of a removal means the earlier
@@ -30,6 +34,8 @@ export const CHURN_WINDOWS_MS = [1 * DAY_MS, 7 * DAY_MS, 30 * DAY_MS] as const;
 export interface LifecycleEvent {
   eventType: string;
   issuedAt: number;
+  /** Absent: wix. */
+  source?: EventSource | undefined;
 }
 
 /** Day number (days since the epoch, UTC) of an instant. */
@@ -39,8 +45,8 @@ const emptyDay = (): DayContribution => ({ installs: 0, removals: 0, churn1d: 0,
 
 /** One instance's contributions per day, from its history. */
 export function dailyContributions(history: readonly LifecycleEvent[]): Map<number, DayContribution> {
-  const installs = distinctSorted(history, 'AppInstalled');
-  const removals = distinctSorted(history, 'AppRemoved');
+  const installs = distinctSorted(history, 'begin');
+  const removals = distinctSorted(history, 'end');
   const days = new Map<number, DayContribution>();
   const at = (ms: number) => {
     const day = dayOf(ms);
@@ -83,6 +89,7 @@ export function contributionDelta(before: Map<number, DayContribution>, after: M
   return delta;
 }
 
-function distinctSorted(history: readonly LifecycleEvent[], eventType: string): number[] {
-  return [...new Set(history.filter((e) => e.eventType === eventType).map((e) => e.issuedAt))].sort((a, b) => a - b);
+function distinctSorted(history: readonly LifecycleEvent[], role: 'begin' | 'end'): number[] {
+  const counted = history.filter((e) => e.source !== 'import' && roleOf(e) === role);
+  return [...new Set(counted.map((e) => e.issuedAt))].sort((a, b) => a - b);
 }

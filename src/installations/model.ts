@@ -70,6 +70,8 @@ export interface InstallationRecord {
   appVersion: string | null;
   isFree: boolean | null;
   siteSyncedAt: number | null;
+  /** When Wix last confirmed the installation by issuing a token for it (import, reconciliation). */
+  checkedAt: number | null;
 }
 
 /** What Get App Instance says of an instance's site and app (docs/wix-protocol.md §3). */
@@ -90,7 +92,10 @@ export interface HistoryRecord {
   payload: EventPayload;
 }
 
-/** A stored webhook delivery, as `deliveries list` shows it. */
+/** Who recorded a history row: Wix (a verified webhook) or the registry's own check with Wix. */
+export type { EventSource } from './state-machine.ts';
+
+/** A stored webhook delivery (or a check the registry recorded), as `deliveries list` shows it. */
 export interface DeliverySummary {
   id: number;
   eventType: string;
@@ -98,5 +103,7 @@ export interface DeliverySummary {
   issuedAt: number;
   receivedAt: number;
   outcome: EventOutcome;
+  /** The JWT's SHA-256; for the registry's own events, their key (`reconcile:…`, `import:…`). */
   sha256: string;
+  source: import('./state-machine.ts').EventSource;
 }

@@ -10,7 +10,7 @@ export function toInstallation(row: InstallationRecord) {
     appId: row.appId,
     status: row.status,
     installedAt: iso(row.installedAt),
-    /** true when no AppInstalled was ever received and installedAt is the first event seen. */
+    /** true when installedAt is not an AppInstalled's time: the first event seen, or the registry's own check (import, reconciliation). */
     installedAtInferred: row.installedAtInferred,
     removedAt: isoOrNull(row.removedAt),
     updatedAt: iso(row.updatedAt),
@@ -18,6 +18,7 @@ export function toInstallation(row: InstallationRecord) {
     lastEventAt: iso(row.lastEventAt),
     originInstanceId: row.originInstanceId,
     configuredAt: isoOrNull(row.configuredAt),
+    checkedAt: isoOrNull(row.checkedAt),
     site: {
       siteId: row.siteId,
       accountId: row.accountId,

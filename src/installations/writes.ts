@@ -3,13 +3,26 @@
  * the per-day summary. Each function is a transaction script over the engine's statements
  * (src/db/store.ts, WriteStatements): it runs inside a transaction the storage engine opens, in
  * a savepoint of its own, and never talks to the network (work that talks to Wix goes through
- * the outbox).
+ * the outbox, or happens before the command, as a reconciliation's check does).
+ *
+ * Every event that enters an instance's history — a Wix delivery or one of the registry's own
+ * checks — goes through `appendToHistory`, and every visible change of an installation through
+ * `applyTransition`: the one place the change feed (issue 10) hooks into.
  */
-import type { WriteStatements } from '../db/store.ts';
+import type { NewDelivery, WriteStatements } from '../db/store.ts';
 import { reactToTransition } from '../outbox/enqueue.ts';
 import { contributionDelta, dailyContributions } from './daily-summary.ts';
 import type { EventOutcome, IngestStatus, InstallationRecord, SiteDescription, VerifiedDelivery } from './model.ts';
-import { foldInstallation, isStateEventType, sameDerivedState, type DerivedInstallation, type HistoryEvent } from './state-machine.ts';
+import {
+  foldInstallation,
+  isStateEventType,
+  REGISTRY_EVENT_TYPES,
+  roleOf,
+  sameDerivedState,
+  type DerivedInstallation,
+  type HistoryEvent,
+  type RegistryEventType,
+} from './state-machine.ts';
 
 /** An installation's visible state changed: the state before (as stored) and after (derived). */
 export interface StateTransition {
@@ -38,40 +51,26 @@ export async function recordDelivery(
 ): Promise<IngestOutcome> {
   const { delivery, sha256, receivedAt } = command;
   const { event } = delivery;
-  const shapesState = isStateEventType(event.eventType);
-  let outcome: EventOutcome = 'ignored';
-  let history: HistoryEvent[] = [];
-  let withEvent: HistoryEvent[] = [];
-  let next: DerivedInstallation | null = null;
-  if (shapesState) {
-    await tx.lockInstance(event.instanceId);
-    history = await tx.historyOf(event.instanceId);
-    // The delivery's hash breaks ties between equal iats: their order must not depend on arrival.
-    withEvent = [...history, { eventType: event.eventType, issuedAt: event.issuedAt, data: event.data, accountInfo: event.accountInfo, tieBreaker: sha256 }];
-    next = foldInstallation(withEvent)!;
-    outcome = sameDerivedState(foldInstallation(history), next) ? 'stale' : 'applied';
-  }
-  const deliveryId = await tx.insertDelivery({
+  const row: NewDelivery = {
     sha256,
     jwt: delivery.jwt,
     eventType: event.eventType,
     instanceId: event.instanceId,
     issuedAt: event.issuedAt,
     receivedAt,
-    outcome,
+    outcome: 'ignored',
     payload: { data: event.data, identity: event.identity, accountInfo: event.accountInfo },
-  });
-  // A Wix resend is the identical JWT: already stored, nothing more to do.
-  if (deliveryId === null) return { status: 'duplicate', statusAfter: null, jobsEnqueued: false };
-  if (!shapesState) return { status: 'accepted', statusAfter: null, jobsEnqueued: false };
-
-  const delta = contributionDelta(dailyContributions(history), dailyContributions(withEvent));
-  if (delta.size > 0) await tx.addDailyContributions(delta);
-  if (outcome !== 'applied') return { status: 'accepted', statusAfter: null, jobsEnqueued: false };
-  const transition = { instanceId: event.instanceId, before: await tx.installation(event.instanceId), after: next! };
-  await tx.writeDerivedState(event.instanceId, next!, receivedAt);
-  const jobsEnqueued = await reactToTransition(tx, transition, receivedAt);
-  return { status: 'accepted', statusAfter: next!.status, jobsEnqueued };
+  };
+  if (!isStateEventType(event.eventType)) {
+    // Stored and acknowledged only; a Wix resend is the identical JWT, already stored.
+    const id = await tx.insertDelivery(row);
+    return { status: id === null ? 'duplicate' : 'accepted', statusAfter: null, jobsEnqueued: false };
+  }
+  await tx.lockInstance(event.instanceId);
+  const history = await tx.historyOf(event.instanceId);
+  const appended = await appendToHistory(tx, row, history, receivedAt);
+  if (!appended.stored) return { status: 'duplicate', statusAfter: null, jobsEnqueued: false };
+  return { status: 'accepted', statusAfter: appended.transition?.after.status ?? null, jobsEnqueued: appended.jobsEnqueued };
 }
 
 /**
@@ -92,8 +91,7 @@ export async function replayDelivery(
   const current = before ? derivedPartOf(before) : null;
   // Fields the events say nothing about keep what other sources (Get App Instance) filled in.
   if (current && sameDerivedState(current, { ...current, ...withoutUnknowns(next) })) return { instanceId, changed: false, jobsEnqueued: false };
-  await tx.writeDerivedState(instanceId, next, command.now);
-  const jobsEnqueued = await reactToTransition(tx, { instanceId, before, after: next }, command.now);
+  const jobsEnqueued = await applyTransition(tx, { instanceId, before, after: next }, command.now);
   return { instanceId, changed: true, jobsEnqueued };
 }
 
@@ -105,6 +103,167 @@ export async function recordSiteSync(tx: WriteStatements, instanceId: string, si
 /** Wix accepted APP_FINISHED_CONFIGURATION for the installation that started at `startedAt`. */
 export async function recordConfigured(tx: WriteStatements, instanceId: string, startedAt: number, now: number): Promise<void> {
   await tx.writeConfigured(instanceId, startedAt, now);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The registry's own checks with Wix (import, reconciliation): src/reconcile/ asks Wix, then
+// records what it learned here, in one transaction per instance.
+
+/** What Wix said of one instance. */
+export type CheckVerdict =
+  /** Wix issued a token: the app is installed. `site` is Get App Instance's answer, when it gave one. */
+  | { kind: 'installed'; site: SiteDescription | null }
+  /** Wix refused a token for this instance, and only for it (src/reconcile/run.ts decides that). */
+  | { kind: 'removed' };
+
+export interface CheckRecord {
+  instanceId: string;
+  source: 'reconcile' | 'import';
+  /** When Wix answered: the time of the events this records. */
+  checkedAt: number;
+  verdict: CheckVerdict;
+  /** An installation this check begins gets APP_FINISHED_CONFIGURATION (import --configure). Default: reconcile yes, import no. */
+  configure?: boolean | undefined;
+  /** Record nothing when the registry already knows the instance (import). */
+  onlyIfUnknown?: boolean | undefined;
+}
+
+/**
+ * What recording a check did: skipped (known already, import), unchanged (nothing to repair),
+ * installed (an installation began: imported active, or a missed reinstall), removed (a removal
+ * the webhooks missed, or an imported instance Wix refuses), updated (site data refreshed).
+ */
+export type CheckEffect = 'skipped' | 'unchanged' | 'installed' | 'removed' | 'updated';
+
+export interface CheckOutcome {
+  effect: CheckEffect;
+  statusAfter: InstallationRecord['status'] | null;
+  jobsEnqueued: boolean;
+}
+
+/**
+ * Records one check as events in the instance's history (docs/decisions/0010): a repair is a
+ * `Reconciled.*` / `Imported.*` event timed by the check and folded with Wix's events by the
+ * same rules, so a later real webhook (a reinstall) still wins, and a webhook older than the
+ * check does not undo it. Nothing is recorded when there is nothing to repair, except that the
+ * installation was confirmed (checkedAt).
+ */
+export async function recordCheck(tx: WriteStatements, check: CheckRecord, now: number): Promise<CheckOutcome> {
+  const { instanceId, verdict } = check;
+  await tx.lockInstance(instanceId);
+  const history = await tx.historyOf(instanceId);
+  const row = await tx.installation(instanceId);
+  if (check.onlyIfUnknown && (history.length > 0 || row)) return { effect: 'skipped', statusAfter: null, jobsEnqueued: false };
+  const active = foldInstallation(history)?.status === 'active';
+  const imported = check.source === 'import';
+
+  if (verdict.kind === 'removed' && !active && (row || history.length > 0)) return { effect: 'unchanged', statusAfter: null, jobsEnqueued: false };
+  if (verdict.kind === 'installed' && active) {
+    let effect: CheckEffect = 'unchanged';
+    const changed = verdict.site && row ? changedSiteFields(row, verdict.site) : [];
+    if (verdict.site && changed.length > 0) {
+      const appended = await appendToHistory(
+        tx,
+        registryEvent(check, REGISTRY_EVENT_TYPES.reconciledSiteUpdated, { ...verdict.site, changed }, now),
+        history,
+        now,
+        { outcome: 'applied' },
+      );
+      if (appended.stored) {
+        await tx.writeSite(instanceId, verdict.site, now);
+        effect = 'updated';
+      }
+    }
+    await tx.markChecked(instanceId, check.checkedAt);
+    return { effect, statusAfter: null, jobsEnqueued: false };
+  }
+
+  const installed = verdict.kind === 'installed';
+  const eventType: RegistryEventType = installed
+    ? imported
+      ? REGISTRY_EVENT_TYPES.importedInstalled
+      : REGISTRY_EVENT_TYPES.reconciledInstalled
+    : imported
+      ? REGISTRY_EVENT_TYPES.importedRemoved
+      : REGISTRY_EVENT_TYPES.reconciledRemoved;
+  const data = installed ? { configure: check.configure ?? !imported } : {};
+  const site = installed ? verdict.site : null;
+  const appended = await appendToHistory(tx, registryEvent(check, eventType, data, now), history, now, { siteKnown: site !== null });
+  if (site && appended.stored) await tx.writeSite(instanceId, site, now);
+  if (installed && appended.stored) await tx.markChecked(instanceId, check.checkedAt);
+  const statusAfter = appended.transition?.after.status ?? null;
+  const effect: CheckEffect = statusAfter === 'active' ? 'installed' : statusAfter === 'removed' ? 'removed' : 'unchanged';
+  return { effect, statusAfter, jobsEnqueued: appended.jobsEnqueued };
+}
+
+/** One of the registry's own events as a history row: no JWT, and a key that can never be a SHA-256. */
+function registryEvent(check: CheckRecord, eventType: RegistryEventType, data: Record<string, unknown>, now: number): NewDelivery {
+  return {
+    sha256: `${check.source}:${eventType}:${check.instanceId}:${check.checkedAt}`,
+    jwt: '',
+    source: check.source,
+    eventType,
+    instanceId: check.instanceId,
+    issuedAt: check.checkedAt,
+    receivedAt: now,
+    outcome: 'ignored',
+    payload: { data },
+  };
+}
+
+const SITE_FIELDS = ['siteId', 'siteName', 'siteUrl', 'appVersion', 'isFree'] as const;
+
+/** The site fields Get App Instance says differently from the row (a missing siteId is not a change: writeSite keeps the known one). */
+function changedSiteFields(row: InstallationRecord, site: SiteDescription): string[] {
+  return SITE_FIELDS.filter((field) => !(field === 'siteId' && site.siteId === null) && row[field] !== site[field]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The one path into the history, and the one path for a visible change
+
+/**
+ * Appends an event to an instance's history (already locked and read by the caller): folds the
+ * history with it, stores it with its outcome, keeps the per-day summary, and applies the
+ * transition when the state changed. `stored` is false for a duplicate (same key).
+ */
+async function appendToHistory(
+  tx: WriteStatements,
+  row: NewDelivery,
+  history: HistoryEvent[],
+  now: number,
+  options: { outcome?: EventOutcome; siteKnown?: boolean } = {},
+): Promise<{ stored: boolean; transition: StateTransition | null; jobsEnqueued: boolean }> {
+  // The key breaks ties between equal iats: their order must not depend on arrival.
+  const event: HistoryEvent = {
+    eventType: row.eventType,
+    issuedAt: row.issuedAt,
+    data: row.payload.data,
+    accountInfo: row.payload.accountInfo,
+    tieBreaker: row.sha256,
+    source: row.source ?? 'wix',
+  };
+  const withEvent = [...history, event];
+  const before = foldInstallation(history);
+  const next = foldInstallation(withEvent);
+  const outcome: EventOutcome = options.outcome ?? (roleOf(event) === 'none' ? 'ignored' : sameDerivedState(before, next) ? 'stale' : 'applied');
+  const id = await tx.insertDelivery({ ...row, outcome });
+  if (id === null) return { stored: false, transition: null, jobsEnqueued: false };
+
+  const delta = contributionDelta(dailyContributions(history), dailyContributions(withEvent));
+  if (delta.size > 0) await tx.addDailyContributions(delta);
+  if (outcome !== 'applied' || !next || sameDerivedState(before, next)) return { stored: true, transition: null, jobsEnqueued: false };
+  const transition: StateTransition = { instanceId: row.instanceId, before: await tx.installation(row.instanceId), after: next };
+  const jobsEnqueued = await applyTransition(tx, transition, now, { siteKnown: options.siteKnown ?? false });
+  return { stored: true, transition, jobsEnqueued };
+}
+
+/**
+ * Writes an installation's new event-derived state and lets the outbox react, in the caller's
+ * transaction. Every visible change of an installation's lifecycle or plan passes here.
+ */
+async function applyTransition(tx: WriteStatements, transition: StateTransition, now: number, options: { siteKnown?: boolean } = {}): Promise<boolean> {
+  await tx.writeDerivedState(transition.instanceId, transition.after, now);
+  return reactToTransition(tx, transition, now, options);
 }
 
 /** Fields other sources also fill (Get App Instance): a null from the fold means "not in the events", not "cleared". */
@@ -133,5 +292,7 @@ function derivedPartOf(row: InstallationRecord): DerivedInstallation {
     planChangedAt: row.planChangedAt,
     siteId: row.siteId,
     accountId: row.accountId,
+    // Not stored; sameDerivedState does not look at it.
+    configure: false,
   };
 }

@@ -4,15 +4,22 @@ import type { StateTransition } from '../installations/writes.ts';
 /**
  * Reacts to an installation's state change inside the delivery's transaction, so the job and the
  * state change commit together or not at all:
- * - a new installation (install or reinstall, with its AppInstalled received) gets
- *   "send APP_FINISHED_CONFIGURATION" — once per installation: jobs are unique on
- *   (instance, kind, installedAt), so a second enqueue is a no-op;
- * - any installation that becomes active gets "sync site fields from Get App Instance";
+ * - a new installation the registry configures (`after.configure`: begun by an AppInstalled, or
+ *   by a check that asked for it) gets "send APP_FINISHED_CONFIGURATION" — once per installation:
+ *   jobs are unique on (instance, kind, installedAt), so a second enqueue is a no-op, and a spell
+ *   keeps its installedAt when another AppInstalled joins it (state-machine.ts);
+ * - any installation that becomes active gets "sync site fields from Get App Instance", unless
+ *   the caller has just learned them (`siteKnown`: a check with Wix);
  * - a removal cancels what is still pending for the instance, so nothing is sent for an
  *   instance removed before its job ran.
  * Returns true when it enqueued a job (the worker can look at once).
  */
-export async function reactToTransition(tx: WriteStatements, { instanceId, before, after }: StateTransition, now: number): Promise<boolean> {
+export async function reactToTransition(
+  tx: WriteStatements,
+  { instanceId, before, after }: StateTransition,
+  now: number,
+  options: { siteKnown?: boolean } = {},
+): Promise<boolean> {
   if (after.status === 'removed') {
     if (before && before.status !== 'removed') await tx.cancelPendingJobs(instanceId, 'instance removed before the job ran', now);
     return false;
@@ -24,7 +31,7 @@ export async function reactToTransition(tx: WriteStatements, { instanceId, befor
   // one (an older install whose removal arrived late, or an inferred start): they are not sent,
   // so the current installation gets its BI event once.
   if (before) await tx.cancelPendingJobs(instanceId, 'superseded: not the current installation', now, after.installedAt);
-  if (!after.installedAtInferred) await tx.enqueueJob('finished_configuration', instanceId, after.installedAt, now);
-  await tx.enqueueJob('sync_instance', instanceId, after.installedAt, now);
-  return true;
+  if (after.configure) await tx.enqueueJob('finished_configuration', instanceId, after.installedAt, now);
+  if (!options.siteKnown) await tx.enqueueJob('sync_instance', instanceId, after.installedAt, now);
+  return after.configure || !options.siteKnown;
 }

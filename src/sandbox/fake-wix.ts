@@ -2,6 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 
 /** Wix access tokens live 4 hours (docs/wix-protocol.md §2). */
@@ -31,6 +32,24 @@ export interface FakeWixOptions {
   /** Seconds clock, injectable for expiry tests. */
   nowSec?: () => number;
   tokenTtlSec?: number;
+  /**
+   * Where the fake keeps what happened on "Wix's side" (instances removed, sites changed) across
+   * restarts of the sandbox; nothing is kept without it.
+   */
+  stateFile?: string;
+}
+
+/** What Get App Instance says of a site, as the sandbox lets a newcomer change it. */
+export interface FakeSiteChange {
+  siteName?: string;
+  siteUrl?: string | null;
+  appVersion?: string;
+  isFree?: boolean;
+}
+
+interface FakeWixState {
+  removed: string[];
+  sites: Record<string, FakeSiteChange>;
 }
 
 export interface RecordedCall {
@@ -51,10 +70,38 @@ export function createFakeWix(options: FakeWixOptions) {
   const ttl = options.tokenTtlSec ?? FAKE_TOKEN_TTL_SEC;
   const tokens = new Map<string, IssuedToken>();
   const removed = new Set<string>();
+  const sites = new Map<string, FakeSiteChange>();
   const faults = new Map<FakeWixRoute, Fault[]>();
   const calls: RecordedCall[] = [];
   const biEvents: { instanceId: string; eventName: string; at: number }[] = [];
   const app = new Hono<{ Bindings: HttpBindings }>();
+
+  if (options.stateFile && existsSync(options.stateFile)) {
+    try {
+      const saved = JSON.parse(readFileSync(options.stateFile, 'utf8')) as Partial<FakeWixState>;
+      for (const id of saved.removed ?? []) removed.add(id);
+      for (const [id, change] of Object.entries(saved.sites ?? {})) sites.set(id, change);
+    } catch {
+      // A damaged state file: start from an empty Wix, as a fresh sandbox does.
+    }
+  }
+  function save(): void {
+    if (!options.stateFile) return;
+    const state: FakeWixState = { removed: [...removed], sites: Object.fromEntries(sites) };
+    writeFileSync(options.stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+  }
+  function markRemoved(instanceId: string): void {
+    removed.add(instanceId);
+    save();
+  }
+  function markInstalled(instanceId: string): void {
+    removed.delete(instanceId);
+    save();
+  }
+  function changeSite(instanceId: string, change: FakeSiteChange): void {
+    sites.set(instanceId, { ...sites.get(instanceId), ...change });
+    save();
+  }
 
   function issue(instanceId: string, kind: IssuedToken['kind'], clientId = options.appId, lifetimeSec = ttl): string {
     const token = `OauthNG.JWS.${randomBytes(18).toString('base64url')}`;
@@ -124,7 +171,7 @@ export function createFakeWix(options: FakeWixOptions) {
     if (fault) return fault;
     const token = activeToken(c.req.header('authorization'));
     if (!token) return unauthorized(c);
-    return c.json(describeInstance(token.instanceId, options.appId));
+    return c.json(describeInstance(token.instanceId, options.appId, sites.get(token.instanceId)));
   });
 
   app.post('/apps/v1/bi-event', async (c) => {
@@ -157,6 +204,30 @@ export function createFakeWix(options: FakeWixOptions) {
     });
   });
 
+  // What happens on Wix's side without a webhook, for the sandbox (`simulate removed --silently`,
+  // `simulate site-changed`) and the tests: not part of Wix's API, and only ever on 127.0.0.1.
+  app.get('/_sandbox/instances', (c) =>
+    c.json({ removed: [...removed], sites: Object.fromEntries(sites) }),
+  );
+  app.post('/_sandbox/instances/:instanceId/removed', (c) => {
+    markRemoved(c.req.param('instanceId'));
+    return c.json({ instanceId: c.req.param('instanceId'), status: 'removed' });
+  });
+  app.post('/_sandbox/instances/:instanceId/installed', (c) => {
+    markInstalled(c.req.param('instanceId'));
+    return c.json({ instanceId: c.req.param('instanceId'), status: 'installed' });
+  });
+  app.post('/_sandbox/instances/:instanceId/site', async (c) => {
+    let change: FakeSiteChange;
+    try {
+      change = await c.req.json<FakeSiteChange>();
+    } catch {
+      return c.json({ message: 'expected a JSON object' }, 400);
+    }
+    changeSite(c.req.param('instanceId'), change);
+    return c.json({ instanceId: c.req.param('instanceId'), site: sites.get(c.req.param('instanceId')) });
+  });
+
   app.all('*', (c) => c.json({ message: 'not found' }, 404));
 
   return {
@@ -172,8 +243,10 @@ export function createFakeWix(options: FakeWixOptions) {
     },
     clearFaults: () => faults.clear(),
     /** Wix refuses tokens for an instance whose app was removed. */
-    markRemoved: (instanceId: string) => removed.add(instanceId),
-    markInstalled: (instanceId: string) => removed.delete(instanceId),
+    markRemoved,
+    markInstalled,
+    /** What Get App Instance says of the instance's site from now on. */
+    changeSite,
     /** What a site's frontend holds after fetchWithAuth(): a token for this (or another) app. */
     issueFrontendToken: (instanceId: string, opts: { clientId?: string; lifetimeSec?: number } = {}) =>
       issue(instanceId, 'frontend', opts.clientId ?? options.appId, opts.lifetimeSec ?? ttl),
@@ -193,15 +266,16 @@ function siteIdFor(instanceId: string): string {
   return `site-${instanceId}`;
 }
 
-/** A deterministic, realistic Get App Instance answer for any instance. */
-function describeInstance(instanceId: string, appId: string) {
+/** A deterministic, realistic Get App Instance answer for any instance, with the sandbox's changes. */
+function describeInstance(instanceId: string, appId: string, change: FakeSiteChange = {}) {
   const short = instanceId.slice(0, 8);
-  const paid = instanceId.charCodeAt(0) % 2 === 0;
+  const paid = change.isFree === undefined ? instanceId.charCodeAt(0) % 2 === 0 : !change.isFree;
+  const url = change.siteUrl === undefined ? `https://sandbox-${short}.wixsite.com/site` : change.siteUrl;
   return {
     instance: {
       instanceId,
       appName: 'Sandbox App',
-      appVersion: '1.4.0',
+      appVersion: change.appVersion ?? '1.4.0',
       isFree: !paid,
       ...(paid ? { billing: { packageName: 'premium', billingCycle: 'YEARLY', timeStamp: new Date().toISOString(), expirationDate: null, autoRenewing: true } } : {}),
       permissions: ['SCOPE.DC-APPS.MANAGE-APPS'],
@@ -210,11 +284,11 @@ function describeInstance(instanceId: string, appId: string) {
       freeTrialAvailable: false,
     },
     site: {
-      siteDisplayName: `Sandbox Site ${short}`,
+      siteDisplayName: change.siteName ?? `Sandbox Site ${short}`,
       locale: 'en',
       paymentCurrency: 'USD',
       multilingual: { isMultiLingual: false, supportedLanguages: [] },
-      url: `https://sandbox-${short}.wixsite.com/site`,
+      ...(url === null ? {} : { url }),
       installedWixApps: [appId],
       ownerInfo: { email: `owner-${short}@example.com`, emailStatus: 'VERIFIED' },
       siteId: siteIdFor(instanceId),

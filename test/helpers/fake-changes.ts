@@ -105,6 +105,7 @@ export async function startFakeChanges(options: { apiKey: string }) {
           lastEventAt: at,
           originInstanceId: null,
           configuredAt: null,
+          checkedAt: null,
           site: { siteId: null, accountId: null, name: null, url: null, syncedAt: null },
           plan: { isFree: null, vendorProductId: null, cycle: null, expiresOn: null, autoRenewing: null, changedAt: null },
           appVersion: null,

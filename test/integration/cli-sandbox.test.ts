@@ -210,6 +210,28 @@ describe('wix-registry in sandbox mode (serve, simulate, installs)', () => {
     expect(result.stderr).toContain('no-such-instance');
   });
 
+  it('a newcomer watches reconcile repair what no webhook told: a removal and a renamed site on the fake Wix\'s side', async () => {
+    const installed = async () => /for instance (\S+)/.exec((await cli(['simulate', 'installed', '--url', webhookUrl], env)).stdout)![1]!;
+    const gone = await installed();
+    const renamed = await installed();
+    const silently = await cli(['simulate', 'removed', '--silently', '--instance', gone], env);
+    expect(silently.code).toBe(0);
+    expect(silently.stdout).toContain('no webhook was sent');
+    expect((await cli(['simulate', 'site-changed', '--instance', renamed, '--site-name', 'Renamed Bakery'], env)).code).toBe(0);
+    // The registry has not heard of either.
+    expect(JSON.parse((await cli(['installs', 'show', gone, '--json'], env)).stdout).installation.status).toBe('active');
+
+    const result = await cli(['reconcile', '--json'], { ...env, RECONCILE_RATE_PER_SEC: '50' });
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({ removed: 1, failed: 0, stoppedEarly: false, reason: null });
+    expect(summary.updated).toBeGreaterThanOrEqual(1);
+    const shown = JSON.parse((await cli(['installs', 'show', gone, '--json'], env)).stdout) as { installation: { status: string }; events: { eventType: string }[] };
+    expect(shown.installation.status).toBe('removed');
+    expect(shown.events.map((e) => e.eventType)).toEqual(['AppInstalled', 'Reconciled.Removed']);
+    expect(JSON.parse((await cli(['installs', 'show', renamed, '--json'], env)).stdout).installation.site.name).toBe('Renamed Bakery');
+  });
+
   it('exits 0 on SIGTERM within a few seconds, logging "stopped"', async () => {
     server.kill('SIGTERM');
     const exit = await exitOf(server, 5_000);

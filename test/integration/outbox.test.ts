@@ -56,6 +56,33 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
     expect(installation.plan.isFree).toBe(true);
   });
 
+  it('a late AppInstalled older than the installation already configured (no removal between) is the same installation: no second BI event', async () => {
+    const x = nowSec() - 3_600;
+    await install('late-1', x);
+    await drain();
+    expect(sentTo('late-1')).toHaveLength(1);
+    const configured = (await t.store.installations.get('late-1'))!;
+    expect(configured).toMatchObject({ installedAt: x * 1000, configuredAt: expect.any(Number) });
+
+    t.clock.advance(60_000);
+    await install('late-1', x - 600); // the same install, older iat, arriving late (a new user: the BI event went out twice)
+    await drain();
+    expect(sentTo('late-1')).toHaveLength(1);
+    expect(await t.store.installations.get('late-1')).toMatchObject({ installedAt: x * 1000, installedAtInferred: false, configuredAt: configured.configuredAt });
+    expect((await jobs('late-1')).map((j) => [j.kind, j.status, j.installationStartedAt]).sort()).toEqual([
+      ['finished_configuration', 'done', x * 1000],
+      ['sync_instance', 'done', x * 1000],
+    ]);
+    const { events } = (await (await t.api('/v1/installations/late-1')).json()) as { events: { issuedAt: string; outcome: string }[] };
+    expect(events.map((e) => e.outcome)).toEqual(['stale', 'applied']);
+
+    // A removal and a reinstall make a new installation, configured again.
+    await remove('late-1', x + 60);
+    await install('late-1', x + 120);
+    await drain();
+    expect(sentTo('late-1')).toHaveLength(2);
+  });
+
   it('retries through 500s, 429 with Retry-After, slow answers and dropped connections, then sends exactly once', async () => {
     wix.fake.fail(
       'bi-event',

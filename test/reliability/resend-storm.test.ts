@@ -5,6 +5,7 @@
  * model, written here from the README's rules, gets by applying that instance's events one by one
  * in (iat, type rank) order.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { seededRandom, shuffle } from './support.ts';
@@ -28,6 +29,12 @@ interface GeneratedEvent {
 
 // ---------------------------------------------------------------------------------------------
 // The reference model: the README's "How it behaves under Wix's delivery rules", nothing else.
+//
+// Changed with installation spells (issue 11, docs/decisions/0010): an AppInstalled while an
+// installation is active joins it, and an installation is dated by the first of its AppInstalled
+// to *arrive* (`arrival`: the order the registry stored them in), not by the earliest iat. Before,
+// the model dated it by the earliest iat, so a late older install moved installedAt and
+// configured the same installation a second time.
 
 interface ModelState {
   status: 'active' | 'removed';
@@ -41,19 +48,26 @@ interface ModelState {
 
 const rank = (type: string) => (type === 'AppInstalled' ? 0 : type === 'AppRemoved' ? 2 : 1);
 
-function referenceModel(events: readonly GeneratedEvent[]): ModelState | null {
+function referenceModel(events: readonly GeneratedEvent[], arrival: (event: GeneratedEvent) => number): ModelState | null {
   const ordered = events.filter((e) => e.eventType === 'AppInstalled' || e.eventType === 'AppRemoved' || PLAN_TYPES.includes(e.eventType));
   ordered.sort((a, b) => a.iat - b.iat || rank(a.eventType) - rank(b.eventType));
   let s: ModelState | null = null;
+  // The current installation: its first event, and its AppInstalled events.
+  let spellFirst: GeneratedEvent | null = null;
+  let spellInstalls: GeneratedEvent[] = [];
   for (const e of ordered) {
     // Any state event proves an installation at or before it (an "inferred" install time).
-    s ??= { status: 'active', installedAt: e.iat, installedAtInferred: true, removedAt: null, vendorProductId: null, cycle: null, autoRenewing: null };
+    if (!s) {
+      s = { status: 'active', installedAt: e.iat, installedAtInferred: true, removedAt: null, vendorProductId: null, cycle: null, autoRenewing: null };
+      spellFirst = e;
+    }
     if (e.eventType === 'AppInstalled') {
-      // A new installation starts at an install that follows a removal, or corrects an inferred time.
-      if (s.status === 'removed' || s.installedAtInferred) {
-        s.installedAt = e.iat;
-        s.installedAtInferred = false;
+      // An install after a removal begins a new installation; while one is active, it joins it.
+      if (s.status === 'removed') {
+        spellFirst = e;
+        spellInstalls = [];
       }
+      spellInstalls.push(e);
       s.status = 'active';
       s.removedAt = null;
     } else if (e.eventType === 'AppRemoved') {
@@ -65,6 +79,12 @@ function referenceModel(events: readonly GeneratedEvent[]): ModelState | null {
       if (e.eventType === 'PaidPlanAutoRenewalCancelled') s.autoRenewing = false;
       else if (e.eventType !== 'PlanTransferred') s.autoRenewing = true;
     }
+  }
+  if (s && spellFirst) {
+    // Dated by the first of its installs to arrive; with none, by its first event (inferred).
+    const dating = spellInstalls.reduce<GeneratedEvent | null>((best, e) => (!best || arrival(e) < arrival(best) ? e : best), null);
+    s.installedAt = dating ? dating.iat : spellFirst.iat;
+    s.installedAtInferred = dating === null;
   }
   return s;
 }
@@ -211,10 +231,16 @@ describe('resend storm: 20,000 shuffled deliveries with 20 % resends', () => {
           )
           .map((r) => [r.instance_id as string, r]),
       );
+      // The order the registry stored each event in (the delivery id), the one input of the model
+      // the test does not choose: deliveries of one batch race each other to the writer.
+      const idBySha = new Map(
+        (t.sql((db) => db.prepare('SELECT jwt_sha256, id FROM deliveries').raw().all()) as [string, number][]).map(([sha, id]) => [sha, id]),
+      );
+      const arrivalOf = new Map(events.map((e, i) => [e, idBySha.get(createHash('sha256').update(tokens[i]!).digest('hex'))!]));
       const mismatches: string[] = [];
       let modelled = 0;
       for (const [instanceId, history] of histories) {
-        const expected = referenceModel(history);
+        const expected = referenceModel(history, (e) => arrivalOf.get(e)!);
         const row = rows.get(instanceId);
         if (!expected) {
           if (row) mismatches.push(`${instanceId}: expected no installation, got ${JSON.stringify(row)}`);

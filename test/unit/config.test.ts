@@ -198,6 +198,31 @@ describe('loadConfig: every bad field at once, no secret printed', () => {
     for (const name of ['PORT', 'LOG_LEVEL', 'WIX_API_BASE_URL', 'REGISTRY_API_KEYS']) expect(err.message).toContain(name);
   });
 
+  it('reads the RECONCILE_* variables, with their documented defaults, and names each bad one', () => {
+    expect(loadConfig({}).reconcile).toEqual({ ratePerSec: 5, maxRemovedShare: 0.5, schedule: true, afterMs: 7 * 86_400_000, intervalMs: 60_000, sliceSize: 50 });
+    expect(
+      loadConfig({
+        RECONCILE_RATE_PER_SEC: '0.5',
+        RECONCILE_MAX_REMOVED_SHARE: '0.1',
+        RECONCILE_SCHEDULE: 'off',
+        RECONCILE_AFTER_DAYS: '1.5',
+        RECONCILE_INTERVAL_MS: '5000',
+        RECONCILE_SLICE_SIZE: '10',
+      }).reconcile,
+    ).toEqual({ ratePerSec: 0.5, maxRemovedShare: 0.1, schedule: false, afterMs: 1.5 * 86_400_000, intervalMs: 5_000, sliceSize: 10 });
+    const err = configError({
+      RECONCILE_RATE_PER_SEC: '0',
+      RECONCILE_MAX_REMOVED_SHARE: '2',
+      RECONCILE_SCHEDULE: 'sometimes',
+      RECONCILE_AFTER_DAYS: '-1',
+      RECONCILE_INTERVAL_MS: '10',
+      RECONCILE_SLICE_SIZE: 'many',
+    });
+    expect(named(err)).toEqual(
+      ['RECONCILE_AFTER_DAYS', 'RECONCILE_INTERVAL_MS', 'RECONCILE_MAX_REMOVED_SHARE', 'RECONCILE_RATE_PER_SEC', 'RECONCILE_SCHEDULE', 'RECONCILE_SLICE_SIZE'].sort(),
+    );
+  });
+
   it.each([
     ['PORT', '70000'],
     ['PORT', '-1'],

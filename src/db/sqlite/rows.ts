@@ -27,6 +27,7 @@ export interface InstallationSqlRow {
   app_version: string | null;
   is_free: number | null;
   site_synced_at: number | null;
+  checked_at: number | null;
 }
 
 const bool = (value: number | null): boolean | null => (value === null ? null : value !== 0);
@@ -56,6 +57,7 @@ export function installationFromRow(r: InstallationSqlRow): InstallationRecord {
     appVersion: r.app_version,
     isFree: bool(r.is_free),
     siteSyncedAt: r.site_synced_at,
+    checkedAt: r.checked_at,
   };
 }
 
@@ -120,6 +122,7 @@ export interface DeliverySqlRow {
   received_at: number;
   outcome: DeliverySummary['outcome'];
   jwt_sha256: string;
+  source: DeliverySummary['source'];
 }
 
 export const deliveryFromRow = (r: DeliverySqlRow): DeliverySummary => ({
@@ -130,4 +133,5 @@ export const deliveryFromRow = (r: DeliverySqlRow): DeliverySummary => ({
   receivedAt: r.received_at,
   outcome: r.outcome,
   sha256: r.jwt_sha256,
+  source: r.source,
 });

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { DayContribution } from '../../installations/daily-summary.ts';
 import type { SiteDescription } from '../../installations/model.ts';
-import type { DerivedInstallation, HistoryEvent } from '../../installations/state-machine.ts';
+import type { DerivedInstallation, EventSource, HistoryEvent } from '../../installations/state-machine.ts';
 import type { OutboxJobKind } from '../../outbox/model.ts';
 import type { NewDelivery, NewTokenHandout, WriteStatements } from '../store.ts';
 import { installationFromRow, outboxJobFromRow, payloadFromText, type InstallationSqlRow, type OutboxJobSqlRow } from './rows.ts';
@@ -13,13 +13,13 @@ import { installationFromRow, outboxJobFromRow, payloadFromText, type Installati
  * the transaction scripts with nothing else to do meanwhile.
  */
 export function createSqliteWriteStatements(sqlite: Database.Database): WriteStatements {
-  const insertDelivery = sqlite.prepare<[string, string, string, string, number, number, string, string], { id: number }>(
-    `INSERT INTO deliveries (jwt_sha256, jwt, event_type, instance_id, issued_at, received_at, outcome, payload)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (jwt_sha256) DO NOTHING RETURNING id`,
+  const insertDelivery = sqlite.prepare<[string, string, string, string, number, number, string, string, string], { id: number }>(
+    `INSERT INTO deliveries (jwt_sha256, jwt, event_type, instance_id, issued_at, received_at, outcome, payload, source)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (jwt_sha256) DO NOTHING RETURNING id`,
   );
   const deliveryInstance = sqlite.prepare<[number], string>('SELECT instance_id FROM deliveries WHERE id = ?').pluck();
-  const history = sqlite.prepare<[string], { event_type: string; issued_at: number; payload: string | null; jwt_sha256: string }>(
-    'SELECT event_type, issued_at, payload, jwt_sha256 FROM deliveries WHERE instance_id = ?',
+  const history = sqlite.prepare<[string], { id: number; event_type: string; issued_at: number; payload: string | null; jwt_sha256: string; source: EventSource }>(
+    'SELECT id, event_type, issued_at, payload, jwt_sha256, source FROM deliveries WHERE instance_id = ?',
   );
   const installation = sqlite.prepare<[string], InstallationSqlRow>('SELECT * FROM installations WHERE instance_id = ?');
   const upsertInstallation = sqlite.prepare(`
@@ -104,6 +104,19 @@ export function createSqliteWriteStatements(sqlite: Database.Database): WriteSta
     `UPDATE outbox_jobs SET status = 'pending', attempts = 0, run_after = ?, lease_until = NULL, updated_at = ?
      WHERE id = ? AND status IN ('dead', 'cancelled', 'pending')`,
   );
+  const markChecked = sqlite.prepare<[number, string]>('UPDATE installations SET checked_at = ? WHERE instance_id = ?');
+  // The lease is taken when the walk is due and nobody else holds a live lease; RETURNING gives
+  // nothing when the WHERE of the upsert refused it.
+  const claimWalk = sqlite.prepare<{ name: string; owner: string; now: number; leaseUntil: number }, { cursor: string | null }>(`
+    INSERT INTO reconcile_schedule (name, lease_owner, lease_until, next_run_at, updated_at) VALUES (@name, @owner, @leaseUntil, 0, @now)
+    ON CONFLICT (name) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until, updated_at = excluded.updated_at
+    WHERE reconcile_schedule.next_run_at <= @now
+      AND (reconcile_schedule.lease_owner IS NULL OR reconcile_schedule.lease_until < @now OR reconcile_schedule.lease_owner = @owner)
+    RETURNING cursor`);
+  const releaseWalk = sqlite.prepare<[string | null, number, string | null, number, string, string]>(
+    `UPDATE reconcile_schedule SET cursor = ?, next_run_at = ?, last_stop = ?, lease_owner = NULL, lease_until = 0, updated_at = ?
+     WHERE name = ? AND lease_owner = ?`,
+  );
   const insertHandout = sqlite.prepare<[string, string, number, string, number | null, string | null]>(
     `INSERT INTO token_handouts (api_key_id, instance_id, requested_at, outcome, token_expires_at, request_id) VALUES (?, ?, ?, ?, ?, ?)`,
   );
@@ -113,14 +126,22 @@ export function createSqliteWriteStatements(sqlite: Database.Database): WriteSta
       // One writer thread owns the only write connection: instances need no lock of their own.
     },
     insertDelivery(d: NewDelivery) {
-      const row = insertDelivery.get(d.sha256, d.jwt, d.eventType, d.instanceId, d.issuedAt, d.receivedAt, d.outcome, JSON.stringify(d.payload));
+      const row = insertDelivery.get(d.sha256, d.jwt, d.eventType, d.instanceId, d.issuedAt, d.receivedAt, d.outcome, JSON.stringify(d.payload), d.source ?? 'wix');
       return row ? row.id : null;
     },
     deliveryInstance: (deliveryId) => deliveryInstance.get(deliveryId) ?? null,
     historyOf(instanceId): HistoryEvent[] {
       return history.all(instanceId).map((r) => {
         const payload = payloadFromText(r.payload);
-        return { eventType: r.event_type, issuedAt: r.issued_at, data: payload.data, accountInfo: payload.accountInfo, tieBreaker: r.jwt_sha256 };
+        return {
+          eventType: r.event_type,
+          issuedAt: r.issued_at,
+          data: payload.data,
+          accountInfo: payload.accountInfo,
+          tieBreaker: r.jwt_sha256,
+          source: r.source,
+          arrival: r.id,
+        };
       });
     },
     installation(instanceId) {
@@ -165,5 +186,11 @@ export function createSqliteWriteStatements(sqlite: Database.Database): WriteSta
     insertTokenHandout(row: NewTokenHandout) {
       insertHandout.run(row.apiKeyId, row.instanceId, row.requestedAt, row.outcome, row.tokenExpiresAt ?? null, row.requestId ?? null);
     },
+    markChecked: (instanceId, at) => void markChecked.run(at, instanceId),
+    claimReconcileWalk(name, owner, now, leaseUntil) {
+      const row = claimWalk.get({ name, owner, now, leaseUntil });
+      return row ? { cursor: row.cursor } : null;
+    },
+    releaseReconcileWalk: (name, owner, update, now) => releaseWalk.run(update.cursor, update.nextRunAt, update.lastStop, now, name, owner).changes > 0,
   };
 }

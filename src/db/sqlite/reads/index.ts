@@ -156,11 +156,11 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
     deliveries(filter: DeliveryFilter) {
       const rows = (
         filter.instanceId
-          ? prepared('SELECT id, event_type, instance_id, issued_at, received_at, outcome, jwt_sha256 FROM deliveries WHERE instance_id = ? ORDER BY id DESC LIMIT ?').all(
+          ? prepared('SELECT id, event_type, instance_id, issued_at, received_at, outcome, jwt_sha256, source FROM deliveries WHERE instance_id = ? ORDER BY id DESC LIMIT ?').all(
               filter.instanceId,
               filter.limit ?? 50,
             )
-          : prepared('SELECT id, event_type, instance_id, issued_at, received_at, outcome, jwt_sha256 FROM deliveries ORDER BY id DESC LIMIT ?').all(filter.limit ?? 50)
+          : prepared('SELECT id, event_type, instance_id, issued_at, received_at, outcome, jwt_sha256, source FROM deliveries ORDER BY id DESC LIMIT ?').all(filter.limit ?? 50)
       ) as DeliverySqlRow[];
       return rows.map(deliveryFromRow);
     },

@@ -53,6 +53,8 @@ export const installations = sqliteTable(
     appVersion: text('app_version'),
     isFree: integer('is_free', { mode: 'boolean' }),
     siteSyncedAt: integer('site_synced_at'),
+    /** When Wix last confirmed the installation by issuing a token for it (import, reconciliation). */
+    checkedAt: integer('checked_at'),
   },
   (t) => [
     // Keyset pagination: newest first, with instance_id as the tie-breaker.
