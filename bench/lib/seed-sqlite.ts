@@ -53,7 +53,7 @@ export async function seedSqlite(
     // by row from its triggers: several times faster. Its triggers come back afterwards.
     const searchTable = columns('installations_search').size > 0 ? 'installations_search' : null;
     const searchTriggers = searchTable
-      ? (db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'installations' AND sql LIKE '%installations_search%'`).all() as { name: string; sql: string }[])
+      ? (db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'installations' AND (sql LIKE '%installations_search%' OR sql LIKE '%search_pending%')`).all() as { name: string; sql: string }[])
       : [];
     for (const trigger of searchTriggers) db.exec(`DROP TRIGGER "${trigger.name}"`);
 
@@ -163,6 +163,8 @@ export async function seedSqlite(
     }
     for (const index of indexes) db.exec(index.sql);
     if (searchTable) db.exec(`INSERT INTO ${searchTable} (${searchTable}) VALUES ('rebuild')`);
+    // Everything is indexed now: nothing waits for the writer (migration 0011).
+    if (columns('search_pending').size > 0) db.exec('DELETE FROM search_pending');
     for (const trigger of searchTriggers) db.exec(trigger.sql);
     db.pragma('journal_mode = WAL');
   } finally {

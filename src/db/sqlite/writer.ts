@@ -2,6 +2,7 @@ import { runCommand, type WriteCommand } from '../commands.ts';
 import { openConnection, readPragmas } from './connection.ts';
 import { serializeError, type SerializedError } from './errors.ts';
 import { migrateSqlite } from './migrate.ts';
+import { createSearchIndexer, SEARCH_PENDING_HIGH_WATER } from './search-index.ts';
 import { createSqliteWriteStatements } from './write-statements.ts';
 
 /** Most commands one transaction takes; the rest wait for the next one. */
@@ -31,6 +32,7 @@ export function createSqliteWriter(path: string, options: { busyTimeoutMs?: numb
   migrateSqlite(sqlite);
   sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   const tx = createSqliteWriteStatements(sqlite);
+  const searchIndex = createSearchIndexer(sqlite);
   const begin = sqlite.prepare('BEGIN IMMEDIATE');
   const commit = sqlite.prepare('COMMIT');
   const savepoint = sqlite.prepare('SAVEPOINT command');
@@ -89,6 +91,19 @@ export function createSqliteWriter(path: string, options: { busyTimeoutMs?: numb
         // busy: the next round
       }
     },
+    /**
+     * Work for when the writer has nothing else to do: a slice of the search index (true when
+     * more is waiting). Also runs after a transaction when the backlog is past its high water.
+     */
+    indexSearch(): boolean {
+      if (busy || !sqlite.open) return false;
+      try {
+        return searchIndex.indexSlice() > 0;
+      } catch {
+        return false; // busy or read-only: the next round
+      }
+    },
+    searchBacklogHigh: () => sqlite.open && searchIndex.backlog() > SEARCH_PENDING_HIGH_WATER,
     /** For tests of database trouble: runs a pragma on the writer's own connection. */
     pragma: (text: string): unknown => sqlite.pragma(text),
     pragmas: () => readPragmas(sqlite),

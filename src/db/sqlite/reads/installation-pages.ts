@@ -135,9 +135,10 @@ export function createSqliteInstallationPages(
       const like = sql`(${installations.siteName} LIKE ${pattern} ESCAPE '\\' OR ${installations.siteUrl} LIKE ${pattern} ESCAPE '\\' OR ${id} LIKE ${pattern} ESCAPE '\\')`;
       if ([...q].length >= SEARCH_INDEX_MIN_CHARS) {
         const phrase = `"${q.replaceAll('"', '""')}"`;
+        // Rows not indexed yet (search_pending, migration 0011) are candidates too: results stay exact while the index catches up.
         out.push({
           kind: 'search',
-          usable: sql`${installations}.rowid IN (SELECT rowid FROM installations_search WHERE installations_search MATCH ${phrase}) AND ${like}`,
+          usable: sql`(${installations}.rowid IN (SELECT rowid FROM installations_search WHERE installations_search MATCH ${phrase}) OR ${installations}.rowid IN (SELECT installation_rowid FROM search_pending)) AND ${like}`,
           residual: like,
           phrase,
         });
@@ -169,10 +170,11 @@ export function createSqliteInstallationPages(
 
   /** How many rows the term's own index finds, counted up to `bound` + 1 (a covering count). */
   function countMatches(term: Term, bound: number): number {
-    const from = term.phrase
-      ? sql`SELECT 1 FROM installations_search WHERE installations_search MATCH ${term.phrase} LIMIT ${bound + 1}`
-      : sql`SELECT 1 FROM ${installations} WHERE ${term.usable} LIMIT ${bound + 1}`;
-    return db.get<{ n: number }>(sql`SELECT count(*) AS n FROM (${from})`)?.n ?? 0;
+    const count = (from: SQL) => db.get<{ n: number }>(sql`SELECT count(*) AS n FROM (${from})`)?.n ?? 0;
+    if (!term.phrase) return count(sql`SELECT 1 FROM ${installations} WHERE ${term.usable} LIMIT ${bound + 1}`);
+    // The index's matches and the rows still waiting to be indexed.
+    const indexed = count(sql`SELECT 1 FROM installations_search WHERE installations_search MATCH ${term.phrase} LIMIT ${bound + 1}`);
+    return indexed > bound ? indexed : indexed + count(sql`SELECT 1 FROM search_pending LIMIT ${bound + 1 - indexed}`);
   }
 
   /** The row count, near enough for a threshold: max(rowid) is one probe (no row is ever deleted). */

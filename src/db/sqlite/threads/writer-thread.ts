@@ -78,9 +78,23 @@ async function commit(first: Batch): Promise<void> {
     send({ type: 'done', seq: batch.seq, outcomes: part, transactionSize: commands.length, firstOfTransaction: offset === 0 });
     offset += batch.commands.length;
   }
+  // Under a load that never lets the writer idle, the index still keeps up within a bound (after
+  // the answers have gone, so no webhook waits for it).
+  if (writer?.searchBacklogHigh()) writer.indexSearch();
 }
 
 // Checkpoints when the writer has been idle for a moment: a commit never carries one.
 setInterval(() => {
   if (!draining && performance.now() - lastBatchAt > CHECKPOINT_INTERVAL_MS / 4) writer?.checkpoint();
 }, CHECKPOINT_INTERVAL_MS).unref();
+
+// The search index catches up when nothing is waiting, a slice per turn, so a batch that arrives
+// meanwhile waits for one slice at most (src/db/sqlite/search-index.ts).
+const SEARCH_INDEX_IDLE_MS = 100;
+function indexWhileIdle(): void {
+  if (draining || queue.length > 0 || !writer) return;
+  if (writer.indexSearch()) setImmediate(indexWhileIdle);
+}
+setInterval(() => {
+  if (performance.now() - lastBatchAt > SEARCH_INDEX_IDLE_MS) indexWhileIdle();
+}, SEARCH_INDEX_IDLE_MS).unref();
