@@ -102,6 +102,11 @@ export interface RegistryStore {
 
   installations: {
     page(request: InstallationListRequest): Promise<InstallationRowPage>;
+    /**
+     * The same page with its items already serialized as the API's JSON array, where the engine can
+     * do that off the event loop (SQLite's reader threads). Optional: callers fall back to `page`.
+     */
+    pageJson?(request: InstallationListRequest): Promise<{ itemsJson: string; next: Position | null }>;
     get(instanceId: string): Promise<InstallationRecord | null>;
     history(instanceId: string): Promise<HistoryRecord[]>;
     status(instanceId: string): Promise<InstallationStatus | undefined>;

@@ -8,6 +8,7 @@ import {
   type InstallationExportQuery,
   type InstallationPage,
   type ListInstallationsQuery,
+  type Position,
 } from './query-schemas.ts';
 import { toInstallation } from './serialize.ts';
 import { iso } from './time.ts';
@@ -17,14 +18,31 @@ import { iso } from './time.ts';
  * same ones): input already parsed by the schemas in query-schemas.ts, answers in the API's shapes.
  */
 export function createInstallationQueries(store: RegistryStore, options: { clock: Clock }) {
-  async function list(query: ListInstallationsQuery): Promise<InstallationPage> {
-    const limit = query.limit ?? LIST_LIMIT_DEFAULT;
+  /** The store's request for a query: its defaults applied and its cursor decoded. */
+  function pageRequest(query: ListInstallationsQuery) {
     const sort = query.sort ?? 'installedAt';
     const order = query.order ?? 'desc';
-    const after = query.cursor ? decodeCursor(query.cursor, { sort, order }) : null;
-    const { cursor: _cursor, ...filters } = query;
-    const page = await store.installations.page({ ...filters, sort, order, limit, after });
-    return { items: page.rows.map(toInstallation), nextCursor: page.next ? encodeCursor({ sort, order, ...page.next }) : null };
+    const { cursor, ...filters } = query;
+    const after = cursor ? decodeCursor(cursor, { sort, order }) : null;
+    const nextCursor = (next: Position | null) => (next ? encodeCursor({ sort, order, ...next }) : null);
+    return { request: { ...filters, sort, order, limit: query.limit ?? LIST_LIMIT_DEFAULT, after }, nextCursor };
+  }
+
+  async function list(query: ListInstallationsQuery): Promise<InstallationPage> {
+    const { request, nextCursor } = pageRequest(query);
+    const page = await store.installations.page(request);
+    return { items: page.rows.map(toInstallation), nextCursor: nextCursor(page.next) };
+  }
+
+  /**
+   * The same page as `list`, as the response body: where the store can serialize off the event
+   * loop (SQLite's readers), a 500-row page costs the event loop a string copy, not a JSON encode.
+   */
+  async function listJson(query: ListInstallationsQuery): Promise<string> {
+    if (!store.installations.pageJson) return JSON.stringify(await list(query));
+    const { request, nextCursor } = pageRequest(query);
+    const page = await store.installations.pageJson(request);
+    return `{"items":${page.itemsJson},"nextCursor":${JSON.stringify(nextCursor(page.next))}}`;
   }
 
   async function get(instanceId: string) {
@@ -68,6 +86,7 @@ export function createInstallationQueries(store: RegistryStore, options: { clock
 
   return {
     list,
+    listJson,
     get,
     exportStream,
     /** Every match, as text chunks (the CLI writes them to a file or stdout). */

@@ -14,7 +14,9 @@ export const parseQuery = parseInput;
 /** GET /v1/installations, /v1/installations/export and /v1/installations/:instanceId. */
 export function createInstallationRoutes(deps: { queries: InstallationQueries }) {
   const routes = new Hono<AppEnv>();
-  routes.get('/', requireScope('read'), async (c) => c.json(await deps.queries.list(parseQuery(installationListQuerySchema, c.req.query()))));
+  routes.get('/', requireScope('read'), async (c) =>
+    c.body(await deps.queries.listJson(parseQuery(installationListQuerySchema, c.req.query())), 200, { 'content-type': 'application/json' }),
+  );
   // Before /:instanceId, which would otherwise take "export" for an instance id.
   routes.get('/export', requireScope('read'), async (c) => {
     const query = parseQuery(installationExportQuerySchema, c.req.query());

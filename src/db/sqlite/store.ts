@@ -130,6 +130,7 @@ function createStore(path: string, writer: WriterTransport, readers: ReaderTrans
     },
     installations: {
       page: (request) => read('installationPage', [request]),
+      pageJson: (request) => read('installationPageJson', [request]),
       get: (instanceId) => read('installation', [instanceId]),
       history: (instanceId) => read('history', [instanceId]),
       status: (instanceId) => read('status', [instanceId]),

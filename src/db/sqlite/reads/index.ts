@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { formatExportPage } from '../../../installations/export-format.ts';
+import { toInstallation } from '../../../installations/serialize.ts';
 import type { InstallationStatus } from '../../../installations/model.ts';
 import type { InstallationFilters, InstallationOrdering, Position } from '../../../installations/query-schemas.ts';
 import { OUTBOX_JOB_KINDS, OUTBOX_JOB_STATUSES, type OutboxJobKind, type OutboxJobStatus } from '../../../outbox/model.ts';
@@ -48,6 +49,12 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
 
   return {
     installationPage: (request: InstallationListRequest) => pages.page(request),
+
+    /** A page with its items as the API's JSON, built here so the event loop only passes a string along. */
+    installationPageJson(request: InstallationListRequest) {
+      const page = pages.page(request);
+      return { itemsJson: JSON.stringify(page.rows.map(toInstallation)), next: page.next };
+    },
 
     installation(instanceId: string) {
       const row = prepared('SELECT * FROM installations WHERE instance_id = ?').get(instanceId) as InstallationSqlRow | undefined;
