@@ -67,8 +67,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       await store.write({ kind: 'finishJob', job, effect: effect ?? null, now: clock.now() });
       logger.info({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts }, 'outbox job done');
     } catch (dbErr) {
-      // The job stays "running" and is reclaimed when its lease lapses (a repeat call is harmless).
-      logger.error({ jobId: job.id, err: dbErr }, 'could not record outbox job completion');
+      // The job stays "running" and is reclaimed when its lease lapses (a repeat call is harmless):
+      // expected while the database is in trouble or the store is closing, a bug otherwise.
+      logger[isStorageTrouble(dbErr) ? 'warn' : 'error']({ jobId: job.id, err: dbErr }, 'could not record outbox job completion');
     }
   }
 
@@ -88,7 +89,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       }
     } catch (dbErr) {
       // The job stays "running" and is reclaimed when its lease lapses.
-      logger.error({ jobId: job.id, err: dbErr }, 'could not record outbox job failure');
+      logger[isStorageTrouble(dbErr) ? 'warn' : 'error']({ jobId: job.id, err: dbErr }, 'could not record outbox job failure');
     }
   }
 

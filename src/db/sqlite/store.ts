@@ -4,6 +4,7 @@ import type { WriteCommand, WriteResult } from '../commands.ts';
 import { StorageBusyError, StorageUnavailableError, type RegistryStore } from '../store.ts';
 import { openConnection, readPragmas } from './connection.ts';
 import { deserializeError, serializeError, type SerializedError } from './errors.ts';
+import { SQLITE_MIGRATIONS_DIR } from './migrate.ts';
 import { createSqliteReads, type SqliteReadOp, type SqliteReadOptions, type SqliteReads } from './reads/index.ts';
 import type { FromReader, FromWriter, ToReader, ToWriter } from './threads/protocol.ts';
 import { acquireThread, releaseThread } from './threads/thread-pool.ts';
@@ -206,7 +207,7 @@ function nextMessage<T extends { type: string }>(worker: Worker, type: T['type']
 async function startWriterThread(path: string, options: SqliteStoreOptions): Promise<WriterTransport> {
   const worker = await acquireThread('writer');
   const opened = nextMessage<Extract<FromWriter, { type: 'opened' }>>(worker, 'opened');
-  worker.postMessage({ type: 'open', path, busyTimeoutMs: options.busyTimeoutMs } satisfies ToWriter);
+  worker.postMessage({ type: 'open', path, migrationsDir: SQLITE_MIGRATIONS_DIR, busyTimeoutMs: options.busyTimeoutMs } satisfies ToWriter);
   let pragmas: Record<string, unknown>;
   try {
     pragmas = (await opened).pragmas;

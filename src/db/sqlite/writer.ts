@@ -27,9 +27,9 @@ export type CommandOutcome = { ok: true; value: unknown } | { ok: false; error: 
  * It runs on the writer thread (src/db/sqlite/threads/writer-thread.ts); the CLI runs it on its
  * own thread. Either way one batch runs at a time.
  */
-export function createSqliteWriter(path: string, options: { busyTimeoutMs?: number } = {}) {
+export function createSqliteWriter(path: string, options: { busyTimeoutMs?: number | undefined; migrationsDir?: string | undefined } = {}) {
   const sqlite = openConnection(path, 'writer', options);
-  migrateSqlite(sqlite);
+  migrateSqlite(sqlite, options.migrationsDir);
   sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   const tx = createSqliteWriteStatements(sqlite);
   const searchIndex = createSearchIndexer(sqlite);

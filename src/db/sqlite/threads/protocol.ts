@@ -10,7 +10,7 @@ import type { CommandOutcome } from '../writer.ts';
  */
 
 export type ToWriter =
-  | { type: 'open'; path: string; busyTimeoutMs?: number | undefined }
+  | { type: 'open'; path: string; migrationsDir: string; busyTimeoutMs?: number | undefined }
   | { type: 'batch'; seq: number; commands: WriteCommand[] }
   | { type: 'pragma'; seq: number; text: string }
   | { type: 'close' };
@@ -41,7 +41,8 @@ export type FromReader =
   | { type: 'result'; id: number; ok: false; error: SerializedError };
 
 export interface ThreadData {
-  entry: string;
+  /** The module to load, when the thread starts on the tsx bootstrap rather than a bundle (thread-code.ts). */
+  entry?: string;
   /** Added to the thread's nice value (readers: they give way to the event loop and the writer). */
   niceness: number;
 }

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { ThreadData } from './protocol.ts';
+import { threadCode, type ThreadKind } from './thread-code.ts';
 
 /**
  * Database threads are loaded once per process and kept: loading one (a fresh V8 isolate, the
@@ -8,13 +9,7 @@ import type { ThreadData } from './protocol.ts';
  * not keep the process alive.
  */
 
-export type ThreadKind = 'writer' | 'reader';
-
-const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url);
-const ENTRIES: Record<ThreadKind, string> = {
-  writer: new URL('./writer-thread.ts', import.meta.url).href,
-  reader: new URL('./reader-thread.ts', import.meta.url).href,
-};
+export type { ThreadKind };
 /** Reader threads run at this much lower priority (nice) than the event loop and the writer. */
 export const READER_NICENESS = 10;
 
@@ -27,7 +22,8 @@ export async function acquireThread(kind: ThreadKind): Promise<Worker> {
     reused.ref();
     return reused;
   }
-  const worker = new Worker(BOOTSTRAP, { workerData: { entry: ENTRIES[kind], niceness: kind === 'reader' ? READER_NICENESS : 0 } satisfies ThreadData });
+  const code = await threadCode(kind);
+  const worker = new Worker(code.file, { workerData: { ...code.data, niceness: kind === 'reader' ? READER_NICENESS : 0 } satisfies ThreadData });
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     worker.once('error', onError);

@@ -35,7 +35,7 @@ async function drain(): Promise<void> {
     if (!message) break;
     if (message.type === 'open') {
       try {
-        writer = createSqliteWriter(message.path, { busyTimeoutMs: message.busyTimeoutMs });
+        writer = createSqliteWriter(message.path, { busyTimeoutMs: message.busyTimeoutMs, migrationsDir: message.migrationsDir });
         send({ type: 'opened', pragmas: writer.pragmas() });
       } catch (error) {
         writer = null;
