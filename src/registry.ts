@@ -59,6 +59,18 @@ export function createRegistry(options: RegistryOptions) {
   const verifyJwt = createJwtVerifier({ publicKeys: options.wix.publicKeys, now: () => clock.now() });
   const queries = createInstallationQueries(store, { clock });
   const wixRequestTimeoutMs = options.wixRequestTimeoutMs ?? WIX_REQUEST_TIMEOUT_MS;
+  const metrics = createMetrics({
+    clock,
+    logger,
+    collectors: {
+      installationCounts: () => store.installations.counts(),
+      outbox: async () => {
+        const [byState, openByKind, due] = await Promise.all([store.outbox.counts(), store.outbox.openCountsByKind(), store.outbox.nextDueAt()]);
+        return { byState, openByKind, oldestDueAt: due !== null && due <= clock.now() ? due : null };
+      },
+    },
+  });
+  store.observeCommits((commands) => metrics.observeCommitBatch(commands));
 
   const broker = createTokenBroker({
     appId,
@@ -67,6 +79,7 @@ export function createRegistry(options: RegistryOptions) {
     clock,
     instanceStatus: (instanceId) => store.installations.status(instanceId),
     timeoutMs: wixRequestTimeoutMs,
+    onTokenRequest: (outcome) => metrics.observeWixTokenRequest(outcome),
   });
   const clients = createInstanceClients({ wixApiBaseUrl: options.wixApiBaseUrl, broker, timeoutMs: wixRequestTimeoutMs });
 
@@ -87,17 +100,6 @@ export function createRegistry(options: RegistryOptions) {
       if (outcome.jobsEnqueued) worker.wake();
       // An instance that removed the app gets no more tokens from the cache.
       if (outcome.statusAfter === 'removed') broker.forget(event.instanceId);
-    },
-  });
-  const metrics = createMetrics({
-    clock,
-    logger,
-    collectors: {
-      installationCounts: () => store.installations.counts(),
-      outbox: async () => {
-        const [byState, openByKind, due] = await Promise.all([store.outbox.counts(), store.outbox.openCountsByKind(), store.outbox.nextDueAt()]);
-        return { byState, openByKind, oldestDueAt: due !== null && due <= clock.now() ? due : null };
-      },
     },
   });
   const handouts = createTokenHandouts({ store, broker, clock, observe: (outcome) => metrics.observeTokenHandout(outcome) });

@@ -4,9 +4,7 @@ import type { RegistryStore } from './store.ts';
 export interface OpenStoreOptions {
   /** For the SQLite engine: database threads (the server) or the caller's thread (the CLI). */
   threads?: boolean;
-  /** Told the size of each committed transaction (metrics). */
-  onCommit?: (commands: number) => void;
-  sqlite?: Omit<SqliteStoreOptions, 'threads' | 'onCommit'>;
+  sqlite?: Omit<SqliteStoreOptions, 'threads'>;
 }
 
 /**
@@ -17,6 +15,5 @@ export async function openStore(databasePath: string, options: OpenStoreOptions 
   return openSqliteStore(databasePath, {
     ...options.sqlite,
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
-    ...(options.onCommit ? { onCommit: options.onCommit } : {}),
   });
 }

@@ -139,6 +139,8 @@ export interface RegistryStore {
     jwt(deliveryId: number): Promise<string | null>;
   };
 
+  /** Calls `listener` with the number of commands each committed transaction held (metrics). */
+  observeCommits(listener: (commands: number) => void): void;
   /** True while the store is open and migrated. */
   isReady(): boolean;
   /** Commits what is queued, then closes every connection. */

@@ -28,6 +28,8 @@ export interface TokenBrokerOptions {
   refreshMarginMs?: number;
   /** Bound on each token request (default WIX_REQUEST_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** Told the outcome of each token request to Wix (metrics). */
+  onTokenRequest?: (outcome: 'ok' | 'refused' | 'unavailable' | 'network') => void;
   /** The HTTP client under the token requests (default: the global fetch, looked up per call). */
   fetch?: typeof fetch;
 }
@@ -50,7 +52,14 @@ export function createTokenBroker(options: TokenBrokerOptions) {
     upstreamRequests++;
     // The lifetime counts from the request, not the answer: the token may be that much older.
     const requestedAt = clock.now();
-    const issued = await requestAccessToken(send, { appId: options.appId, appSecret: options.appSecret, instanceId });
+    let issued;
+    try {
+      issued = await requestAccessToken(send, { appId: options.appId, appSecret: options.appSecret, instanceId });
+      options.onTokenRequest?.('ok');
+    } catch (err) {
+      options.onTokenRequest?.(err instanceof WixCallError && err.kind !== 'unknown_instance' && err.kind !== 'removed_instance' ? err.kind : 'network');
+      throw err;
+    }
     const expiresAt = requestedAt + issued.expiresInSec * 1000;
     return { value: { token: issued.accessToken, expiresAt }, staleAt: expiresAt - margin };
   }

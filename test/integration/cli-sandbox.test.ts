@@ -230,7 +230,7 @@ describe('wix-registry in sandbox mode (serve, simulate, installs)', () => {
     expect(shown.installation.status).toBe('removed');
     expect(shown.events.map((e) => e.eventType)).toEqual(['AppInstalled', 'Reconciled.Removed']);
     expect(JSON.parse((await cli(['installs', 'show', renamed, '--json'], env)).stdout).installation.site.name).toBe('Renamed Bakery');
-  });
+  }, 60_000); // six CLI processes, each a fresh Node with the TypeScript loader
 
   it('exits 0 on SIGTERM within a few seconds, logging "stopped"', async () => {
     server.kill('SIGTERM');

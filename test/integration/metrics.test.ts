@@ -107,26 +107,24 @@ describe('GET /metrics', () => {
     expect(value(families, 'wix_registry_installations', { status: 'removed' })).toBe(1);
   });
 
-  it('counts token handouts by outcome, and exposes the hooks for commit batches and Wix token requests', async () => {
+  it('counts token handouts by outcome, the transactions the writer committed, and the token requests to Wix', async () => {
     const post = (id: string) => t.api(`/v1/installations/${id}/access-token`, { method: 'POST' });
     expect((await post('m-1')).status).toBe(200);
     expect((await post('nobody')).status).toBe(404);
     expect((await post('m-2')).status).toBe(410);
-    t.registry.metrics.observeCommitBatch(3);
-    t.registry.metrics.observeCommitBatch(40);
-    t.registry.metrics.observeWixTokenRequest('ok');
-    t.registry.metrics.observeWixTokenRequest('refused');
 
     const families = await scrape();
     expect(value(families, 'wix_registry_token_handouts_total', { outcome: 'issued' })).toBe(1);
     expect(value(families, 'wix_registry_token_handouts_total', { outcome: 'unknown_instance' })).toBe(1);
     expect(value(families, 'wix_registry_token_handouts_total', { outcome: 'removed_instance' })).toBe(1);
     expect(value(families, 'wix_registry_token_handouts_total', { outcome: 'failed' })).toBe(0);
+    // Every write went through a group commit: the webhooks, the outbox's claims and outcomes, the three audit rows.
     const batches = histogram(families, 'wix_registry_group_commit_batch_size');
-    expect(batches).toMatchObject({ count: 2, sum: 43 });
-    expect(Number(batches.buckets['4'])).toBe(1);
-    expect(value(families, 'wix_registry_wix_token_requests_total', { outcome: 'ok' })).toBe(1);
-    expect(value(families, 'wix_registry_wix_token_requests_total', { outcome: 'refused' })).toBe(1);
+    expect(batches.count).toBeGreaterThan(0);
+    expect(batches.sum).toBeGreaterThanOrEqual(3 + 3);
+    // One token request per instance the outbox called Wix for; the handout reused m-1's cached token.
+    expect(value(families, 'wix_registry_wix_token_requests_total', { outcome: 'ok' })).toBe(2);
+    expect(value(families, 'wix_registry_wix_token_requests_total', { outcome: 'refused' })).toBe(0);
     expect(value(families, 'wix_registry_wix_token_requests_total', { outcome: 'network' })).toBe(0);
   });
 
