@@ -6,6 +6,7 @@ import type { RegistryStore } from './db/store.ts';
 import type { TrustProxy } from './http/client-address.ts';
 import { apiKeyOf, type ApiKeyEntry } from './http/scopes.ts';
 import { createMetrics } from './metrics/metrics.ts';
+import type { InstallationStatus } from './installations/model.ts';
 import { createInstallationQueries } from './installations/queries.ts';
 import type { Logger } from './logger.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './outbox/backoff.ts';
@@ -16,6 +17,7 @@ import { createReconcileScheduler } from './reconcile/scheduler.ts';
 import { createDeliveryIngest } from './webhooks/ingest.ts';
 import { createJwtVerifier } from './webhooks/verify.ts';
 import { WIX_REQUEST_TIMEOUT_MS } from './wix/fetch-routing.ts';
+import { createExpiringCache } from './wix/expiring-cache.ts';
 import { createInstanceClients } from './wix/instance-clients.ts';
 import { createTokenBroker } from './wix/token-broker.ts';
 import { createTokenHandouts } from './wix/token-handouts.ts';
@@ -23,6 +25,13 @@ import { createTokenInfoChecker } from './wix/token-info.ts';
 
 /** A delivery within this window means webhooks are streaming in: the outbox yields to them. */
 export const WEBHOOK_BUSY_WINDOW_MS = 200;
+/**
+ * How long the token broker trusts an instance's status (active, removed, unknown) without asking
+ * the store again: a token request then costs no read. A webhook that changes the status in this
+ * process takes effect at once; a change made elsewhere (the CLI's reconcile, another replica)
+ * within this long.
+ */
+export const INSTANCE_STATUS_CACHE_MS = 1_000;
 
 export interface RegistryOptions {
   wix: WixCredentials;
@@ -72,12 +81,14 @@ export function createRegistry(options: RegistryOptions) {
   });
   store.observeCommits((commands) => metrics.observeCommitBatch(commands));
 
+  const statuses = createExpiringCache<string, InstallationStatus | undefined>({ maxEntries: 10_000, clock });
   const broker = createTokenBroker({
     appId,
     appSecret,
     wixApiBaseUrl: options.wixApiBaseUrl,
     clock,
-    instanceStatus: (instanceId) => store.installations.status(instanceId),
+    instanceStatus: (instanceId) =>
+      statuses.get(instanceId, async () => ({ value: await store.installations.status(instanceId), staleAt: clock.now() + INSTANCE_STATUS_CACHE_MS })),
     timeoutMs: wixRequestTimeoutMs,
     onTokenRequest: (outcome) => metrics.observeWixTokenRequest(outcome),
   });
@@ -98,6 +109,7 @@ export function createRegistry(options: RegistryOptions) {
     clock,
     onStored: ({ event }, outcome) => {
       if (outcome.jobsEnqueued) worker.wake();
+      if (outcome.statusAfter) statuses.forget(event.instanceId);
       // An instance that removed the app gets no more tokens from the cache.
       if (outcome.statusAfter === 'removed') broker.forget(event.instanceId);
     },
