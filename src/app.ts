@@ -3,6 +3,7 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Clock } from './clock.ts';
 import { createDashboardRoutes, type DashboardDeps } from './dashboard/routes.tsx';
+import { createSessionAdminRoutes } from './dashboard/session-routes.ts';
 import { AppError } from './errors.ts';
 import { apiKeyAuth } from './http/api-key-auth.ts';
 import { clientAddressContext, createClientResolver, TRUST_NO_PROXY, type TrustProxy } from './http/client-address.ts';
@@ -99,6 +100,7 @@ export function createApp(deps: AppDeps) {
   v1.route('/installations', createInstallationRoutes({ queries: deps.queries }));
   v1.route('/stats/daily', createDailyStatsRoutes({ dailyStats: deps.queries.daily }));
   v1.get('/stats', requireScope('read'), async (c) => c.json(await deps.stats()));
+  v1.route('/dashboard-sessions', createSessionAdminRoutes({ sessions: deps.dashboard.sessions }));
   app.route('/v1', v1);
   app.use('/metrics', limitAuthFailures, authenticate);
   app.route('/metrics', createMetricsRoutes(deps.metrics));

@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { createApp } from './app.ts';
 import type { Clock } from './clock.ts';
 import type { WixCredentials } from './config.ts';
+import { createDashboardSessions } from './dashboard/sessions.ts';
 import type { RegistryStore } from './db/store.ts';
 import type { TrustProxy } from './http/client-address.ts';
-import { apiKeyOf, type ApiKeyEntry } from './http/scopes.ts';
+import type { ApiKeyEntry } from './http/scopes.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { createInstallationQueries } from './installations/queries.ts';
 import type { Logger } from './logger.ts';
@@ -98,6 +98,16 @@ export function createRegistry(options: RegistryOptions) {
   });
   const handouts = createTokenHandouts({ store, broker, clock, observe: (outcome) => metrics.observeTokenHandout(outcome) });
   const checkInstanceToken = createTokenInfoChecker({ appId, wixApiBaseUrl: options.wixApiBaseUrl, clock, timeoutMs: wixRequestTimeoutMs });
+  const sessions = createDashboardSessions({
+    apiKeys: options.apiKeys,
+    clock,
+    storage: {
+      secret: (candidate) => store.write({ kind: 'sessionSecret', candidate, now: clock.now() }),
+      create: (session) => store.write({ kind: 'createSession', session }),
+      find: (idHash) => store.sessions.find(idHash),
+      end: (filter) => store.write({ kind: 'endSessions', filter }),
+    },
+  });
   let ready = true;
 
   const app = createApp({
@@ -126,8 +136,7 @@ export function createRegistry(options: RegistryOptions) {
     dashboard: {
       queries,
       outbox: { list: (filter) => store.outbox.list(filter), counts: () => store.outbox.counts() },
-      apiKeys: options.apiKeys,
-      sessionSecret: dashboardSessionSecret(appSecret, options.apiKeys),
+      sessions,
       clock,
     },
   });
@@ -142,6 +151,8 @@ export function createRegistry(options: RegistryOptions) {
     /** Prometheus metrics; observeCommitBatch and observeWixTokenRequest are for the storage layer and the broker. */
     metrics,
     outbox: { worker },
+    /** Dashboard sessions (sign-in, revocation). */
+    sessions,
     /**
      * A real @wix/sdk client acting as the app on one instance, with tokens from the shared
      * broker: `registry.clientFor(instanceId, { appInstances }).appInstances.getAppInstance()`.
@@ -150,6 +161,7 @@ export function createRegistry(options: RegistryOptions) {
     /** Starts the background work (the outbox worker). The HTTP app works without it. */
     async start() {
       await worker.start();
+      await sessions.prepare().catch((err: unknown) => logger.warn({ err }, 'dashboard sessions: could not prepare; the first dashboard request tries again'));
     },
     /** From now on /readyz answers 503 and every answer closes its connection (load balancers move on). */
     beginShutdown() {
@@ -164,12 +176,3 @@ export function createRegistry(options: RegistryOptions) {
 }
 
 export type Registry = ReturnType<typeof createRegistry>;
-
-/**
- * Signs dashboard session cookies. Derived, not configured: rotating the app secret or changing
- * REGISTRY_API_KEYS ends every dashboard session, and there is no extra secret to manage.
- */
-function dashboardSessionSecret(appSecret: string, apiKeys: readonly ApiKeyEntry[]): string {
-  // The keys, not their scopes: a scope change applies to open sessions (looked up per request) without ending them.
-  return createHmac('sha256', `${appSecret}\n${apiKeys.map(apiKeyOf).join('\n')}`).update('dashboard-session').digest('hex');
-}

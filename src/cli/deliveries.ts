@@ -25,8 +25,16 @@ export function registerDeliveries(program: Command) {
           return;
         }
         printTable(
-          rows.map((r) => ({ id: String(r.id), event: r.eventType, instance: r.instanceId, issued: shortTime(r.issuedAt), received: shortTime(r.receivedAt), outcome: r.outcome })),
-          ['id', 'event', 'instance', 'issued', 'received', 'outcome'],
+          rows.map((r) => ({
+            id: String(r.id),
+            event: r.eventType,
+            instance: r.instanceId,
+            issued: shortTime(r.issuedAt),
+            received: shortTime(r.receivedAt),
+            outcome: r.outcome,
+            jwt: r.jwtPruned ? 'pruned' : 'kept',
+          })),
+          ['id', 'event', 'instance', 'issued', 'received', 'outcome', 'jwt'],
         );
       });
     });
@@ -39,9 +47,15 @@ export function registerDeliveries(program: Command) {
       const deliveryId = Number.parseInt(id, 10);
       await withStore(async ({ store }) => {
         if (opts.url) {
-          const jwt = await store.deliveries.jwt(deliveryId);
-          if (jwt === null) throw new Error(`no delivery ${id}`);
-          const res = await fetch(opts.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: jwt });
+          const stored = await store.deliveries.jwt(deliveryId);
+          if (stored === null) throw new Error(`no delivery ${id}`);
+          if (stored.jwt === null) {
+            throw new Error(
+              `delivery ${id} was received ${iso(stored.receivedAt)}: its raw JWT was pruned after RAW_DELIVERY_RETENTION_DAYS, so it cannot be posted byte for byte. ` +
+                `Its parsed payload is kept: \`deliveries replay ${id}\` (without --url) re-applies it.`,
+            );
+          }
+          const res = await fetch(opts.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: stored.jwt });
           console.log(`posted delivery ${id} → ${res.status} ${await res.text()}`);
           if (!res.ok) process.exitCode = 1;
           return;
@@ -56,4 +70,5 @@ export function registerDeliveries(program: Command) {
         console.log(result.changed ? `instance ${result.instanceId}: state recomputed and updated` : `instance ${result.instanceId}: state already matches its history`);
       });
     });
+
 }

@@ -5,6 +5,7 @@ import { registerInstalls } from './installs.ts';
 import { registerOutbox } from './outbox.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerServe } from './serve.ts';
+import { registerSessions } from './sessions.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerStats } from './stats.ts';
 
@@ -16,6 +17,7 @@ registerSimulate(program);
 registerOutbox(program);
 registerDeliveries(program);
 registerStats(program);
+registerSessions(program);
 
 try {
   await program.parseAsync(process.argv);

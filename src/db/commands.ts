@@ -4,11 +4,12 @@
  * PostgreSQL group commit); `runCommand` dispatches it to the engine-neutral transaction script
  * of the service that owns the tables it writes. Times come from the caller's clock.
  */
+import { ensureSessionSecret } from '../dashboard/session-writes.ts';
 import type { VerifiedDelivery } from '../installations/model.ts';
-import { recordDelivery, replayDelivery, type IngestOutcome } from '../installations/writes.ts';
+import { pruneRawJwts, recordDelivery, replayDelivery, type IngestOutcome } from '../installations/writes.ts';
 import type { OutboxJob } from '../outbox/model.ts';
 import { finishJob, type JobEffect } from '../outbox/outcomes.ts';
-import type { NewTokenHandout, WriteStatements } from './store.ts';
+import type { DashboardSessionFilter, DashboardSessionRecord, NewTokenHandout, WriteStatements } from './store.ts';
 
 export type WriteCommand =
   | { kind: 'ingest'; delivery: VerifiedDelivery; sha256: string; receivedAt: number }
@@ -20,7 +21,12 @@ export type WriteCommand =
   | { kind: 'killJob'; jobId: number; error: string; now: number }
   | { kind: 'releaseJobs'; jobIds: number[]; now: number }
   | { kind: 'recoverJobs'; now: number }
-  | { kind: 'requeueJobs'; now: number; jobIds?: number[] | undefined };
+  | { kind: 'requeueJobs'; now: number; jobIds?: number[] | undefined }
+  | { kind: 'pruneRawJwts'; receivedBefore: number; limit: number; now: number }
+  | { kind: 'sessionSecret'; candidate: string; now: number }
+  | { kind: 'createSession'; session: DashboardSessionRecord }
+  | { kind: 'endSessions'; filter: DashboardSessionFilter }
+  | { kind: 'endExpiredSessions'; now: number };
 
 type ResultOf = {
   ingest: IngestOutcome;
@@ -33,6 +39,11 @@ type ResultOf = {
   releaseJobs: void;
   recoverJobs: number;
   requeueJobs: number;
+  pruneRawJwts: { pruned: number; done: boolean };
+  sessionSecret: string;
+  createSession: void;
+  endSessions: number;
+  endExpiredSessions: number;
 };
 
 export type WriteResult<C extends WriteCommand> = ResultOf[C['kind']];
@@ -60,6 +71,16 @@ export async function runCommand(tx: WriteStatements, command: WriteCommand): Pr
       return tx.recoverAbandonedJobs(command.now);
     case 'requeueJobs':
       return tx.requeueJobs(command.now, command.jobIds);
+    case 'pruneRawJwts':
+      return pruneRawJwts(tx, command);
+    case 'sessionSecret':
+      return ensureSessionSecret(tx, command);
+    case 'createSession':
+      return tx.insertSession(command.session);
+    case 'endSessions':
+      return tx.deleteSessions(command.filter);
+    case 'endExpiredSessions':
+      return tx.deleteExpiredSessions(command.now);
   }
 }
 

@@ -165,6 +165,10 @@ export const errorEnvelopeSchema = z
   })
   .meta({ id: 'ErrorEnvelope', description: 'Every error, everywhere.' });
 
+export const sessionsEndedSchema = z
+  .object({ ended: z.int().min(0).meta({ description: 'Dashboard sessions ended.' }) })
+  .meta({ id: 'SessionsEnded' });
+
 export const healthSchema = z
   .object({ status: z.enum(['ok', 'ready', 'starting']) })
   .meta({ id: 'Health', description: '/healthz: ok. /readyz: ready (200), or starting (503) before the database is open and migrated and from the start of shutdown.' });

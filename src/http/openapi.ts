@@ -11,6 +11,7 @@ import {
   healthSchema,
   installationDetailSchema,
   installationPageSchema,
+  sessionsEndedSchema,
   statsSchema,
   webhookAckSchema,
 } from './api-schemas.ts';
@@ -254,6 +255,22 @@ export function createOpenApiDocument(): OpenApiDocument {
   });
 
   registry.registerPath({
+    ...v1,
+    method: 'delete',
+    path: '/v1/dashboard-sessions',
+    operationId: 'endDashboardSessions',
+    tags: ['Admin'],
+    summary: 'End every dashboard session',
+    description:
+      'Every open dashboard session ends: its cookie opens nothing from then on, in this process at once and in other processes (replicas) within 5 s. ' +
+      'As `wix-registry sessions revoke --all`. Needs the `admin` scope.',
+    responses: {
+      200: ok('How many sessions were ended.', sessionsEndedSchema),
+      ...errors(keyed('admin')),
+    },
+  });
+
+  registry.registerPath({
     method: 'get',
     path: '/app/instance',
     operationId: 'getAppInstance',
@@ -328,6 +345,7 @@ export function createOpenApiDocument(): OpenApiDocument {
       { name: 'Installations', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope (access tokens: `tokens`).' },
       { name: 'Stats', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope.' },
       { name: 'Metrics', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope.' },
+      { name: 'Admin', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `admin` scope.' },
       { name: 'App frontend', description: "Called by the app's own frontend with the site's Wix access token." },
       { name: 'Health', description: 'For load balancers and orchestrators.' },
     ],

@@ -99,4 +99,6 @@ export interface DeliverySummary {
   receivedAt: number;
   outcome: EventOutcome;
   sha256: string;
+  /** The raw JWT was dropped after RAW_DELIVERY_RETENTION_DAYS; the hash and the payload are kept. */
+  jwtPruned: boolean;
 }

@@ -34,8 +34,11 @@ export interface TestRegistry {
    * behind the registry's back; closed after `use`.
    */
   sql<T>(use: (db: Database.Database) => T): T;
-  /** Closes and reopens the store and the registry on the same file (a restart). */
-  restart(): Promise<void>;
+  /**
+   * Closes and reopens the store and the registry on the same file (a restart), with some options
+   * changed if given (a new REGISTRY_API_KEYS).
+   */
+  restart(changes?: Pick<TestRegistryOptions, 'apiKeys'>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,7 +71,8 @@ export function withSqlite<T>(dbPath: string, use: (db: Database.Database) => T)
   }
 }
 
-export async function createTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
+export async function createTestRegistry(initialOptions: TestRegistryOptions = {}): Promise<TestRegistry> {
+  let options = initialOptions;
   sharedSigner ??= createTestSigner();
   const signer = await sharedSigner;
   const dir = mkdtempSync(join(tmpdir(), 'wix-registry-test-'));
@@ -111,9 +115,10 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
     api: async (path, init) =>
       current.registry.app.request(path, { ...init, headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(init?.headers ?? {}) } }),
     sql: (use) => withSqlite(dbPath, use),
-    async restart() {
+    async restart(changes) {
       await current.registry.stop();
       await current.store.close();
+      options = { ...options, ...changes };
       current = await build();
     },
     async close() {

@@ -268,6 +268,14 @@ describe('OpenAPI document at GET /openapi.json', () => {
     await expectDocumented(await post('oa-active', anonymous), 'POST', path);
   });
 
+  it('DELETE /v1/dashboard-sessions: 200, 401', async () => {
+    const path = '/v1/dashboard-sessions';
+    const signIn = await t.app.request('/dashboard/sign-in', { method: 'POST', body: new URLSearchParams({ apiKey: TEST_API_KEY }), headers: { origin: 'http://localhost' } });
+    expect(signIn.status).toBe(303);
+    expect(await expectDocumented(await api(path, { method: 'DELETE' }), 'DELETE', path)).toEqual({ ended: 1 });
+    await expectDocumented(await anonymous(path, { method: 'DELETE' }), 'DELETE', path);
+  });
+
   it('GET /v1/stats and /v1/stats/daily: 200, 400, 401', async () => {
     const stats = (await expectDocumented(await api('/v1/stats'), 'GET', '/v1/stats')) as { installations: { active: number; removed: number } };
     expect(stats.installations.removed).toBe(1);
@@ -309,6 +317,7 @@ describe('OpenAPI document at GET /openapi.json', () => {
       ['POST', '/v1/installations/{instanceId}/access-token', '/v1/installations/oa-active/access-token', TOKENS_KEY],
       ['GET', '/v1/stats', '/v1/stats', READ_KEY],
       ['GET', '/v1/stats/daily', '/v1/stats/daily', READ_KEY],
+      ['DELETE', '/v1/dashboard-sessions', '/v1/dashboard-sessions', TEST_API_KEY],
       ['GET', '/metrics', '/metrics', READ_KEY],
     ];
     for (const [index, [method, path, url, allowed]] of operations.entries()) {

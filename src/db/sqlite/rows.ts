@@ -120,6 +120,8 @@ export interface DeliverySqlRow {
   received_at: number;
   outcome: DeliverySummary['outcome'];
   jwt_sha256: string;
+  /** 1 when the raw JWT was pruned (jwt = ''). */
+  jwt_pruned: number;
 }
 
 export const deliveryFromRow = (r: DeliverySqlRow): DeliverySummary => ({
@@ -130,4 +132,5 @@ export const deliveryFromRow = (r: DeliverySqlRow): DeliverySummary => ({
   receivedAt: r.received_at,
   outcome: r.outcome,
   sha256: r.jwt_sha256,
+  jwtPruned: r.jwt_pruned === 1,
 });

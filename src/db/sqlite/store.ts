@@ -160,6 +160,13 @@ function createStore(path: string, writer: WriterTransport, readers: ReaderTrans
       list: (filter) => read('deliveries', [filter]),
       jwt: (deliveryId) => read('deliveryJwt', [deliveryId]),
     },
+    audit: {
+      tokenHandouts: (request) => read('tokenHandouts', [request]),
+    },
+    sessions: {
+      find: (idHash) => read('session', [idHash]),
+      list: () => read('sessions', []),
+    },
     isReady: () => !closed && writer.alive(),
     pragmas: () => ({ writer: writer.pragmas, readers: readers.pragmas }),
     writerPragma: (text) => writer.pragma(text),

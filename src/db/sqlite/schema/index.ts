@@ -4,3 +4,6 @@ export * from './outbox-jobs.ts';
 export * from './token-handouts.ts';
 export * from './counters.ts';
 export * from './daily-summary.ts';
+export * from './registry-state.ts';
+export * from './dashboard-sessions.ts';
+export * from './delivery-jwts.ts';

@@ -1,0 +1,4 @@
+CREATE TABLE `delivery_jwts` (
+	`delivery_id` integer PRIMARY KEY NOT NULL,
+	`jwt` text NOT NULL
+);
