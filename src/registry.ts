@@ -1,4 +1,5 @@
 import { createApp } from './app.ts';
+import { createTokenAudit } from './audit/token-handouts.ts';
 import type { Clock } from './clock.ts';
 import type { WixCredentials } from './config.ts';
 import { createDashboardSessions } from './dashboard/sessions.ts';
@@ -127,6 +128,7 @@ export function createRegistry(options: RegistryOptions) {
     },
     queries,
     handouts,
+    audit: createTokenAudit({ page: (request) => store.audit.tokenHandouts(request) }),
     checkInstanceToken,
     stats: async () => {
       const [installations, outbox] = await Promise.all([store.installations.counts(), store.outbox.counts()]);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config.ts';
+import { registerAudit } from './audit.ts';
 import { registerDeliveries } from './deliveries.ts';
 import { registerInstalls } from './installs.ts';
 import { registerOutbox } from './outbox.ts';
@@ -17,6 +18,7 @@ registerSimulate(program);
 registerOutbox(program);
 registerDeliveries(program);
 registerStats(program);
+registerAudit(program);
 registerSessions(program);
 
 try {

@@ -75,6 +75,7 @@ describe('API key scopes: every route × every scope', () => {
     for (const route of table().filter((r) => r.path.startsWith('/v1/'))) {
       expect(route.access, `${route.method} ${route.path}`).toBe(expected(route.method, route.path));
     }
+    expect(table()).toContainEqual({ method: 'GET', path: '/v1/audit/token-handouts', access: 'admin' });
     expect(table()).toContainEqual({ method: 'DELETE', path: '/v1/dashboard-sessions', access: 'admin' });
   });
 
