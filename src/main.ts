@@ -76,6 +76,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     backoff: config.outboxBackoff,
     trustProxy: config.trustProxy,
     appInstanceRateLimitPerMinute: config.appInstanceRateLimitPerMinute,
+    rawDeliveryRetentionDays: config.rawDeliveryRetentionDays,
   });
   await registry.start();
 

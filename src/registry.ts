@@ -8,6 +8,7 @@ import type { TrustProxy } from './http/client-address.ts';
 import type { ApiKeyEntry } from './http/scopes.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import { createInstallationQueries } from './installations/queries.ts';
+import { createRetention, RAW_DELIVERY_RETENTION_DAYS_DEFAULT } from './installations/retention.ts';
 import type { Logger } from './logger.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './outbox/backoff.ts';
 import { createJobHandlers } from './outbox/jobs.ts';
@@ -43,6 +44,8 @@ export interface RegistryOptions {
   trustProxy?: TrustProxy;
   /** GET /app/instance requests per client per minute. */
   appInstanceRateLimitPerMinute?: number;
+  /** RAW_DELIVERY_RETENTION_DAYS: raw JWTs older than this are pruned (default 30). */
+  rawDeliveryRetentionDays?: number;
 }
 
 /**
@@ -109,6 +112,13 @@ export function createRegistry(options: RegistryOptions) {
       end: (filter) => store.write({ kind: 'endSessions', filter }),
     },
   });
+  const retention = createRetention({
+    store,
+    clock,
+    logger,
+    rawDeliveryRetentionDays: options.rawDeliveryRetentionDays ?? RAW_DELIVERY_RETENTION_DAYS_DEFAULT,
+    busy: () => performance.now() - lastDeliveryAt < WEBHOOK_BUSY_WINDOW_MS,
+  });
   let ready = true;
 
   const app = createApp({
@@ -155,14 +165,17 @@ export function createRegistry(options: RegistryOptions) {
     outbox: { worker },
     /** Dashboard sessions (sign-in, revocation). */
     sessions,
+    /** Raw-JWT pruning and expired sessions, on a timer once started. */
+    retention,
     /**
      * A real @wix/sdk client acting as the app on one instance, with tokens from the shared
      * broker: `registry.clientFor(instanceId, { appInstances }).appInstances.getAppInstance()`.
      */
     clientFor: clients.clientFor.bind(clients),
-    /** Starts the background work (the outbox worker). The HTTP app works without it. */
+    /** Starts the background work (the outbox worker, retention). The HTTP app works without it. */
     async start() {
       await worker.start();
+      retention.start();
       await sessions.prepare().catch((err: unknown) => logger.warn({ err }, 'dashboard sessions: could not prepare; the first dashboard request tries again'));
     },
     /** From now on /readyz answers 503 and every answer closes its connection (load balancers move on). */
@@ -172,7 +185,7 @@ export function createRegistry(options: RegistryOptions) {
     /** Stops taking work; the caller closes the store afterwards. */
     async stop() {
       ready = false;
-      await worker.stop();
+      await Promise.all([worker.stop(), retention.stop()]);
     },
   };
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { systemClock } from '../clock.ts';
+import { createRetention } from '../installations/retention.ts';
 import { iso } from '../installations/time.ts';
+import { createLogger } from '../logger.ts';
 import { createDeliveryIngest } from '../webhooks/ingest.ts';
 import { printTable, shortTime, withStore } from './context.ts';
 
@@ -71,4 +73,17 @@ export function registerDeliveries(program: Command) {
       });
     });
 
+  cmd
+    .command('prune')
+    .description('drop the raw JWT of deliveries older than RAW_DELIVERY_RETENTION_DAYS now (the server also does it on a timer); hashes, history and state are kept')
+    .action(async () => {
+      await withStore(async ({ config, store }) => {
+        const retention = createRetention({ store, clock: systemClock, logger: createLogger('warn'), rawDeliveryRetentionDays: config.rawDeliveryRetentionDays });
+        const run = await retention.runOnce();
+        console.log(
+          `dropped the raw JWT of ${run.rawJwtsPruned} deliver${run.rawJwtsPruned === 1 ? 'y' : 'ies'} received before ${iso(run.receivedBefore)} ` +
+            `(RAW_DELIVERY_RETENTION_DAYS=${config.rawDeliveryRetentionDays}) in ${run.batches} batch(es); ${run.sessionsDeleted} expired dashboard session(s) deleted`,
+        );
+      });
+    });
 }

@@ -36,9 +36,9 @@ export interface TestRegistry {
   sql<T>(use: (db: Database.Database) => T): T;
   /**
    * Closes and reopens the store and the registry on the same file (a restart), with some options
-   * changed if given (a new REGISTRY_API_KEYS).
+   * changed if given (a new REGISTRY_API_KEYS, a new retention).
    */
-  restart(changes?: Pick<TestRegistryOptions, 'apiKeys'>): Promise<void>;
+  restart(changes?: Pick<TestRegistryOptions, 'apiKeys' | 'rawDeliveryRetentionDays'>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,6 +59,8 @@ export interface TestRegistryOptions {
   appInstanceRateLimitPerMinute?: number;
   /** The SQLite store's knobs (readers, read queue, planner); default: two readers. */
   sqlite?: OpenStoreOptions['sqlite'];
+  /** RAW_DELIVERY_RETENTION_DAYS (default 30). */
+  rawDeliveryRetentionDays?: number;
 }
 
 /** Opens a connection of a test's own on a registry file, and always closes it. */
@@ -93,6 +95,7 @@ export async function createTestRegistry(initialOptions: TestRegistryOptions = {
       corsOrigins: options.corsOrigins ?? [],
       backoff: options.backoff ?? { baseMs: 1_000, capMs: 60_000, maxAttempts: 5 },
       wixRequestTimeoutMs: options.wixRequestTimeoutMs ?? 2_000,
+      ...(options.rawDeliveryRetentionDays !== undefined ? { rawDeliveryRetentionDays: options.rawDeliveryRetentionDays } : {}),
     });
     return { store, registry };
   };
