@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config.ts';
 import { registerAudit } from './audit.ts';
+import { registerBackup } from './backup.ts';
 import { registerDeliveries } from './deliveries.ts';
 import { registerInstalls } from './installs.ts';
 import { registerOutbox } from './outbox.ts';
@@ -20,6 +21,7 @@ registerDeliveries(program);
 registerStats(program);
 registerAudit(program);
 registerSessions(program);
+registerBackup(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
@@ -61,6 +61,8 @@ export interface TestRegistryOptions {
   sqlite?: OpenStoreOptions['sqlite'];
   /** RAW_DELIVERY_RETENTION_DAYS (default 30). */
   rawDeliveryRetentionDays?: number;
+  /** A database file to start from (copied first): a restored backup. */
+  restoreFrom?: string;
 }
 
 /** Opens a connection of a test's own on a registry file, and always closes it. */
@@ -79,6 +81,7 @@ export async function createTestRegistry(initialOptions: TestRegistryOptions = {
   const signer = await sharedSigner;
   const dir = mkdtempSync(join(tmpdir(), 'wix-registry-test-'));
   const dbPath = join(dir, 'registry.db');
+  if (options.restoreFrom) copyFileSync(options.restoreFrom, dbPath);
   const clock = createManualClock(options.now ?? Date.UTC(2026, 10, 1));
   // The store as the server opens it: writer and reader threads.
   const build = async () => {
