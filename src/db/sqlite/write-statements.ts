@@ -137,7 +137,8 @@ export function createSqliteWriteStatements(sqlite: Database.Database): WriteSta
     insertDelivery(d: NewDelivery) {
       const row = insertDelivery.get(d.sha256, d.eventType, d.instanceId, d.issuedAt, d.receivedAt, d.outcome, JSON.stringify(d.payload));
       if (!row) return null;
-      insertDeliveryJwt.run(row.id, d.jwt);
+      // An event the registry records itself (no JWT: Wix sent nothing) has no row there.
+      if (d.jwt !== '') insertDeliveryJwt.run(row.id, d.jwt);
       return row.id;
     },
     deliveryInstance: (deliveryId) => deliveryInstance.get(deliveryId) ?? null,
