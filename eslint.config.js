@@ -23,14 +23,15 @@ const WIX_MESSAGE = 'Only src/wix/ imports @wix/*: ask a src/wix/ service for wh
 
 /**
  * Forbidden module specifiers, as regular expressions over the specifier as written. A relative
- * specifier is forbidden when it names a module in a folder called `db` other than the three
- * boundary files: the interface, opening it, and what DATABASE_URL means (config.ts reads it).
+ * specifier is forbidden when it names a module in a folder called `db` other than the four
+ * boundary files: the interface, opening it, what DATABASE_URL means (config.ts reads it), and
+ * copying it (`wix-registry backup`).
  * There is no other `db` folder in src/. `\x2F` is `/`: esquery selectors
  * cannot hold a literal slash inside a regular expression.
  */
 const DB_SPECIFIERS = [
   String.raw`^(better-sqlite3|pg|drizzle-orm)(\x2F|$)`,
-  String.raw`^\.\.?\x2F(.*\x2F)?db\x2F(?!(store|open-store|database-url)\.ts$)`,
+  String.raw`^\.\.?\x2F(.*\x2F)?db\x2F(?!(store|open-store|database-url|backup)\.ts$)`,
 ];
 const WIX_SPECIFIERS = [String.raw`^@wix\x2F`];
 

@@ -4,7 +4,7 @@
  * markdown table of every figure with its target, writes bench/results/latest.json, and exits 0
  * even when a target is missed: it is a report, not a gate. See bench/README.md.
  *
- *   npm run bench [-- --quick] [-- --only=ingest,tokens,queries,interference,soak] [-- --runs=N] [-- --engine=sqlite|postgres]
+ *   npm run bench [-- --quick] [-- --only=ingest,tokens,queries,interference,soak,retention] [-- --runs=N] [-- --engine=sqlite|postgres]
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ import { generateSigningKey, loadOrSignPool, type SignedDelivery } from './lib/w
 import { benchIngest } from './sections/ingest.ts';
 import { benchInterference } from './sections/interference.ts';
 import { benchQueries } from './sections/queries.ts';
+import { benchRetention } from './sections/retention.ts';
 import { benchSoak } from './sections/soak.ts';
 import { benchTokens } from './sections/tokens.ts';
 
@@ -31,6 +32,7 @@ const SECTION_RUNNERS: Record<Section, (ctx: Context) => Promise<unknown>> = {
   queries: benchQueries,
   interference: benchInterference,
   soak: benchSoak,
+  retention: benchRetention,
 };
 
 const SECTION_TITLES: Record<Section, string> = {
@@ -39,6 +41,7 @@ const SECTION_TITLES: Record<Section, string> = {
   queries: 'Queries (1M)',
   interference: 'Interference (1M)',
   soak: 'Soak',
+  retention: 'Retention',
 };
 
 async function main() {

@@ -1,8 +1,11 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
+import { createAuditRoutes } from './audit/routes.ts';
+import type { TokenAudit } from './audit/token-handouts.ts';
 import type { Clock } from './clock.ts';
 import { createDashboardRoutes, type DashboardDeps } from './dashboard/routes.tsx';
+import { createSessionAdminRoutes } from './dashboard/session-routes.ts';
 import { AppError } from './errors.ts';
 import { apiKeyAuth } from './http/api-key-auth.ts';
 import { clientAddressContext, createClientResolver, TRUST_NO_PROXY, type TrustProxy } from './http/client-address.ts';
@@ -39,6 +42,8 @@ export interface AppDeps {
   webhooks: WebhookRouteDeps;
   queries: InstallationQueries;
   handouts: TokenHandouts;
+  /** GET /v1/audit/token-handouts. */
+  audit: TokenAudit;
   checkInstanceToken: InstanceTokenChecker;
   corsOrigins: readonly string[];
   /** /v1/stats body. */
@@ -99,6 +104,8 @@ export function createApp(deps: AppDeps) {
   v1.route('/installations', createInstallationRoutes({ queries: deps.queries }));
   v1.route('/stats/daily', createDailyStatsRoutes({ dailyStats: deps.queries.daily }));
   v1.get('/stats', requireScope('read'), async (c) => c.json(await deps.stats()));
+  v1.route('/audit', createAuditRoutes({ audit: deps.audit }));
+  v1.route('/dashboard-sessions', createSessionAdminRoutes({ sessions: deps.dashboard.sessions }));
   app.route('/v1', v1);
   app.use('/metrics', limitAuthFailures, authenticate);
   app.route('/metrics', createMetricsRoutes(deps.metrics));

@@ -7,6 +7,7 @@ import { parseDatabaseUrl } from './db/database-url.ts';
 import { parseTrustProxy, type TrustProxy } from './http/client-address.ts';
 import { APP_INSTANCE_REQUESTS_PER_MINUTE } from './http/rate-limit.ts';
 import { parseApiKeyEntry, type ApiKeyEntry } from './http/scopes.ts';
+import { RAW_DELIVERY_RETENTION_DAYS_DEFAULT, RAW_DELIVERY_RETENTION_DAYS_MAX, RAW_DELIVERY_RETENTION_DAYS_MIN } from './installations/retention.ts';
 import { OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY_BASE_MS, OUTBOX_RETRY_CAP_MS, type BackoffPolicy } from './outbox/backoff.ts';
 import { parsePublicKeys } from './wix/public-keys.ts';
 
@@ -50,6 +51,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Outbox retry policy: exponential backoff from base to cap, then dead after maxAttempts. */
   outboxBackoff: BackoffPolicy;
+  /** Days a delivery's raw JWT is kept (its hash and payload are kept for good). */
+  rawDeliveryRetentionDays: number;
   /** Reconciliation and import with Wix (src/reconcile/). */
   reconcile: ReconcileConfig;
 }
@@ -140,6 +143,15 @@ const envSchema = z.object({
   OUTBOX_RETRY_BASE_MS: optionalString.transform((s) => s ?? String(OUTBOX_RETRY_BASE_MS)).pipe(z.coerce.number<string>().int().min(1)),
   OUTBOX_RETRY_CAP_MS: optionalString.transform((s) => s ?? String(OUTBOX_RETRY_CAP_MS)).pipe(z.coerce.number<string>().int().min(1)),
   OUTBOX_MAX_ATTEMPTS: optionalString.transform((s) => s ?? String(OUTBOX_MAX_ATTEMPTS)).pipe(z.coerce.number<string>().int().min(1).max(1000)),
+  RAW_DELIVERY_RETENTION_DAYS: optionalString.transform((s) => s ?? String(RAW_DELIVERY_RETENTION_DAYS_DEFAULT)).pipe(
+    z.coerce
+      .number<string>()
+      .int()
+      // Wix resends an unanswered delivery for about 47 hours: dedupe compares the JWT's hash, but a
+      // shorter window would also drop JWTs an operator may still want to replay byte for byte.
+      .min(RAW_DELIVERY_RETENTION_DAYS_MIN, `must be at least ${RAW_DELIVERY_RETENTION_DAYS_MIN} days (Wix resends a delivery for about 47 hours)`)
+      .max(RAW_DELIVERY_RETENTION_DAYS_MAX),
+  ),
   LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),
   RECONCILE_RATE_PER_SEC: optionalString.transform((s) => s ?? String(RECONCILE_RATE_PER_SEC)).pipe(z.coerce.number<string>().min(0.1).max(1000)),
   RECONCILE_MAX_REMOVED_SHARE: optionalString.transform((s) => s ?? String(RECONCILE_MAX_REMOVED_SHARE)).pipe(z.coerce.number<string>().min(0).max(1)),
@@ -220,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
       intervalMs: e.RECONCILE_INTERVAL_MS,
       sliceSize: e.RECONCILE_SLICE_SIZE,
     },
+    rawDeliveryRetentionDays: e.RAW_DELIVERY_RETENTION_DAYS,
   };
 }
 

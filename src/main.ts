@@ -83,6 +83,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     trustProxy: config.trustProxy,
     appInstanceRateLimitPerMinute: config.appInstanceRateLimitPerMinute,
     reconcile: config.reconcile,
+    rawDeliveryRetentionDays: config.rawDeliveryRetentionDays,
   });
   await registry.start();
 

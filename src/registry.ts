@@ -1,13 +1,15 @@
-import { createHmac } from 'node:crypto';
 import { createApp } from './app.ts';
+import { createTokenAudit } from './audit/token-handouts.ts';
 import type { Clock } from './clock.ts';
 import type { ReconcileConfig, WixCredentials } from './config.ts';
+import { createDashboardSessions } from './dashboard/sessions.ts';
 import type { RegistryStore } from './db/store.ts';
 import type { TrustProxy } from './http/client-address.ts';
-import { apiKeyOf, type ApiKeyEntry } from './http/scopes.ts';
+import type { ApiKeyEntry } from './http/scopes.ts';
 import { createMetrics } from './metrics/metrics.ts';
 import type { InstallationStatus } from './installations/model.ts';
 import { createInstallationQueries } from './installations/queries.ts';
+import { createRetention, RAW_DELIVERY_RETENTION_DAYS_DEFAULT } from './installations/retention.ts';
 import type { Logger } from './logger.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './outbox/backoff.ts';
 import { createJobHandlers } from './outbox/jobs.ts';
@@ -55,6 +57,8 @@ export interface RegistryOptions {
   appInstanceRateLimitPerMinute?: number;
   /** Reconciliation: its rate, and the schedule the server follows when `schedule` is on (default: no schedule). */
   reconcile?: ReconcileConfig;
+  /** RAW_DELIVERY_RETENTION_DAYS: raw JWTs older than this are pruned (default 30). */
+  rawDeliveryRetentionDays?: number;
 }
 
 /**
@@ -132,6 +136,23 @@ export function createRegistry(options: RegistryOptions) {
       })
     : null;
   const checkInstanceToken = createTokenInfoChecker({ appId, wixApiBaseUrl: options.wixApiBaseUrl, clock, timeoutMs: wixRequestTimeoutMs });
+  const sessions = createDashboardSessions({
+    apiKeys: options.apiKeys,
+    clock,
+    storage: {
+      secret: (candidate) => store.write({ kind: 'sessionSecret', candidate, now: clock.now() }),
+      create: (session) => store.write({ kind: 'createSession', session }),
+      find: (idHash) => store.sessions.find(idHash),
+      end: (filter) => store.write({ kind: 'endSessions', filter }),
+    },
+  });
+  const retention = createRetention({
+    store,
+    clock,
+    logger,
+    rawDeliveryRetentionDays: options.rawDeliveryRetentionDays ?? RAW_DELIVERY_RETENTION_DAYS_DEFAULT,
+    busy: () => performance.now() - lastDeliveryAt < WEBHOOK_BUSY_WINDOW_MS,
+  });
   let ready = true;
 
   const app = createApp({
@@ -151,6 +172,7 @@ export function createRegistry(options: RegistryOptions) {
     },
     queries,
     handouts,
+    audit: createTokenAudit({ page: (request) => store.audit.tokenHandouts(request) }),
     checkInstanceToken,
     stats: async () => {
       const [installations, outbox] = await Promise.all([store.installations.counts(), store.outbox.counts()]);
@@ -160,8 +182,7 @@ export function createRegistry(options: RegistryOptions) {
     dashboard: {
       queries,
       outbox: { list: (filter) => store.outbox.list(filter), counts: () => store.outbox.counts() },
-      apiKeys: options.apiKeys,
-      sessionSecret: dashboardSessionSecret(appSecret, options.apiKeys),
+      sessions,
       clock,
     },
   });
@@ -176,6 +197,10 @@ export function createRegistry(options: RegistryOptions) {
     /** Prometheus metrics; observeCommitBatch and observeWixTokenRequest are for the storage layer and the broker. */
     metrics,
     outbox: { worker },
+    /** Dashboard sessions (sign-in, revocation). */
+    sessions,
+    /** Raw-JWT pruning and expired sessions, on a timer once started. */
+    retention,
     /**
      * A real @wix/sdk client acting as the app on one instance, with tokens from the shared
      * broker: `registry.clientFor(instanceId, { appInstances }).appInstances.getAppInstance()`.
@@ -183,10 +208,12 @@ export function createRegistry(options: RegistryOptions) {
     clientFor: clients.clientFor.bind(clients),
     /** Scheduled reconciliation, when configured (src/reconcile/scheduler.ts). */
     reconcileScheduler,
-    /** Starts the background work (the outbox worker, scheduled reconciliation). The HTTP app works without it. */
+    /** Starts the background work (the outbox worker, scheduled reconciliation, retention). The HTTP app works without it. */
     async start() {
       await worker.start();
       reconcileScheduler?.start();
+      retention.start();
+      await sessions.prepare().catch((err: unknown) => logger.warn({ err }, 'dashboard sessions: could not prepare; the first dashboard request tries again'));
     },
     /** From now on /readyz answers 503 and every answer closes its connection (load balancers move on). */
     beginShutdown() {
@@ -195,18 +222,9 @@ export function createRegistry(options: RegistryOptions) {
     /** Stops taking work; the caller closes the store afterwards. */
     async stop() {
       ready = false;
-      await Promise.all([worker.stop(), reconcileScheduler?.stop()]);
+      await Promise.all([worker.stop(), reconcileScheduler?.stop(), retention.stop()]);
     },
   };
 }
 
 export type Registry = ReturnType<typeof createRegistry>;
-
-/**
- * Signs dashboard session cookies. Derived, not configured: rotating the app secret or changing
- * REGISTRY_API_KEYS ends every dashboard session, and there is no extra secret to manage.
- */
-function dashboardSessionSecret(appSecret: string, apiKeys: readonly ApiKeyEntry[]): string {
-  // The keys, not their scopes: a scope change applies to open sessions (looked up per request) without ending them.
-  return createHmac('sha256', `${appSecret}\n${apiKeys.map(apiKeyOf).join('\n')}`).update('dashboard-session').digest('hex');
-}

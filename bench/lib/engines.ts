@@ -6,8 +6,9 @@
  *
  * Adding an engine is: a fresh database per run (for PostgreSQL, CREATE DATABASE … and its
  * postgres:// URL; the registry migrates it on start), a seeder beside seed-sqlite.ts taking
- * the same generated rows (seed-data.ts), and a copy for runs that write (CREATE DATABASE …
- * TEMPLATE …).
+ * the same generated rows (seed-data.ts), a copy for runs that write (CREATE DATABASE …
+ * TEMPLATE …), and for the retention section its weight (pg_database_size and the live bytes
+ * pgstattuple reports) and an UPDATE of deliveries.received_at.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { join, relative } from 'node:path';
 import { REPO_ROOT } from './proc.ts';
 import type { EngineName } from './settings.ts';
 import { generateInstallations, type SeedSummary } from './seed-data.ts';
-import { countSqliteInstallations, seedSqlite } from './seed-sqlite.ts';
+import { backdateSqliteDeliveries, countSqliteInstallations, seedSqlite, sqliteStorage } from './seed-sqlite.ts';
 
 export const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
 
@@ -26,6 +27,10 @@ export interface BenchDatabase {
   url: string;
   /** Installations stored, read after the server stopped. */
   countInstallations(): Promise<number>;
+  /** What the stored data weighs (server stopped): the files, and the bytes in use (free space left out). */
+  storage(): Promise<{ fileBytes: number; usedBytes: number }>;
+  /** Moves every delivery's receive time this far into the past (server stopped). */
+  backdateDeliveries(ms: number): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -62,6 +67,8 @@ function sqliteDatabase(path: string, dir: string): BenchDatabase {
   return {
     url: path,
     countInstallations: async () => countSqliteInstallations(path),
+    storage: async () => sqliteStorage(path),
+    backdateDeliveries: async (ms) => backdateSqliteDeliveries(path, ms),
     drop: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }

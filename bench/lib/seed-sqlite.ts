@@ -16,8 +16,8 @@
  * app itself writes (after: filled here from the same events). Once the rewrite is merged, the
  * first can go.
  *
- * deliveries.jwt holds a short placeholder, not a real ~800-byte JWT (no query reads it), so the
- * file is smaller than a production one would be.
+ * The raw JWT (in delivery_jwts, or in deliveries.jwt before that table) is a short placeholder,
+ * not a real ~1 KB JWT (no query reads it), so the file is smaller than a production one would be.
  */
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
@@ -69,6 +69,8 @@ export async function seedSqlite(
       : db.prepare(
           `INSERT INTO deliveries (id, jwt_sha256, jwt, event_type, instance_id, issued_at, received_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, 'applied')`,
         );
+    // Since issue 12 the raw JWT has a table of its own (retention frees its pages); the row keeps ''.
+    const insertJwt = columns('delivery_jwts').size > 0 ? db.prepare('INSERT INTO delivery_jwts (delivery_id, jwt) VALUES (?, ?)') : null;
     const insertEvent = historyInDeliveries
       ? null
       : db.prepare(
@@ -91,7 +93,11 @@ export async function seedSqlite(
         for (const event of row.events) {
           deliveryId++;
           const seal = createHash('sha256').update(`${row.instanceId}:${deliveryId}`).digest('hex');
-          const jwt = `bench.${seal.slice(0, 43)}.seeded`;
+          let jwt = `bench.${seal.slice(0, 43)}.seeded`;
+          if (insertJwt) {
+            insertJwt.run(deliveryId, jwt);
+            jwt = '';
+          }
           const payload = JSON.stringify({ data: event.data, identity: event.identity, accountInfo: event.accountInfo });
           if (insertEvent) {
             insertDelivery.run(deliveryId, seal, jwt, event.eventType, row.instanceId, event.issuedAt, event.receivedAt);
@@ -181,3 +187,28 @@ export function countSqliteInstallations(path: string): number {
     db.close();
   }
 }
+
+/** What a registry SQLite file weighs: the file (after a checkpoint) and the pages in use (the rest is the freelist). */
+export function sqliteStorage(path: string): { fileBytes: number; usedBytes: number } {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    const free = db.pragma('freelist_count', { simple: true }) as number;
+    return { fileBytes: pages * pageSize, usedBytes: (pages - free) * pageSize };
+  } finally {
+    db.close();
+  }
+}
+
+/** Moves every delivery's receive time `ms` into the past, as if they had arrived that long ago (the retention figure). */
+export function backdateSqliteDeliveries(path: string, ms: number): void {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    db.prepare('UPDATE deliveries SET received_at = received_at - ?').run(ms);
+  } finally {
+    db.close();
+  }
+}
+

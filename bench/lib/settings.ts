@@ -5,7 +5,7 @@
  *   npm run bench [-- --quick] [-- --only=ingest,interference] [-- --runs=N] [-- --engine=sqlite|postgres]
  */
 
-export const SECTIONS = ['ingest', 'tokens', 'queries', 'interference', 'soak'] as const;
+export const SECTIONS = ['ingest', 'tokens', 'queries', 'interference', 'soak', 'retention'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 /** The storage engine the registry under test runs on: it decides the DATABASE_URL it gets. */
@@ -44,6 +44,8 @@ export interface Settings {
     exportLoops: number;
   };
   soak: { durationSec: number; seedInstalls: number };
+  /** Webhooks delivered before the store is weighed, pruned and weighed again, and as many after (issue 12). */
+  retention: { deliveries: number };
 }
 
 export class UsageError extends Error {}
@@ -98,5 +100,6 @@ export function parseSettings(argv: readonly string[]): Settings {
       exportLoops: 1,
     },
     soak: { durationSec: quick ? 10 : 60, seedInstalls: 1_000 },
+    retention: { deliveries: quick ? 2_500 : 10_000 },
   };
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { systemClock } from '../clock.ts';
+import { createRetention } from '../installations/retention.ts';
 import { iso } from '../installations/time.ts';
+import { createLogger } from '../logger.ts';
 import { createDeliveryIngest } from '../webhooks/ingest.ts';
 import { printTable, shortTime, withStore } from './context.ts';
 
@@ -25,8 +27,16 @@ export function registerDeliveries(program: Command) {
           return;
         }
         printTable(
-          rows.map((r) => ({ id: String(r.id), event: r.eventType, instance: r.instanceId, issued: shortTime(r.issuedAt), received: shortTime(r.receivedAt), outcome: r.outcome })),
-          ['id', 'event', 'instance', 'issued', 'received', 'outcome'],
+          rows.map((r) => ({
+            id: String(r.id),
+            event: r.eventType,
+            instance: r.instanceId,
+            issued: shortTime(r.issuedAt),
+            received: shortTime(r.receivedAt),
+            outcome: r.outcome,
+            jwt: r.jwtPruned ? 'pruned' : 'kept',
+          })),
+          ['id', 'event', 'instance', 'issued', 'received', 'outcome', 'jwt'],
         );
       });
     });
@@ -39,11 +49,17 @@ export function registerDeliveries(program: Command) {
       const deliveryId = Number.parseInt(id, 10);
       await withStore(async ({ store }) => {
         if (opts.url) {
-          const jwt = await store.deliveries.jwt(deliveryId);
-          if (jwt === null) throw new Error(`no delivery ${id}`);
+          const stored = await store.deliveries.jwt(deliveryId);
+          if (stored === null) throw new Error(`no delivery ${id}`);
           // The registry's own events (Reconciled.*, Imported.*) were never sent by Wix: there is nothing to post.
-          if (jwt === '') throw new Error(`delivery ${id} was recorded by the registry's own check with Wix, not sent by Wix: it has no JWT to post`);
-          const res = await fetch(opts.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: jwt });
+          if (stored.source !== 'wix') throw new Error(`delivery ${id} was recorded by the registry's own check with Wix, not sent by Wix: it has no JWT to post`);
+          if (stored.jwt === null) {
+            throw new Error(
+              `delivery ${id} was received ${iso(stored.receivedAt)}: its raw JWT was pruned after RAW_DELIVERY_RETENTION_DAYS, so it cannot be posted byte for byte. ` +
+                `Its parsed payload is kept: \`deliveries replay ${id}\` (without --url) re-applies it.`,
+            );
+          }
+          const res = await fetch(opts.url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: stored.jwt });
           console.log(`posted delivery ${id} → ${res.status} ${await res.text()}`);
           if (!res.ok) process.exitCode = 1;
           return;
@@ -56,6 +72,20 @@ export function registerDeliveries(program: Command) {
           return;
         }
         console.log(result.changed ? `instance ${result.instanceId}: state recomputed and updated` : `instance ${result.instanceId}: state already matches its history`);
+      });
+    });
+
+  cmd
+    .command('prune')
+    .description('drop the raw JWT of deliveries older than RAW_DELIVERY_RETENTION_DAYS now (the server also does it on a timer); hashes, history and state are kept')
+    .action(async () => {
+      await withStore(async ({ config, store }) => {
+        const retention = createRetention({ store, clock: systemClock, logger: createLogger('warn'), rawDeliveryRetentionDays: config.rawDeliveryRetentionDays });
+        const run = await retention.runOnce();
+        console.log(
+          `dropped the raw JWT of ${run.rawJwtsPruned} deliver${run.rawJwtsPruned === 1 ? 'y' : 'ies'} received before ${iso(run.receivedBefore)} ` +
+            `(RAW_DELIVERY_RETENTION_DAYS=${config.rawDeliveryRetentionDays}) in ${run.batches} batch(es); ${run.sessionsDeleted} expired dashboard session(s) deleted`,
+        );
       });
     });
 }

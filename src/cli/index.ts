@@ -1,10 +1,13 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config.ts';
+import { registerAudit } from './audit.ts';
+import { registerBackup } from './backup.ts';
 import { registerDeliveries } from './deliveries.ts';
 import { registerInstalls } from './installs.ts';
 import { registerOutbox } from './outbox.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerServe } from './serve.ts';
+import { registerSessions } from './sessions.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerStats } from './stats.ts';
 import { registerImport, registerReconcile } from './reconcile.ts';
@@ -19,6 +22,9 @@ registerDeliveries(program);
 registerStats(program);
 registerImport(program);
 registerReconcile(program);
+registerAudit(program);
+registerSessions(program);
+registerBackup(program);
 
 try {
   await program.parseAsync(process.argv);

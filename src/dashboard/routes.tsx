@@ -15,7 +15,7 @@ import type { AppEnv } from '../http/context.ts';
 import { incompleteRequest } from '../http/errors.ts';
 import { checkInstanceIdParam } from '../http/instance-id.ts';
 import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, createFixedWindowCounter, limitFailedAuthentication, type FixedWindowCounter } from '../http/rate-limit.ts';
-import { noScopeNeeded, requireScope, type ApiKeyEntry } from '../http/scopes.ts';
+import { noScopeNeeded, requireScope } from '../http/scopes.ts';
 import { DAILY_STATS_DEFAULT_DAYS, DAY_MS } from '../installations/daily-stats.ts';
 import type { InstallationQueries } from '../installations/queries.ts';
 import { installationListQuerySchema } from '../installations/query-schemas.ts';
@@ -27,7 +27,7 @@ import { InstallationsPage } from './pages/installations.tsx';
 import { MessagePage } from './pages/message.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
-import { createSessionSigner, SESSION_COOKIE, SESSION_TTL_MS, type DashboardSession } from './session.ts';
+import { SESSION_COOKIE, SESSION_TTL_MS, type DashboardSession, type DashboardSessions } from './sessions.ts';
 import { DASHBOARD_CSS_HASH } from './styles.ts';
 
 export interface DashboardDeps {
@@ -36,10 +36,11 @@ export interface DashboardDeps {
     list(filter: { instanceId?: string }): Promise<OutboxJob[]>;
     counts(): Promise<Record<OutboxJobStatus, number>>;
   };
-  /** The same keys as /v1 (REGISTRY_API_KEYS): signing in takes one of them, with the `read` scope. */
-  apiKeys: readonly ApiKeyEntry[];
-  /** Signs session cookies and CSRF tokens (HMAC-SHA256). The registry derives it from the app secret and the keys. */
-  sessionSecret: string;
+  /**
+   * Server-side sessions (sessions.ts): signing in takes one of the /v1 keys (REGISTRY_API_KEYS)
+   * with the `read` scope. The registry builds them over the store, and /v1 revokes them too.
+   */
+  sessions: DashboardSessions;
   clock: Clock;
   /** Failed sign-ins count here: createApp passes the counter /v1 uses, so both share one limit per client. */
   authFailures?: FixedWindowCounter;
@@ -103,17 +104,13 @@ function listHref(values: Record<string, string>, cursor: string | null): string
  * page is a GET with a form or links), one inline stylesheet, and the /v1 API keys to sign in.
  */
 export function createDashboardRoutes(deps: DashboardDeps) {
-  const sessions = createSessionSigner({
-    secret: deps.sessionSecret,
-    apiKeys: deps.apiKeys,
-    clock: deps.clock,
-  });
+  const { sessions } = deps;
   const routes = new Hono<DashboardEnv>();
 
   const render = (c: Context, page: Child, status: ContentfulStatusCode = 200) => c.html(html`<!doctype html>${page}`, status);
   const view = (session: DashboardSession): SignedInView => ({
     keyId: session.keyId,
-    csrfToken: sessions.csrfToken(session),
+    csrfToken: session.csrfToken,
   });
   const currentSession = (c: Context) => sessions.read(getCookie(c, SESSION_COOKIE));
   const isHttps = deps.isHttps ?? ((c: Context) => new URL(c.req.url).protocol === 'https:');
@@ -165,9 +162,9 @@ export function createDashboardRoutes(deps: DashboardDeps) {
   // and, for sign-out, the session's CSRF token.
   routes.use(csrf());
 
-  routes.get('/sign-in', noScopeNeeded(), (c) => {
+  routes.get('/sign-in', noScopeNeeded(), async (c) => {
     if (cookieWouldBeDropped(c)) return httpsRequired(c, 200);
-    if (currentSession(c)) return c.redirect(safeNext(c.req.query('next')) ?? '/dashboard', 303);
+    if (await currentSession(c)) return c.redirect(safeNext(c.req.query('next')) ?? '/dashboard', 303);
     return render(c, <SignInPage next={safeNext(c.req.query('next'))} />);
   });
 
@@ -175,17 +172,18 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     if (cookieWouldBeDropped(c)) return httpsRequired(c, 403);
     const form = await c.req.parseBody();
     const presented = typeof form.apiKey === 'string' ? form.apiKey.trim() : '';
-    const session = sessions.signIn(presented);
+    const result = await sessions.signIn(presented);
     const next = safeNext(form.next);
-    if (!session) {
+    if (result.outcome === 'refused') {
       c.set('logFields', { ...c.get('logFields'), dashboardSignIn: 'refused' });
       // One message for every failure: nothing says whether the key was close, or which part was wrong.
       return render(c, <SignInPage error="That API key was not accepted." next={next} />, 401);
     }
-    if (!session.scopes.includes('read')) {
-      c.set('logFields', { ...c.get('logFields'), dashboardSignIn: 'no read scope', apiKeyId: session.keyId });
+    if (result.outcome === 'no_read_scope') {
+      c.set('logFields', { ...c.get('logFields'), dashboardSignIn: 'no read scope', apiKeyId: result.keyId });
       return render(c, <SignInPage error="That API key does not have the read scope the dashboard needs." next={next} />, 403);
     }
+    const { session } = result;
     c.set('logFields', {
       ...c.get('logFields'),
       dashboardSignIn: 'ok',
@@ -201,7 +199,7 @@ export function createDashboardRoutes(deps: DashboardDeps) {
   // Everything below needs a session.
   routes.use(async (c, next) => {
     const cookie = getCookie(c, SESSION_COOKIE);
-    const session = sessions.read(cookie);
+    const session = await sessions.read(cookie);
     if (!session) {
       if (cookie !== undefined) deleteCookie(c, SESSION_COOKIE, COOKIE_OPTIONS);
       const url = new URL(c.req.url);
@@ -222,6 +220,8 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     if (!sessions.checkCsrfToken(c.get('session'), form.csrf)) {
       throw new AppError('forbidden', 'This sign-out form did not come from a page of this dashboard. Sign out from the dashboard itself.');
     }
+    // Ended on the server, not only in this browser: a copy of the cookie opens nothing either.
+    await sessions.signOut(c.get('session'));
     deleteCookie(c, SESSION_COOKIE, COOKIE_OPTIONS);
     return c.redirect(SIGN_IN_PATH, 303);
   });
@@ -282,9 +282,9 @@ export function createDashboardRoutes(deps: DashboardDeps) {
   });
 
   // Errors on dashboard pages are pages, not the API's JSON envelope.
-  routes.onError((err, c) => {
+  routes.onError(async (err, c) => {
     const requestId = c.get('requestId');
-    const session = currentSession(c);
+    const session = c.get('session') ?? (await currentSession(c).catch(() => null));
     const signedIn = session ? view(session) : null;
     let status: ContentfulStatusCode;
     let title: string;

@@ -4,11 +4,12 @@
  * PostgreSQL group commit); `runCommand` dispatches it to the engine-neutral transaction script
  * of the service that owns the tables it writes. Times come from the caller's clock.
  */
+import { ensureSessionSecret } from '../dashboard/session-writes.ts';
 import type { VerifiedDelivery } from '../installations/model.ts';
-import { recordCheck, recordDelivery, replayDelivery, type CheckOutcome, type CheckRecord, type IngestOutcome } from '../installations/writes.ts';
+import { pruneRawJwts, recordCheck, recordDelivery, replayDelivery, type CheckOutcome, type CheckRecord, type IngestOutcome } from '../installations/writes.ts';
 import type { OutboxJob } from '../outbox/model.ts';
 import { finishJob, type JobEffect } from '../outbox/outcomes.ts';
-import type { NewTokenHandout, WriteStatements } from './store.ts';
+import type { DashboardSessionFilter, DashboardSessionRecord, NewTokenHandout, WriteStatements } from './store.ts';
 
 export type WriteCommand =
   | { kind: 'ingest'; delivery: VerifiedDelivery; sha256: string; receivedAt: number }
@@ -31,7 +32,12 @@ export type WriteCommand =
       nextRunAt: number;
       lastStop: string | null;
       now: number;
-    };
+    }
+  | { kind: 'pruneRawJwts'; receivedBefore: number; limit: number; now: number }
+  | { kind: 'sessionSecret'; candidate: string; now: number }
+  | { kind: 'createSession'; session: DashboardSessionRecord }
+  | { kind: 'endSessions'; filter: DashboardSessionFilter }
+  | { kind: 'endExpiredSessions'; now: number };
 
 type ResultOf = {
   ingest: IngestOutcome;
@@ -47,6 +53,11 @@ type ResultOf = {
   recordCheck: CheckOutcome;
   claimReconcileWalk: { cursor: string | null } | null;
   releaseReconcileWalk: boolean;
+  pruneRawJwts: { pruned: number; done: boolean };
+  sessionSecret: string;
+  createSession: void;
+  endSessions: number;
+  endExpiredSessions: number;
 };
 
 export type WriteResult<C extends WriteCommand> = ResultOf[C['kind']];
@@ -80,6 +91,16 @@ export async function runCommand(tx: WriteStatements, command: WriteCommand): Pr
       return tx.claimReconcileWalk(command.name, command.owner, command.now, command.now + command.leaseMs);
     case 'releaseReconcileWalk':
       return tx.releaseReconcileWalk(command.name, command.owner, { cursor: command.cursor, nextRunAt: command.nextRunAt, lastStop: command.lastStop }, command.now);
+    case 'pruneRawJwts':
+      return pruneRawJwts(tx, command);
+    case 'sessionSecret':
+      return ensureSessionSecret(tx, command);
+    case 'createSession':
+      return tx.insertSession(command.session);
+    case 'endSessions':
+      return tx.deleteSessions(command.filter);
+    case 'endExpiredSessions':
+      return tx.deleteExpiredSessions(command.now);
   }
 }
 

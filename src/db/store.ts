@@ -89,6 +89,66 @@ export interface DeliveryFilter {
   limit?: number | undefined;
 }
 
+/** A stored delivery's raw JWT; `jwt` is null once retention has pruned it (RAW_DELIVERY_RETENTION_DAYS). */
+export interface StoredJwt {
+  /** Null once pruned (and for the registry's own events, which never had one). */
+  jwt: string | null;
+  receivedAt: number;
+  source: EventSource;
+}
+
+export type TokenHandoutOutcome = 'issued' | 'unknown_instance' | 'removed_instance' | 'refused' | 'failed';
+
+/** One row of the token audit, as stored. */
+export interface TokenHandoutRecord {
+  id: number;
+  apiKeyId: string;
+  instanceId: string;
+  requestedAt: number;
+  outcome: TokenHandoutOutcome;
+  tokenExpiresAt: number | null;
+  requestId: string | null;
+}
+
+/** Where a walk of the audit stands: the last row's time and id (newest first). */
+export interface TokenHandoutPosition {
+  requestedAt: number;
+  id: number;
+}
+
+export interface TokenHandoutListRequest {
+  instanceId?: string | undefined;
+  apiKeyId?: string | undefined;
+  outcome?: TokenHandoutOutcome | undefined;
+  /** Inclusive, epoch ms. */
+  since?: number | undefined;
+  /** Exclusive, epoch ms. */
+  until?: number | undefined;
+  limit: number;
+  after: TokenHandoutPosition | null;
+}
+
+export interface TokenHandoutRowPage {
+  rows: TokenHandoutRecord[];
+  next: TokenHandoutPosition | null;
+}
+
+/** A dashboard session as stored: the SHA-256 of its id, never the id the cookie carries. */
+export interface DashboardSessionRecord {
+  idHash: string;
+  apiKeyId: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** Which dashboard sessions to end. */
+export type DashboardSessionFilter =
+  | { idHash: string }
+  | { apiKeyId: string }
+  | { all: true }
+  /** Every session whose key is not one of these (keys removed from REGISTRY_API_KEYS). */
+  | { exceptApiKeyIds: readonly string[] };
+
 // ---------------------------------------------------------------------------------------------
 // The boundary
 
@@ -135,8 +195,20 @@ export interface RegistryStore {
 
   deliveries: {
     list(filter: DeliveryFilter): Promise<DeliverySummary[]>;
-    /** The raw JWT of a stored delivery, byte for byte. */
-    jwt(deliveryId: number): Promise<string | null>;
+    /** The raw JWT of a stored delivery, byte for byte (null inside: pruned); null: no such delivery. */
+    jwt(deliveryId: number): Promise<StoredJwt | null>;
+  };
+
+  /** The token audit (token_handouts), newest first. */
+  audit: {
+    tokenHandouts(request: TokenHandoutListRequest): Promise<TokenHandoutRowPage>;
+  };
+
+  /** Dashboard sessions: read on every dashboard request (src/dashboard/sessions.ts caches them briefly). */
+  sessions: {
+    find(idHash: string): Promise<DashboardSessionRecord | null>;
+    /** Every stored session, newest first (expired ones included until retention deletes them). */
+    list(): Promise<DashboardSessionRecord[]>;
   };
 
   /** Calls `listener` with the number of commands each committed transaction held (metrics). */
@@ -173,7 +245,7 @@ export interface NewTokenHandout {
   apiKeyId: string;
   instanceId: string;
   requestedAt: number;
-  outcome: 'issued' | 'unknown_instance' | 'removed_instance' | 'refused' | 'failed';
+  outcome: TokenHandoutOutcome;
   tokenExpiresAt?: number | null | undefined;
   requestId?: string | null | undefined;
 }
@@ -227,4 +299,21 @@ export interface WriteStatements {
   claimReconcileWalk(name: string, owner: string, now: number, leaseUntil: number): Awaitable<{ cursor: string | null } | null>;
   /** Gives the lease back, if `owner` still holds it, with the walk's new cursor and when the next slice is due. */
   releaseReconcileWalk(name: string, owner: string, update: { cursor: string | null; nextRunAt: number; lastStop: string | null }, now: number): Awaitable<boolean>;
+  // deliveries, retention (the installations service): the raw JWT goes, the hash and payload stay
+  /** Up to `limit` deliveries with id > afterId, in id order, with their receive times. */
+  deliveryReceiptsAfter(afterId: number, limit: number): Awaitable<{ id: number; receivedAt: number }[]>;
+  /** Drops the raw JWT of every delivery with afterId < id <= throughId; how many still had one. */
+  pruneRawJwts(afterId: number, throughId: number): Awaitable<number>;
+
+  // registry_state: named values, each name owned by one service (see the schema)
+  readState(name: string): Awaitable<string | null>;
+  /** Sets the value, or, with onlyIfAbsent, keeps one already there. */
+  writeState(name: string, value: string, now: number, options?: { onlyIfAbsent?: boolean }): Awaitable<void>;
+
+  // dashboard_sessions: owned by the dashboard
+  insertSession(session: DashboardSessionRecord): Awaitable<void>;
+  /** How many sessions were deleted. */
+  deleteSessions(filter: DashboardSessionFilter): Awaitable<number>;
+  /** Sessions that expired at or before `now`. */
+  deleteExpiredSessions(now: number): Awaitable<number>;
 }

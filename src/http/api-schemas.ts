@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TOKEN_HANDOUT_OUTCOMES, type TokenHandoutPage } from '../audit/token-handouts.ts';
 import type { OutboxJobStatus } from '../outbox/model.ts';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '../errors.ts';
 import type { DailyStats } from '../installations/daily-stats.ts';
@@ -170,6 +171,32 @@ export const errorEnvelopeSchema = z
   })
   .meta({ id: 'ErrorEnvelope', description: 'Every error, everywhere.' });
 
+export const tokenHandoutSchema = z
+  .object({
+    id: z.int().min(1),
+    requestedAt: isoTime(),
+    apiKeyId: z.string().meta({ description: "The API key's fingerprint (`key_` and 12 hex digits of its SHA-256), never the key." }),
+    instanceId: z.string(),
+    outcome: z.enum(TOKEN_HANDOUT_OUTCOMES).meta({
+      description:
+        'issued: a token was handed out; unknown_instance (404), removed_instance (410): refused without asking Wix; refused: Wix refused one; failed: Wix or the database failed.',
+    }),
+    tokenExpiresAt: isoTimeOrNull('When the token handed out expires (issued only).'),
+    requestId: z.string().nullable().meta({ description: "The request's X-Request-Id: the request log's line for it has the same id." }),
+  })
+  .meta({ id: 'TokenHandout', description: 'One access-token request, as the audit recorded it (never the token).' });
+
+export const tokenHandoutPageSchema = z
+  .object({
+    items: z.array(tokenHandoutSchema),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` (with the same filters) for the next page; null on the last page.' }),
+  })
+  .meta({ id: 'TokenHandoutPage' });
+
+export const sessionsEndedSchema = z
+  .object({ ended: z.int().min(0).meta({ description: 'Dashboard sessions ended.' }) })
+  .meta({ id: 'SessionsEnded' });
+
 export const healthSchema = z
   .object({ status: z.enum(['ok', 'ready', 'starting']) })
   .meta({ id: 'Health', description: '/healthz: ok. /readyz: ready (200), or starting (503) before the database is open and migrated and from the start of shutdown.' });
@@ -189,5 +216,6 @@ const shapeChecks: [
   Equal<keyof z.output<typeof statsSchema>['outbox'], OutboxJobStatus>,
   Equal<z.output<typeof statsSchema>['installations'], Awaited<ReturnType<InstallationQueries['counts']>>>,
   Equal<z.output<typeof errorEnvelopeSchema>, ErrorBody>,
-] = [true, true, true, true, true, true, true, true];
+  Equal<z.output<typeof tokenHandoutPageSchema>, TokenHandoutPage>,
+] = [true, true, true, true, true, true, true, true, true];
 void shapeChecks;

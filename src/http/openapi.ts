@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
+import { tokenHandoutQuerySchema } from '../audit/token-handouts.ts';
 import { dailyStatsQuerySchema } from '../installations/daily-stats.ts';
 import { installationExportQuerySchema, installationListQuerySchema } from '../installations/query-schemas.ts';
 import {
@@ -11,7 +12,9 @@ import {
   healthSchema,
   installationDetailSchema,
   installationPageSchema,
+  sessionsEndedSchema,
   statsSchema,
+  tokenHandoutPageSchema,
   webhookAckSchema,
 } from './api-schemas.ts';
 
@@ -81,6 +84,15 @@ const PARAM_DESCRIPTIONS: Record<string, Record<string, string>> = {
   '/v1/installations/export': {
     ...FILTER_PARAMS,
     format: '`ndjson` (one Installation as JSON per line, every value exact) or `csv` (RFC 4180, flat columns, a header row; text that starts like a formula gets a leading `\'`).',
+  },
+  '/v1/audit/token-handouts': {
+    instanceId: 'Only requests for this instance.',
+    key: "Only requests made with this API key: its fingerprint (`key_` and 12 hex digits), as the audit and the request log show it. Never the key itself.",
+    outcome: 'Only requests answered this way.',
+    since: 'Requested at or after this time (inclusive): an ISO-8601 date (midnight UTC) or a date-time with a zone.',
+    until: 'Requested before this time (exclusive); same formats as `since`. Must be later than `since`.',
+    limit: 'Rows per page, 1–500.',
+    cursor: "Opaque: the previous page's `nextCursor`, sent with the same filters.",
   },
   '/v1/stats/daily': {
     from: 'The first UTC day (YYYY-MM-DD), inclusive. Default: 30 days before `to`.',
@@ -254,6 +266,39 @@ export function createOpenApiDocument(): OpenApiDocument {
   });
 
   registry.registerPath({
+    ...v1,
+    method: 'get',
+    path: '/v1/audit/token-handouts',
+    operationId: 'listTokenHandouts',
+    tags: ['Admin'],
+    summary: 'The token audit: who was handed an access token for which instance, and when',
+    description:
+      'One row per `POST /v1/installations/{instanceId}/access-token`, newest first: the key fingerprint, the instance, the time, the outcome and the request id; never the token. ' +
+      'Needs the `admin` scope. Keyset pagination with an opaque `cursor`.',
+    request: { query: tokenHandoutQuerySchema },
+    responses: {
+      200: ok('A page of the audit.', tokenHandoutPageSchema, { 'Cache-Control': { description: '`no-store`.', schema: { type: 'string' } } }),
+      ...errors({ 400: BAD_QUERY, ...keyed('admin') }),
+    },
+  });
+
+  registry.registerPath({
+    ...v1,
+    method: 'delete',
+    path: '/v1/dashboard-sessions',
+    operationId: 'endDashboardSessions',
+    tags: ['Admin'],
+    summary: 'End every dashboard session',
+    description:
+      'Every open dashboard session ends: its cookie opens nothing from then on, in this process at once and in other processes (replicas) within 5 s. ' +
+      'As `wix-registry sessions revoke --all`. Needs the `admin` scope.',
+    responses: {
+      200: ok('How many sessions were ended.', sessionsEndedSchema),
+      ...errors(keyed('admin')),
+    },
+  });
+
+  registry.registerPath({
     method: 'get',
     path: '/app/instance',
     operationId: 'getAppInstance',
@@ -328,6 +373,7 @@ export function createOpenApiDocument(): OpenApiDocument {
       { name: 'Installations', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope (access tokens: `tokens`).' },
       { name: 'Stats', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope.' },
       { name: 'Metrics', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope.' },
+      { name: 'Admin', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `admin` scope.' },
       { name: 'App frontend', description: "Called by the app's own frontend with the site's Wix access token." },
       { name: 'Health', description: 'For load balancers and orchestrators.' },
     ],

@@ -106,4 +106,6 @@ export interface DeliverySummary {
   /** The JWT's SHA-256; for the registry's own events, their key (`reconcile:…`, `import:…`). */
   sha256: string;
   source: import('./state-machine.ts').EventSource;
+  /** The raw JWT was dropped after RAW_DELIVERY_RETENTION_DAYS; the hash and the payload are kept. */
+  jwtPruned: boolean;
 }

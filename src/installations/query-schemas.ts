@@ -95,7 +95,8 @@ export function parseIsoInstant(text: string): number | null {
   return local - sign * offsetMinutes * 60_000;
 }
 
-const isoInstant = z.string().transform((text, ctx) => {
+/** An ISO-8601 date or date-time with a zone (parseIsoInstant), as epoch ms; shared with the token audit's `since` and `until`. */
+export const isoInstant = z.string().transform((text, ctx) => {
   const ms = parseIsoInstant(text);
   if (ms === null) {
     ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 date (2026-10-01, midnight UTC) or date-time with a zone (2026-10-01T12:00:00Z)' });

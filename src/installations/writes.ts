@@ -296,3 +296,31 @@ function derivedPartOf(row: InstallationRecord): DerivedInstallation {
     configure: false,
   };
 }
+
+/** registry_state name: every delivery with an id up to this one has had its raw JWT pruned. */
+export const RAW_JWT_PRUNED_THROUGH_STATE = 'retention.raw_jwt_pruned_through';
+
+/**
+ * One batch of retention: drops the raw JWT of up to `limit` deliveries received before
+ * `receivedBefore`, oldest first, keeping their hash (dedupe), payload (history) and everything
+ * derived from them. Deliveries are stored in arrival order, so ids follow receive times; the walk
+ * stops at the first delivery still inside the window, so a delivery's JWT is never dropped early,
+ * even one stored out of order (it waits for the deliveries before it). `done`: nothing more is due.
+ */
+export async function pruneRawJwts(
+  tx: WriteStatements,
+  command: { receivedBefore: number; limit: number; now: number },
+): Promise<{ pruned: number; done: boolean }> {
+  const from = Number((await tx.readState(RAW_JWT_PRUNED_THROUGH_STATE)) ?? 0);
+  const receipts = await tx.deliveryReceiptsAfter(from, command.limit);
+  let through = from;
+  for (const receipt of receipts) {
+    if (receipt.receivedAt >= command.receivedBefore) break;
+    through = receipt.id;
+  }
+  if (through === from) return { pruned: 0, done: true };
+  const pruned = await tx.pruneRawJwts(from, through);
+  await tx.writeState(RAW_JWT_PRUNED_THROUGH_STATE, String(through), command.now);
+  return { pruned, done: receipts.length < command.limit || receipts.at(-1)!.id !== through };
+}
+

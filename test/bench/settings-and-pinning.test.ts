@@ -5,7 +5,9 @@ import { parseSettings, SECTIONS, UsageError } from '../../bench/lib/settings.ts
 describe('bench settings', () => {
   it('runs every section, interference included, on SQLite by default', () => {
     const settings = parseSettings([]);
-    expect(settings.sections).toEqual(['ingest', 'tokens', 'queries', 'interference', 'soak']);
+    expect(settings.sections).toEqual(['ingest', 'tokens', 'queries', 'interference', 'soak', 'retention']);
+    expect(settings.retention.deliveries).toBe(10_000);
+    expect(parseSettings(['--quick']).retention.deliveries).toBe(2_500);
     expect(settings.engine).toBe('sqlite');
     expect(settings.runs).toBe(3);
     expect(settings.interference).toMatchObject({ probeIntervalMs: 25, listLoops: 20, listLimit: 500, installations: 1_000_000 });

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
@@ -34,8 +34,11 @@ export interface TestRegistry {
    * behind the registry's back; closed after `use`.
    */
   sql<T>(use: (db: Database.Database) => T): T;
-  /** Closes and reopens the store and the registry on the same file (a restart). */
-  restart(): Promise<void>;
+  /**
+   * Closes and reopens the store and the registry on the same file (a restart), with some options
+   * changed if given (a new REGISTRY_API_KEYS, a new retention).
+   */
+  restart(changes?: Pick<TestRegistryOptions, 'apiKeys' | 'rawDeliveryRetentionDays'>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,6 +59,10 @@ export interface TestRegistryOptions {
   appInstanceRateLimitPerMinute?: number;
   /** The SQLite store's knobs (readers, read queue, planner); default: two readers. */
   sqlite?: OpenStoreOptions['sqlite'];
+  /** RAW_DELIVERY_RETENTION_DAYS (default 30). */
+  rawDeliveryRetentionDays?: number;
+  /** A database file to start from (copied first): a restored backup. */
+  restoreFrom?: string;
 }
 
 /** Opens a connection of a test's own on a registry file, and always closes it. */
@@ -68,11 +75,13 @@ export function withSqlite<T>(dbPath: string, use: (db: Database.Database) => T)
   }
 }
 
-export async function createTestRegistry(options: TestRegistryOptions = {}): Promise<TestRegistry> {
+export async function createTestRegistry(initialOptions: TestRegistryOptions = {}): Promise<TestRegistry> {
+  let options = initialOptions;
   sharedSigner ??= createTestSigner();
   const signer = await sharedSigner;
   const dir = mkdtempSync(join(tmpdir(), 'wix-registry-test-'));
   const dbPath = join(dir, 'registry.db');
+  if (options.restoreFrom) copyFileSync(options.restoreFrom, dbPath);
   const clock = createManualClock(options.now ?? Date.UTC(2026, 10, 1));
   // The store as the server opens it: writer and reader threads.
   const build = async () => {
@@ -89,6 +98,7 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
       corsOrigins: options.corsOrigins ?? [],
       backoff: options.backoff ?? { baseMs: 1_000, capMs: 60_000, maxAttempts: 5 },
       wixRequestTimeoutMs: options.wixRequestTimeoutMs ?? 2_000,
+      ...(options.rawDeliveryRetentionDays !== undefined ? { rawDeliveryRetentionDays: options.rawDeliveryRetentionDays } : {}),
     });
     return { store, registry };
   };
@@ -111,9 +121,10 @@ export async function createTestRegistry(options: TestRegistryOptions = {}): Pro
     api: async (path, init) =>
       current.registry.app.request(path, { ...init, headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(init?.headers ?? {}) } }),
     sql: (use) => withSqlite(dbPath, use),
-    async restart() {
+    async restart(changes) {
       await current.registry.stop();
       await current.store.close();
+      options = { ...options, ...changes };
       current = await build();
     },
     async close() {

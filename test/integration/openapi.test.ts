@@ -4,6 +4,7 @@ import addFormatsModule from 'ajv-formats';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { tokenHandoutQuerySchema } from '../../src/audit/token-handouts.ts';
 import { dailyStatsQuerySchema } from '../../src/installations/daily-stats.ts';
 import { installationExportQuerySchema, installationListQuerySchema } from '../../src/installations/query-schemas.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
@@ -184,6 +185,7 @@ describe('OpenAPI document at GET /openapi.json', () => {
     ['/v1/installations', installationListQuerySchema],
     ['/v1/installations/export', installationExportQuerySchema],
     ['/v1/stats/daily', dailyStatsQuerySchema],
+    ['/v1/audit/token-handouts', tokenHandoutQuerySchema],
   ] as [string, z.ZodObject][])('%s: the query parameters are those of the schema the route validates with, each described', (path, schema) => {
     const parameters = doc.paths[path]!.get!.parameters ?? [];
     expect(parameters.map((p) => p.name).sort()).toEqual(Object.keys(schema.shape).sort());
@@ -268,6 +270,29 @@ describe('OpenAPI document at GET /openapi.json', () => {
     await expectDocumented(await post('oa-active', anonymous), 'POST', path);
   });
 
+  it('GET /v1/audit/token-handouts: 200 (filters, pages), 400, 401', async () => {
+    const path = '/v1/audit/token-handouts';
+    type Page = { items: { instanceId: string; outcome: string; apiKeyId: string }[]; nextCursor: string | null };
+    const all = (await expectDocumented(await api(path), 'GET', path)) as Page;
+    expect(all.items.map((i) => i.outcome)).toEqual(expect.arrayContaining(['issued', 'unknown_instance', 'removed_instance', 'refused']));
+    const first = (await expectDocumented(await api(`${path}?limit=1&outcome=issued`), 'GET', path)) as Page;
+    expect(first.items).toHaveLength(1);
+    await expectDocumented(await api(`${path}?instanceId=oa-active&key=${all.items[0]!.apiKeyId}&since=2020-01-01&until=2099-01-01`), 'GET', path);
+    if (first.nextCursor) await expectDocumented(await api(`${path}?limit=1&outcome=issued&cursor=${first.nextCursor}`), 'GET', path);
+    for (const qs of ['limit=0', 'key=some-api-key-0123456789', 'outcome=maybe', 'since=2026-01-02&until=2026-01-01', 'cursor=%21%21', 'bogus=1']) {
+      expect(await expectDocumented(await api(`${path}?${qs}`), 'GET', path)).toMatchObject({ error: { code: 'bad_request' } });
+    }
+    await expectDocumented(await anonymous(path), 'GET', path);
+  });
+
+  it('DELETE /v1/dashboard-sessions: 200, 401', async () => {
+    const path = '/v1/dashboard-sessions';
+    const signIn = await t.app.request('/dashboard/sign-in', { method: 'POST', body: new URLSearchParams({ apiKey: TEST_API_KEY }), headers: { origin: 'http://localhost' } });
+    expect(signIn.status).toBe(303);
+    expect(await expectDocumented(await api(path, { method: 'DELETE' }), 'DELETE', path)).toEqual({ ended: 1 });
+    await expectDocumented(await anonymous(path, { method: 'DELETE' }), 'DELETE', path);
+  });
+
   it('GET /v1/stats and /v1/stats/daily: 200, 400, 401', async () => {
     const stats = (await expectDocumented(await api('/v1/stats'), 'GET', '/v1/stats')) as { installations: { active: number; removed: number } };
     expect(stats.installations.removed).toBe(1);
@@ -309,6 +334,8 @@ describe('OpenAPI document at GET /openapi.json', () => {
       ['POST', '/v1/installations/{instanceId}/access-token', '/v1/installations/oa-active/access-token', TOKENS_KEY],
       ['GET', '/v1/stats', '/v1/stats', READ_KEY],
       ['GET', '/v1/stats/daily', '/v1/stats/daily', READ_KEY],
+      ['GET', '/v1/audit/token-handouts', '/v1/audit/token-handouts', TEST_API_KEY],
+      ['DELETE', '/v1/dashboard-sessions', '/v1/dashboard-sessions', TEST_API_KEY],
       ['GET', '/metrics', '/metrics', READ_KEY],
     ];
     for (const [index, [method, path, url, allowed]] of operations.entries()) {

@@ -100,7 +100,7 @@ describe('reconcile and import', () => {
         source: 'reconcile',
         sha256: expect.stringMatching(/^reconcile:Reconciled\.Removed:r-b:\d+$/),
       });
-      expect(await t.store.deliveries.jwt(list[0]!.id)).toBe('');
+      expect(await t.store.deliveries.jwt(list[0]!.id)).toMatchObject({ jwt: null, source: 'reconcile' });
 
       const before = rowCounts(t.dbPath);
       t.clock.advance(60_000);

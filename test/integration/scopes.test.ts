@@ -23,24 +23,30 @@ const urlOf = (path: string) => path.replace(/:[A-Za-z0-9_]+/g, 'matrix-instance
 
 describe('API key scopes: every route × every scope', () => {
   let scoped: TestRegistry;
-  let unscoped: TestRegistry;
-  /** Dashboard session cookies, one per key, signed in where each key has every scope. */
+  const scopedKeys = [ALL_KEY, ...API_SCOPES.map((scope) => ({ key: KEY_OF[scope], scopes: [scope] }))];
+  /** Dashboard session cookies, one per key, signed in while each key had every scope. */
   const cookies = new Map<string, string>();
 
-  beforeAll(async () => {
-    scoped = await createTestRegistry({ apiKeys: [ALL_KEY, ...API_SCOPES.map((scope) => ({ key: KEY_OF[scope], scopes: [scope] }))] });
-    // The same key strings and app secret, every key with every scope: the same session secret.
-    // A cookie from here used on `scoped` is a session whose key has since lost scopes.
-    unscoped = await createTestRegistry({ apiKeys: [ALL_KEY, ...Object.values(KEY_OF)] });
+  /**
+   * Opens a dashboard session for every key: a key without `read` cannot sign in, so each signs in
+   * while REGISTRY_API_KEYS gives it every scope, and the registry restarts with the scoped keys.
+   * Each cookie is then a session whose key has since lost scopes (they apply at once).
+   */
+  async function openSessions(): Promise<void> {
+    await scoped.restart({ apiKeys: [ALL_KEY, ...Object.values(KEY_OF)] });
     for (const key of [ALL_KEY, ...Object.values(KEY_OF)]) {
-      const res = await unscoped.app.request('/dashboard/sign-in', { method: 'POST', body: new URLSearchParams({ apiKey: key }), headers: { origin: ORIGIN } });
+      const res = await scoped.app.request('/dashboard/sign-in', { method: 'POST', body: new URLSearchParams({ apiKey: key }), headers: { origin: ORIGIN } });
       expect(res.status).toBe(303);
       cookies.set(key, (res.headers.get('set-cookie') ?? '').split(';')[0]!);
     }
+    await scoped.restart({ apiKeys: scopedKeys });
+  }
+
+  beforeAll(async () => {
+    scoped = await createTestRegistry({ apiKeys: scopedKeys });
   });
   afterAll(async () => {
     await scoped?.close();
-    await unscoped?.close();
   });
 
   const table = () => listRouteAccess(scoped.app);
@@ -63,15 +69,22 @@ describe('API key scopes: every route × every scope', () => {
     expect(dashboard.filter((r) => r.access === 'read').length).toBeGreaterThanOrEqual(3);
   });
 
-  it('GET routes under /v1 need read, the access-token route tokens (the contract)', () => {
+  it('GET routes under /v1 need read (the audit: admin), the access-token route tokens, the rest admin (the contract)', () => {
+    const expected = (method: string, path: string) =>
+      path.startsWith('/v1/audit/') ? 'admin' : method === 'GET' ? 'read' : path.endsWith('/access-token') ? 'tokens' : 'admin';
     for (const route of table().filter((r) => r.path.startsWith('/v1/'))) {
-      expect(route.access, `${route.method} ${route.path}`).toBe(route.method === 'GET' ? 'read' : route.path.endsWith('/access-token') ? 'tokens' : 'admin');
+      expect(route.access, `${route.method} ${route.path}`).toBe(expected(route.method, route.path));
     }
+    expect(table()).toContainEqual({ method: 'GET', path: '/v1/audit/token-handouts', access: 'admin' });
+    expect(table()).toContainEqual({ method: 'DELETE', path: '/v1/dashboard-sessions', access: 'admin' });
   });
 
   it('with a key holding only one scope, a route answers 403 exactly when it needs another', async () => {
+    await openSessions();
     const checked: string[] = [];
-    for (const route of table()) {
+    // Dashboard pages first: DELETE /v1/dashboard-sessions, allowed, ends the sessions they use.
+    const routes = [...table()].sort((a, b) => Number(b.path.startsWith('/dashboard')) - Number(a.path.startsWith('/dashboard')));
+    for (const route of routes) {
       if (route.access === null || route.access === 'none' || route.method === 'ALL') continue;
       const url = urlOf(route.path);
       for (const scope of API_SCOPES) {
@@ -101,6 +114,7 @@ describe('API key scopes: every route × every scope', () => {
   });
 
   it('the dashboard refuses to sign in a key without read (403, no cookie); sign-out stays open to any session', async () => {
+    await openSessions();
     const refused = await scoped.app.request('/dashboard/sign-in', {
       method: 'POST',
       body: new URLSearchParams({ apiKey: KEY_OF.tokens }),
@@ -111,11 +125,14 @@ describe('API key scopes: every route × every scope', () => {
     expect(await refused.text()).toContain('does not have the read scope');
 
     const cookie = cookies.get(KEY_OF.tokens)!;
-    const page = await unscoped.app.request('/dashboard', { headers: { cookie } });
+    const page = await scoped.app.request('/dashboard', { headers: { cookie } });
+    expect(page.status).toBe(403);
     const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+    expect(csrf).not.toBe('');
     const out = await scoped.app.request('/dashboard/sign-out', { method: 'POST', body: new URLSearchParams({ csrf }), headers: { cookie, origin: ORIGIN } });
     expect(out.status).toBe(303);
     expect(out.headers.get('location')).toBe('/dashboard/sign-in');
+    expect((await scoped.app.request('/dashboard', { headers: { cookie } })).status).toBe(303);
   });
 });
 

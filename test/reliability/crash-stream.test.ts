@@ -79,7 +79,11 @@ describe('crash: SIGKILL mid-stream, five times on one database file', () => {
     withReadonlyDb(dbPath, (db) => {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       const stored = new Map(
-        (db.prepare('SELECT jwt_sha256 AS hash, jwt, instance_id AS instanceId FROM deliveries').all() as { hash: string; jwt: string; instanceId: string }[]).map(
+        (
+          db
+            .prepare('SELECT d.jwt_sha256 AS hash, j.jwt, d.instance_id AS instanceId FROM deliveries d LEFT JOIN delivery_jwts j ON j.delivery_id = d.id')
+            .all() as { hash: string; jwt: string; instanceId: string }[]
+        ).map(
           (r) => [r.hash, r],
         ),
       );

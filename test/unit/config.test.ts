@@ -407,3 +407,17 @@ describe('loadConfig: TRUST_PROXY and APP_INSTANCE_RATE_LIMIT', () => {
     for (const bad of ['0', 'many', '1.5']) expect(named(configError({ APP_INSTANCE_RATE_LIMIT: bad }))).toEqual(['APP_INSTANCE_RATE_LIMIT']);
   });
 });
+
+describe('loadConfig: RAW_DELIVERY_RETENTION_DAYS', () => {
+  it('defaults to 30 days, and takes any whole number of days from 3', () => {
+    expect(loadConfig({}).rawDeliveryRetentionDays).toBe(30);
+    expect(loadConfig({ RAW_DELIVERY_RETENTION_DAYS: '3' }).rawDeliveryRetentionDays).toBe(3);
+    expect(loadConfig(live({ RAW_DELIVERY_RETENTION_DAYS: '365' })).rawDeliveryRetentionDays).toBe(365);
+  });
+
+  it('refuses fewer than 3 days (Wix resends for about 47 hours), saying why', () => {
+    const err = configError({ RAW_DELIVERY_RETENTION_DAYS: '2' });
+    expect(err.problems).toEqual(['RAW_DELIVERY_RETENTION_DAYS: must be at least 3 days (Wix resends a delivery for about 47 hours)']);
+    for (const bad of ['0', '-5', 'forever', '2.5']) expect(named(configError({ RAW_DELIVERY_RETENTION_DAYS: bad }))).toEqual(['RAW_DELIVERY_RETENTION_DAYS']);
+  });
+});

@@ -123,6 +123,8 @@ export interface DeliverySqlRow {
   outcome: DeliverySummary['outcome'];
   jwt_sha256: string;
   source: DeliverySummary['source'];
+  /** 1 when the raw JWT was pruned (jwt = ''). */
+  jwt_pruned: number;
 }
 
 export const deliveryFromRow = (r: DeliverySqlRow): DeliverySummary => ({
@@ -134,4 +136,5 @@ export const deliveryFromRow = (r: DeliverySqlRow): DeliverySummary => ({
   outcome: r.outcome,
   sha256: r.jwt_sha256,
   source: r.source,
+  jwtPruned: r.jwt_pruned === 1,
 });

@@ -146,6 +146,13 @@ function createStore(path: string, writer: WriterTransport, readers: ReaderTrans
       jwt: (deliveryId) => read('deliveryJwt', [deliveryId]),
     },
     observeCommits: (listener) => void commitListeners.push(listener),
+    audit: {
+      tokenHandouts: (request) => read('tokenHandouts', [request]),
+    },
+    sessions: {
+      find: (idHash) => read('session', [idHash]),
+      list: () => read('sessions', []),
+    },
     isReady: () => !closed && writer.alive(),
     pragmas: () => ({ writer: writer.pragmas, readers: readers.pragmas }),
     writerPragma: (text) => writer.pragma(text),

@@ -3,7 +3,7 @@ import type { DayContribution } from '../../installations/daily-summary.ts';
 import type { SiteDescription } from '../../installations/model.ts';
 import type { DerivedInstallation, EventSource, HistoryEvent } from '../../installations/state-machine.ts';
 import type { OutboxJobKind } from '../../outbox/model.ts';
-import type { NewDelivery, NewTokenHandout, WriteStatements } from '../store.ts';
+import type { DashboardSessionFilter, DashboardSessionRecord, NewDelivery, NewTokenHandout, WriteStatements } from '../store.ts';
 import { installationFromRow, outboxJobFromRow, payloadFromText, type InstallationSqlRow, type OutboxJobSqlRow } from './rows.ts';
 
 /**
@@ -13,10 +13,13 @@ import { installationFromRow, outboxJobFromRow, payloadFromText, type Installati
  * the transaction scripts with nothing else to do meanwhile.
  */
 export function createSqliteWriteStatements(sqlite: Database.Database): WriteStatements {
-  const insertDelivery = sqlite.prepare<[string, string, string, string, number, number, string, string, string], { id: number }>(
+  // The raw JWT goes to delivery_jwts (see its schema: pruning there gives pages back); the
+  // delivery row's own jwt column is '' for every delivery stored since that table exists.
+  const insertDelivery = sqlite.prepare<[string, string, string, number, number, string, string, string], { id: number }>(
     `INSERT INTO deliveries (jwt_sha256, jwt, event_type, instance_id, issued_at, received_at, outcome, payload, source)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (jwt_sha256) DO NOTHING RETURNING id`,
+     VALUES (?, '', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (jwt_sha256) DO NOTHING RETURNING id`,
   );
+  const insertDeliveryJwt = sqlite.prepare<[number, string]>('INSERT INTO delivery_jwts (delivery_id, jwt) VALUES (?, ?)');
   const deliveryInstance = sqlite.prepare<[number], string>('SELECT instance_id FROM deliveries WHERE id = ?').pluck();
   const history = sqlite.prepare<[string], { id: number; event_type: string; issued_at: number; payload: string | null; jwt_sha256: string; source: EventSource }>(
     'SELECT id, event_type, issued_at, payload, jwt_sha256, source FROM deliveries WHERE instance_id = ?',
@@ -120,14 +123,36 @@ export function createSqliteWriteStatements(sqlite: Database.Database): WriteSta
   const insertHandout = sqlite.prepare<[string, string, number, string, number | null, string | null]>(
     `INSERT INTO token_handouts (api_key_id, instance_id, requested_at, outcome, token_expires_at, request_id) VALUES (?, ?, ?, ?, ?, ?)`,
   );
+  const deliveryReceiptsAfter = sqlite.prepare<[number, number], { id: number; receivedAt: number }>(
+    'SELECT id, received_at AS receivedAt FROM deliveries WHERE id > ? ORDER BY id LIMIT ?',
+  );
+  // Whole pages of delivery_jwts go back to the freelist; older deliveries kept theirs in the row.
+  const pruneJwtRows = sqlite.prepare<[number, number]>('DELETE FROM delivery_jwts WHERE delivery_id > ? AND delivery_id <= ?');
+  const pruneLegacyJwts = sqlite.prepare<[number, number]>(`UPDATE deliveries SET jwt = '' WHERE id > ? AND id <= ? AND jwt != ''`);
+  const readState = sqlite.prepare<[string], string>('SELECT value FROM registry_state WHERE name = ?').pluck();
+  const upsertState = sqlite.prepare<[string, string, number]>(
+    'INSERT INTO registry_state (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+  );
+  const insertStateIfAbsent = sqlite.prepare<[string, string, number]>('INSERT INTO registry_state (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING');
+  const insertSession = sqlite.prepare<[string, string, number, number]>(
+    'INSERT INTO dashboard_sessions (id_hash, api_key_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
+  );
+  const deleteSessionById = sqlite.prepare<[string]>('DELETE FROM dashboard_sessions WHERE id_hash = ?');
+  const deleteSessionsOfKey = sqlite.prepare<[string]>('DELETE FROM dashboard_sessions WHERE api_key_id = ?');
+  const deleteAllSessions = sqlite.prepare('DELETE FROM dashboard_sessions');
+  const deleteSessionsExcept = sqlite.prepare<[string]>('DELETE FROM dashboard_sessions WHERE api_key_id NOT IN (SELECT value FROM json_each(?))');
+  const deleteExpiredSessions = sqlite.prepare<[number]>('DELETE FROM dashboard_sessions WHERE expires_at <= ?');
 
   return {
     lockInstance() {
       // One writer thread owns the only write connection: instances need no lock of their own.
     },
     insertDelivery(d: NewDelivery) {
-      const row = insertDelivery.get(d.sha256, d.jwt, d.eventType, d.instanceId, d.issuedAt, d.receivedAt, d.outcome, JSON.stringify(d.payload), d.source ?? 'wix');
-      return row ? row.id : null;
+      const row = insertDelivery.get(d.sha256, d.eventType, d.instanceId, d.issuedAt, d.receivedAt, d.outcome, JSON.stringify(d.payload), d.source ?? 'wix');
+      if (!row) return null;
+      // An event the registry records itself (no JWT: Wix sent nothing) has no row there.
+      if (d.jwt !== '') insertDeliveryJwt.run(row.id, d.jwt);
+      return row.id;
     },
     deliveryInstance: (deliveryId) => deliveryInstance.get(deliveryId) ?? null,
     historyOf(instanceId): HistoryEvent[] {
@@ -192,5 +217,21 @@ export function createSqliteWriteStatements(sqlite: Database.Database): WriteSta
       return row ? { cursor: row.cursor } : null;
     },
     releaseReconcileWalk: (name, owner, update, now) => releaseWalk.run(update.cursor, update.nextRunAt, update.lastStop, now, name, owner).changes > 0,
+    deliveryReceiptsAfter: (afterId, limit) => deliveryReceiptsAfter.all(afterId, limit),
+    pruneRawJwts: (afterId, throughId) => pruneJwtRows.run(afterId, throughId).changes + pruneLegacyJwts.run(afterId, throughId).changes,
+    readState: (name) => readState.get(name) ?? null,
+    writeState(name, value, now, options) {
+      (options?.onlyIfAbsent ? insertStateIfAbsent : upsertState).run(name, value, now);
+    },
+    insertSession(session: DashboardSessionRecord) {
+      insertSession.run(session.idHash, session.apiKeyId, session.createdAt, session.expiresAt);
+    },
+    deleteSessions(filter: DashboardSessionFilter) {
+      if ('idHash' in filter) return deleteSessionById.run(filter.idHash).changes;
+      if ('apiKeyId' in filter) return deleteSessionsOfKey.run(filter.apiKeyId).changes;
+      if ('all' in filter) return deleteAllSessions.run().changes;
+      return deleteSessionsExcept.run(JSON.stringify(filter.exceptApiKeyIds)).changes;
+    },
+    deleteExpiredSessions: (now) => deleteExpiredSessions.run(now).changes,
   };
 }

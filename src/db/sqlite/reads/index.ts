@@ -5,7 +5,18 @@ import { toInstallation } from '../../../installations/serialize.ts';
 import type { InstallationStatus } from '../../../installations/model.ts';
 import type { InstallationFilters, InstallationOrdering, Position } from '../../../installations/query-schemas.ts';
 import { OUTBOX_JOB_KINDS, OUTBOX_JOB_STATUSES, type OutboxJobKind, type OutboxJobStatus } from '../../../outbox/model.ts';
-import type { DailySummaryRows, DeliveryFilter, ExportFormatName, InstallationListRequest, OutboxJobFilter } from '../../store.ts';
+import type {
+  DailySummaryRows,
+  DashboardSessionRecord,
+  DeliveryFilter,
+  ExportFormatName,
+  InstallationListRequest,
+  OutboxJobFilter,
+  StoredJwt,
+  TokenHandoutListRequest,
+  TokenHandoutRecord,
+  TokenHandoutRowPage,
+} from '../../store.ts';
 import {
   deliveryFromRow,
   historyFromRow,
@@ -161,19 +172,65 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
     },
 
     deliveries(filter: DeliveryFilter) {
+      // Pruned: a Wix delivery with no JWT in delivery_jwts, and none in the row either (deliveries
+      // stored before that table). The registry's own events never had one: they are not "pruned".
+      const columns = `id, event_type, instance_id, issued_at, received_at, outcome, jwt_sha256, source,
+        source = 'wix' AND d.jwt = '' AND NOT EXISTS (SELECT 1 FROM delivery_jwts j WHERE j.delivery_id = d.id) AS jwt_pruned`;
       const rows = (
         filter.instanceId
-          ? prepared('SELECT id, event_type, instance_id, issued_at, received_at, outcome, jwt_sha256, source FROM deliveries WHERE instance_id = ? ORDER BY id DESC LIMIT ?').all(
-              filter.instanceId,
-              filter.limit ?? 50,
-            )
-          : prepared('SELECT id, event_type, instance_id, issued_at, received_at, outcome, jwt_sha256, source FROM deliveries ORDER BY id DESC LIMIT ?').all(filter.limit ?? 50)
+          ? prepared(`SELECT ${columns} FROM deliveries d WHERE instance_id = ? ORDER BY id DESC LIMIT ?`).all(filter.instanceId, filter.limit ?? 50)
+          : prepared(`SELECT ${columns} FROM deliveries d ORDER BY id DESC LIMIT ?`).all(filter.limit ?? 50)
       ) as DeliverySqlRow[];
       return rows.map(deliveryFromRow);
     },
 
-    deliveryJwt(deliveryId: number): string | null {
-      return (prepared('SELECT jwt FROM deliveries WHERE id = ?').pluck().get(deliveryId) as string | undefined) ?? null;
+    /** From delivery_jwts, or the row itself for deliveries stored before it; null once pruned. */
+    deliveryJwt(deliveryId: number): StoredJwt | null {
+      const row = prepared(
+        `SELECT coalesce(j.jwt, nullif(d.jwt, '')) AS jwt, d.received_at AS receivedAt, d.source AS source FROM deliveries d LEFT JOIN delivery_jwts j ON j.delivery_id = d.id WHERE d.id = ?`,
+      ).get(deliveryId) as StoredJwt | undefined;
+      return row ?? null;
+    },
+
+    /**
+     * A page of the token audit, newest first. Each filter leads an index that ends in
+     * requested_at (instance, key, or time alone), so a page is an index range in order.
+     */
+    tokenHandouts(request: TokenHandoutListRequest): TokenHandoutRowPage {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      const add = (clause: string, ...values: unknown[]) => {
+        where.push(clause);
+        params.push(...values);
+      };
+      if (request.instanceId !== undefined) add('instance_id = ?', request.instanceId);
+      if (request.apiKeyId !== undefined) add('api_key_id = ?', request.apiKeyId);
+      if (request.outcome !== undefined) add('outcome = ?', request.outcome);
+      if (request.since !== undefined) add('requested_at >= ?', request.since);
+      if (request.until !== undefined) add('requested_at < ?', request.until);
+      if (request.after) add('(requested_at, id) < (?, ?)', request.after.requestedAt, request.after.id);
+      const rows = prepared(
+        `SELECT id, api_key_id AS apiKeyId, instance_id AS instanceId, requested_at AS requestedAt, outcome, token_expires_at AS tokenExpiresAt, request_id AS requestId
+         FROM token_handouts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at DESC, id DESC LIMIT ?`,
+      ).all(...params, request.limit + 1) as TokenHandoutRecord[];
+      const more = rows.length > request.limit;
+      if (more) rows.pop();
+      const last = rows.at(-1);
+      return { rows, next: more && last ? { requestedAt: last.requestedAt, id: last.id } : null };
+    },
+
+    session(idHash: string): DashboardSessionRecord | null {
+      return (
+        (prepared('SELECT id_hash AS idHash, api_key_id AS apiKeyId, created_at AS createdAt, expires_at AS expiresAt FROM dashboard_sessions WHERE id_hash = ?').get(
+          idHash,
+        ) as DashboardSessionRecord | undefined) ?? null
+      );
+    },
+
+    sessions(): DashboardSessionRecord[] {
+      return prepared(
+        'SELECT id_hash AS idHash, api_key_id AS apiKeyId, created_at AS createdAt, expires_at AS expiresAt FROM dashboard_sessions ORDER BY created_at DESC',
+      ).all() as DashboardSessionRecord[];
     },
   };
 }

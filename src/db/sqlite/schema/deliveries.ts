@@ -16,7 +16,13 @@ export const deliveries = sqliteTable(
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
     jwtSha256: text('jwt_sha256').notNull().unique(),
-    /** The raw token, byte for byte (replay, audit); empty for the registry's own events. */
+    /**
+     * The raw token of a delivery stored before delivery_jwts existed (migration 0012), until
+     * retention prunes it; '' for every later delivery (its JWT is in delivery_jwts), once pruned,
+     * and for the registry's own events (Wix sent nothing). Kept rather than moved: moving every
+     * stored JWT would rewrite the largest table at start-up. Pruning a JWT here frees space inside
+     * pages only (a VACUUM gives it back to the file).
+     */
     jwt: text('jwt').notNull(),
     eventType: text('event_type').notNull(),
     instanceId: text('instance_id').notNull(),

@@ -5,3 +5,6 @@ export * from './token-handouts.ts';
 export * from './counters.ts';
 export * from './daily-summary.ts';
 export * from './reconcile-schedule.ts';
+export * from './registry-state.ts';
+export * from './dashboard-sessions.ts';
+export * from './delivery-jwts.ts';

@@ -14,7 +14,14 @@ export const tokenHandouts = sqliteTable(
     tokenExpiresAt: integer('token_expires_at'),
     requestId: text('request_id'),
   },
-  (t) => [index('token_handouts_instance_idx').on(t.instanceId, t.requestedAt)],
+  // The audit is read newest first (GET /v1/audit/token-handouts): by instance, by key, or all of
+  // it by time. Each index ends in requested_at (and the rowid), so every filter is an index range
+  // in the order asked for. requested_at grows with time: new rows land at the end of each.
+  (t) => [
+    index('token_handouts_instance_idx').on(t.instanceId, t.requestedAt),
+    index('token_handouts_key_idx').on(t.apiKeyId, t.requestedAt),
+    index('token_handouts_time_idx').on(t.requestedAt),
+  ],
 );
 
 export type TokenHandoutRow = typeof tokenHandouts.$inferSelect;
