@@ -3,6 +3,8 @@ import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { createAuditRoutes } from './audit/routes.ts';
 import type { TokenAudit } from './audit/token-handouts.ts';
+import type { ChangeFeed } from './changes/feed.ts';
+import { createChangeRoutes } from './changes/routes.ts';
 import type { Clock } from './clock.ts';
 import { createDashboardRoutes, type DashboardDeps } from './dashboard/routes.tsx';
 import { createSessionAdminRoutes } from './dashboard/session-routes.ts';
@@ -48,6 +50,8 @@ export interface AppDeps {
   corsOrigins: readonly string[];
   /** /v1/stats body. */
   stats: () => Promise<Record<string, unknown>>;
+  /** GET /v1/changes. */
+  changes: ChangeFeed;
   /** True once the database is open and migrated. */
   isReady: () => boolean;
   /** The developers' dashboard at /dashboard (signed in with the same API keys). */
@@ -106,6 +110,7 @@ export function createApp(deps: AppDeps) {
   v1.get('/stats', requireScope('read'), async (c) => c.json(await deps.stats()));
   v1.route('/audit', createAuditRoutes({ audit: deps.audit }));
   v1.route('/dashboard-sessions', createSessionAdminRoutes({ sessions: deps.dashboard.sessions }));
+  v1.route('/changes', createChangeRoutes({ feed: deps.changes }));
   app.route('/v1', v1);
   app.use('/metrics', limitAuthFailures, authenticate);
   app.route('/metrics', createMetricsRoutes(deps.metrics));

@@ -53,6 +53,8 @@ export interface Config {
   outboxBackoff: BackoffPolicy;
   /** Days a delivery's raw JWT is kept (its hash and payload are kept for good). */
   rawDeliveryRetentionDays: number;
+  /** REGISTRY_EVENT_ENDPOINTS and REGISTRY_EVENT_SECRET: where changes are pushed, signed; null when no endpoint is set. */
+  push: { endpoints: string[]; secret: string } | null;
   /** Reconciliation and import with Wix (src/reconcile/). */
   reconcile: ReconcileConfig;
 }
@@ -94,6 +96,30 @@ const list = z
       .map((item) => item.trim())
       .filter(Boolean),
   );
+
+/** The signing secret's size bounds, in bytes (Standard Webhooks: 24 to 64). */
+export const EVENT_SECRET_MIN_BYTES = 24;
+export const EVENT_SECRET_MAX_BYTES = 64;
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(text);
+    return (protocol === 'http:' || protocol === 'https:') && hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** `whsec_` and canonical base64 (padding optional) of 24–64 bytes. */
+export function isEventSecret(secret: string): boolean {
+  if (!secret.startsWith('whsec_')) return false;
+  const encoded = secret.slice('whsec_'.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return false;
+  const bytes = Buffer.from(encoded, 'base64');
+  // Canonical: re-encoding gives the same text back, so no character was silently dropped.
+  if (bytes.toString('base64').replace(/=+$/, '') !== encoded.replace(/=+$/, '')) return false;
+  return bytes.length >= EVENT_SECRET_MIN_BYTES && bytes.length <= EVENT_SECRET_MAX_BYTES;
+}
 
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -159,6 +185,16 @@ const envSchema = z.object({
   RECONCILE_AFTER_DAYS: optionalString.transform((s) => s ?? String(RECONCILE_AFTER_DAYS)).pipe(z.coerce.number<string>().min(0).max(3650)),
   RECONCILE_INTERVAL_MS: optionalString.transform((s) => s ?? String(RECONCILE_INTERVAL_MS)).pipe(z.coerce.number<string>().int().min(1_000).max(86_400_000)),
   RECONCILE_SLICE_SIZE: optionalString.transform((s) => s ?? String(RECONCILE_SLICE_SIZE)).pipe(z.coerce.number<string>().int().min(1).max(10_000)),
+  REGISTRY_EVENT_ENDPOINTS: list.transform((urls, ctx) => {
+    urls.forEach((url, i) => {
+      // The message names the entry by position: a URL may carry a credential (user info, a query).
+      if (!isHttpUrl(url)) ctx.addIssue({ code: 'custom', path: [i], message: 'each entry must be an http:// or https:// URL' });
+    });
+    return [...new Set(urls)];
+  }),
+  REGISTRY_EVENT_SECRET: optionalString.refine((secret) => secret === undefined || isEventSecret(secret), {
+    message: `must be whsec_ followed by the base64 of ${EVENT_SECRET_MIN_BYTES} to ${EVENT_SECRET_MAX_BYTES} random bytes (the Standard Webhooks form)`,
+  }),
 });
 
 /** The fields that decide the mode; these never fail to parse. */
@@ -206,6 +242,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     // The app secret travels to this URL: plain http only where it cannot leave the machine.
     problems.push('WIX_API_BASE_URL: must be https:// outside sandbox mode (http:// only on 127.0.0.1, localhost or [::1])');
   }
+  if (parsed.success && parsed.data.REGISTRY_EVENT_ENDPOINTS.length > 0 && !parsed.data.REGISTRY_EVENT_SECRET) {
+    problems.push('REGISTRY_EVENT_SECRET: required when REGISTRY_EVENT_ENDPOINTS is set (every pushed change is signed with it)');
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
 
@@ -233,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
       sliceSize: e.RECONCILE_SLICE_SIZE,
     },
     rawDeliveryRetentionDays: e.RAW_DELIVERY_RETENTION_DAYS,
+    push: e.REGISTRY_EVENT_ENDPOINTS.length > 0 ? { endpoints: e.REGISTRY_EVENT_ENDPOINTS, secret: e.REGISTRY_EVENT_SECRET! } : null,
   };
 }
 

@@ -84,6 +84,7 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     appInstanceRateLimitPerMinute: config.appInstanceRateLimitPerMinute,
     reconcile: config.reconcile,
     rawDeliveryRetentionDays: config.rawDeliveryRetentionDays,
+    push: config.push,
   });
   await registry.start();
 

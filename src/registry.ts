@@ -1,5 +1,6 @@
 import { createApp } from './app.ts';
 import { createTokenAudit } from './audit/token-handouts.ts';
+import { createChangeFeed } from './changes/feed.ts';
 import type { Clock } from './clock.ts';
 import type { ReconcileConfig, WixCredentials } from './config.ts';
 import { createDashboardSessions } from './dashboard/sessions.ts';
@@ -13,6 +14,7 @@ import { createRetention, RAW_DELIVERY_RETENTION_DAYS_DEFAULT } from './installa
 import type { Logger } from './logger.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './outbox/backoff.ts';
 import { createJobHandlers } from './outbox/jobs.ts';
+import { createPushHandler, PUSH_CONCURRENCY_PER_ENDPOINT, toPushEndpointHealth } from './outbox/push.ts';
 import { createOutboxWorker } from './outbox/worker.ts';
 import { createReconciler } from './reconcile/reconciler.ts';
 import { createReconcileScheduler } from './reconcile/scheduler.ts';
@@ -59,6 +61,18 @@ export interface RegistryOptions {
   reconcile?: ReconcileConfig;
   /** RAW_DELIVERY_RETENTION_DAYS: raw JWTs older than this are pruned (default 30). */
   rawDeliveryRetentionDays?: number;
+  /** REGISTRY_EVENT_ENDPOINTS and REGISTRY_EVENT_SECRET: where each change is pushed, signed (none: no push). */
+  push?: PushOptions | null;
+}
+
+export interface PushOptions {
+  endpoints: readonly string[];
+  /** `whsec_<base64>` (config.ts checks it). */
+  secret: string;
+  /** Attempts in flight per endpoint (default PUSH_CONCURRENCY_PER_ENDPOINT). */
+  concurrencyPerEndpoint?: number;
+  /** Bound on each attempt (default PUSH_REQUEST_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 /**
@@ -99,15 +113,34 @@ export function createRegistry(options: RegistryOptions) {
   const clients = createInstanceClients({ wixApiBaseUrl: options.wixApiBaseUrl, broker, timeoutMs: wixRequestTimeoutMs });
 
   let lastDeliveryAt = Number.NEGATIVE_INFINITY;
-  const worker = createOutboxWorker({
+  const workerOptions = {
     store,
     busy: () => performance.now() - lastDeliveryAt < WEBHOOK_BUSY_WINDOW_MS,
-    handlers: createJobHandlers({ clients }),
     clock,
     logger,
     backoff: options.backoff ?? DEFAULT_BACKOFF,
     ...(options.outboxPollIntervalMs !== undefined ? { pollIntervalMs: options.outboxPollIntervalMs } : {}),
-  });
+  };
+  const worker = createOutboxWorker({ ...workerOptions, handlers: createJobHandlers({ clients }) });
+  const feed = createChangeFeed({ store });
+  // One worker per push endpoint: its own claims and slots, so a slow endpoint delays only itself.
+  const push = options.push ?? null;
+  const pushEndpoints = [...new Set(push?.endpoints ?? [])];
+  const pushHandler = push
+    ? createPushHandler({ secret: push.secret, change: (position) => store.changes.get(position), clock, ...(push.timeoutMs ? { timeoutMs: push.timeoutMs } : {}) })
+    : null;
+  const pushWorkers = pushHandler
+    ? pushEndpoints.map((endpoint) =>
+        createOutboxWorker({
+          ...workerOptions,
+          handlers: { push_change: pushHandler },
+          lane: { endpoint },
+          recoverOnStart: false,
+          concurrency: push?.concurrencyPerEndpoint ?? PUSH_CONCURRENCY_PER_ENDPOINT,
+        }),
+      )
+    : [];
+  let stopWakingPushWorkers = () => {};
   const ingest = createDeliveryIngest({
     store,
     clock,
@@ -175,14 +208,16 @@ export function createRegistry(options: RegistryOptions) {
     audit: createTokenAudit({ page: (request) => store.audit.tokenHandouts(request) }),
     checkInstanceToken,
     stats: async () => {
-      const [installations, outbox] = await Promise.all([store.installations.counts(), store.outbox.counts()]);
-      return { installations, outbox };
+      const [installations, outbox, endpoints] = await Promise.all([store.installations.counts(), store.outbox.counts(), store.push.endpoints()]);
+      return { installations, outbox, push: { endpoints: endpoints.map(toPushEndpointHealth) } };
     },
+    changes: feed,
     isReady: () => ready && store.isReady(),
     dashboard: {
       queries,
       outbox: { list: (filter) => store.outbox.list(filter), counts: () => store.outbox.counts() },
       sessions,
+      changes: { latest: (filter) => feed.latest(filter), pushEndpoints: async () => (await store.push.endpoints()).map(toPushEndpointHealth) },
       clock,
     },
   });
@@ -196,11 +231,13 @@ export function createRegistry(options: RegistryOptions) {
     store,
     /** Prometheus metrics; observeCommitBatch and observeWixTokenRequest are for the storage layer and the broker. */
     metrics,
-    outbox: { worker },
+    outbox: { worker, pushWorkers },
     /** Dashboard sessions (sign-in, revocation). */
     sessions,
     /** Raw-JWT pruning and expired sessions, on a timer once started. */
     retention,
+    /** The change feed (GET /v1/changes, the CLI's `changes`). */
+    changes: feed,
     /**
      * A real @wix/sdk client acting as the app on one instance, with tokens from the shared
      * broker: `registry.clientFor(instanceId, { appInstances }).appInstances.getAppInstance()`.
@@ -208,21 +245,32 @@ export function createRegistry(options: RegistryOptions) {
     clientFor: clients.clientFor.bind(clients),
     /** Scheduled reconciliation, when configured (src/reconcile/scheduler.ts). */
     reconcileScheduler,
-    /** Starts the background work (the outbox worker, scheduled reconciliation, retention). The HTTP app works without it. */
+    /**
+     * Starts the background work: the outbox worker, a push worker per endpoint once the database
+     * knows the endpoints (changes enqueue their pushes from that table, whichever process records
+     * them), scheduled reconciliation and retention. The HTTP app works without it.
+     */
     async start() {
       await worker.start();
+      const cancelled = await store.write({ kind: 'configurePushEndpoints', urls: pushEndpoints, now: clock.now() });
+      if (cancelled > 0) logger.warn({ cancelled }, 'push: jobs for endpoints no longer in REGISTRY_EVENT_ENDPOINTS were cancelled');
+      for (const pushWorker of pushWorkers) await pushWorker.start();
+      if (pushWorkers.length > 0) stopWakingPushWorkers = store.changes.subscribe(() => pushWorkers.forEach((w) => w.wake()));
       reconcileScheduler?.start();
       retention.start();
       await sessions.prepare().catch((err: unknown) => logger.warn({ err }, 'dashboard sessions: could not prepare; the first dashboard request tries again'));
     },
-    /** From now on /readyz answers 503 and every answer closes its connection (load balancers move on). */
+    /** From now on /readyz answers 503 and every answer closes its connection (load balancers move on); long-polls answer now. */
     beginShutdown() {
       ready = false;
+      feed.release();
     },
     /** Stops taking work; the caller closes the store afterwards. */
     async stop() {
       ready = false;
-      await Promise.all([worker.stop(), reconcileScheduler?.stop(), retention.stop()]);
+      feed.release();
+      stopWakingPushWorkers();
+      await Promise.all([worker.stop(), ...pushWorkers.map((w) => w.stop()), reconcileScheduler?.stop(), retention.stop()]);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerChanges } from './changes.ts';
 import { ConfigError } from '../config.ts';
 import { registerAudit } from './audit.ts';
 import { registerBackup } from './backup.ts';
@@ -25,6 +26,7 @@ registerReconcile(program);
 registerAudit(program);
 registerSessions(program);
 registerBackup(program);
+registerChanges(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,10 +2,11 @@ import { Option, type Command } from 'commander';
 import { systemClock } from '../clock.ts';
 import { isoOrNull } from '../installations/time.ts';
 import { OUTBOX_JOB_STATUSES, type OutboxJobStatus } from '../outbox/model.ts';
+import { describeEndpoint } from '../outbox/push.ts';
 import { printTable, shortTime, withStore } from './context.ts';
 
 export function registerOutbox(program: Command) {
-  const outbox = program.command('outbox').description('inspect and retry the Wix outbox (BI events, site sync)');
+  const outbox = program.command('outbox').description('inspect and retry the outbox (Wix: BI events, site sync; pushes of changes to REGISTRY_EVENT_ENDPOINTS)');
 
   outbox
     .command('list')
@@ -27,6 +28,9 @@ export function registerOutbox(program: Command) {
           createdAt: isoOrNull(j.createdAt),
           completedAt: isoOrNull(j.completedAt),
           lastError: j.lastError,
+          // push_change: where to (never the whole URL: it may hold a credential) and which change.
+          endpoint: j.endpoint === null ? null : describeEndpoint(j.endpoint),
+          changePosition: j.changePosition,
         }));
         if (opts.json) {
           console.log(JSON.stringify({ counts, jobs }, null, 2));
@@ -41,9 +45,10 @@ export function registerOutbox(program: Command) {
             status: j.status,
             attempts: String(j.attempts),
             next: j.status === 'pending' ? shortTime(j.runAfter) : '-',
+            to: j.endpoint ?? 'Wix',
             error: (j.lastError ?? '').slice(0, 60),
           })),
-          ['id', 'kind', 'instance', 'status', 'attempts', 'next', 'error'],
+          ['id', 'kind', 'instance', 'status', 'attempts', 'next', 'to', 'error'],
         );
       });
     });

@@ -12,7 +12,7 @@ export interface SignedInView {
   csrfToken: string;
 }
 
-export type NavItem = 'overview' | 'installations';
+export type NavItem = 'overview' | 'installations' | 'changes';
 
 function Head(props: { title: string }) {
   return (
@@ -59,6 +59,7 @@ export function Layout(props: { title: string; nav: NavItem | null; session: Sig
             <nav class="nav" aria-label="Main">
               {link('overview', '/dashboard', 'Overview')}
               {link('installations', '/dashboard/installations', 'Installations')}
+              {link('changes', '/dashboard/changes', 'Changes')}
             </nav>
             <div class="session">
               <span class="session-key" title="The fingerprint of the API key this session was opened with">

@@ -1,5 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { OutboxJob } from '../outbox/model.ts';
+import { describeEndpoint } from '../outbox/push.ts';
 import { dash } from './facts.tsx';
 import { Badge, Time } from './format.tsx';
 
@@ -8,7 +9,11 @@ export type { OutboxJob };
 const JOB_KINDS: Record<string, string> = {
   finished_configuration: 'APP_FINISHED_CONFIGURATION',
   sync_instance: 'Site sync (Get App Instance)',
+  push_change: 'Push of a change',
 };
+
+/** What a job is, in words: a push names its endpoint (scheme, host and path only). */
+const jobLabel = (j: OutboxJob) => `${JOB_KINDS[j.kind] ?? j.kind}${j.endpoint ? ` to ${describeEndpoint(j.endpoint)}` : ''}`;
 
 /** The outbox jobs of one instance, newest first, with their last error. */
 export function OutboxJobs(props: { jobs: OutboxJob[] }) {
@@ -16,7 +21,7 @@ export function OutboxJobs(props: { jobs: OutboxJob[] }) {
     <section class="panel section" aria-labelledby="jobs-heading">
       <div class="panel-head">
         <h2 id="jobs-heading">Outbox jobs</h2>
-        <p>Calls to Wix made for this instance, newest first</p>
+        <p>Calls to Wix, and pushes of its changes, made for this instance, newest first</p>
       </div>
       {props.jobs.length === 0 ? (
         <p class="empty">No outbox jobs for this instance.</p>
@@ -42,7 +47,7 @@ export function OutboxJobs(props: { jobs: OutboxJob[] }) {
               {props.jobs.map((j) => (
                 <tr>
                   <th scope="row">
-                    {JOB_KINDS[j.kind] ?? j.kind} <span class="muted small">#{j.id}</span>
+                    {jobLabel(j)} <span class="muted small">#{j.id}</span>
                   </th>
                   <td data-label="Status">
                     <Badge value={j.status} />

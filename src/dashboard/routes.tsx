@@ -8,6 +8,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { Child } from 'hono/jsx';
 import { secureHeaders } from 'hono/secure-headers';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ChangeRecord } from '../changes/model.ts';
+import { toChange } from '../changes/serialize.ts';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { isLoopbackHost } from '../http/client-address.ts';
@@ -20,8 +22,10 @@ import { DAILY_STATS_DEFAULT_DAYS, DAY_MS } from '../installations/daily-stats.t
 import type { InstallationQueries } from '../installations/queries.ts';
 import { installationListQuerySchema } from '../installations/query-schemas.ts';
 import type { OutboxJob, OutboxJobStatus } from '../outbox/model.ts';
+import type { PushEndpointStatus } from '../outbox/push.ts';
 import { parseInput } from '../parse-input.ts';
 import type { SignedInView } from './layout.tsx';
+import { ChangesPage } from './pages/changes.tsx';
 import { InstallationPage } from './pages/installation.tsx';
 import { InstallationsPage } from './pages/installations.tsx';
 import { MessagePage } from './pages/message.tsx';
@@ -41,6 +45,11 @@ export interface DashboardDeps {
    * with the `read` scope. The registry builds them over the store, and /v1 revokes them too.
    */
   sessions: DashboardSessions;
+  changes: {
+    /** Newest first, optionally of one instance, before a position (older pages). */
+    latest(filter: { instanceId?: string | undefined; before?: number | undefined; limit: number }): Promise<ChangeRecord[]>;
+    pushEndpoints(): Promise<PushEndpointStatus[]>;
+  };
   clock: Clock;
   /** Failed sign-ins count here: createApp passes the counter /v1 uses, so both share one limit per client. */
   authFailures?: FixedWindowCounter;
@@ -274,6 +283,33 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     const [detail, jobs] = await Promise.all([deps.queries.get(instanceId), deps.outbox.list({ instanceId })]);
     if (!detail) throw new AppError('not_found', 'The registry has no installation with that instance id.');
     return render(c, <InstallationPage session={c.get('view')} detail={detail} jobs={jobs} />);
+  });
+
+  routes.get('/changes', requireScope('read'), async (c) => {
+    const instance = (c.req.query('instance') ?? '').trim();
+    if (instance.length > 200) throw new AppError('bad_request', 'An instance id is at most 200 characters.');
+    const beforeText = c.req.query('before');
+    const before = beforeText === undefined || beforeText === '' ? undefined : Number(beforeText);
+    if (before !== undefined && !(Number.isSafeInteger(before) && before > 0)) throw new AppError('bad_request', 'That page of changes does not exist.');
+    const [records, endpoints] = await Promise.all([
+      deps.changes.latest({ instanceId: instance || undefined, before, limit: DASHBOARD_PAGE_SIZE }),
+      deps.changes.pushEndpoints(),
+    ]);
+    const href = (older: number | null) => {
+      const params = new URLSearchParams();
+      if (instance) params.set('instance', instance);
+      if (older !== null) params.set('before', String(older));
+      const query = params.toString();
+      return `/dashboard/changes${query ? `?${query}` : ''}`;
+    };
+    const data = {
+      instance,
+      items: records.map(toChange),
+      olderHref: records.length === DASHBOARD_PAGE_SIZE ? href(records.at(-1)!.position) : null,
+      newestHref: before !== undefined ? href(null) : null,
+      endpoints,
+    };
+    return render(c, <ChangesPage session={c.get('view')} data={data} />);
   });
 
   routes.all('*', noScopeNeeded(), (c) => {

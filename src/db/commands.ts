@@ -8,17 +8,19 @@ import { ensureSessionSecret } from '../dashboard/session-writes.ts';
 import type { VerifiedDelivery } from '../installations/model.ts';
 import { pruneRawJwts, recordCheck, recordDelivery, replayDelivery, type CheckOutcome, type CheckRecord, type IngestOutcome } from '../installations/writes.ts';
 import type { OutboxJob } from '../outbox/model.ts';
-import { finishJob, type JobEffect } from '../outbox/outcomes.ts';
+import { finishJob, killJob, retryJob, type JobEffect } from '../outbox/outcomes.ts';
 import type { DashboardSessionFilter, DashboardSessionRecord, NewTokenHandout, WriteStatements } from './store.ts';
 
 export type WriteCommand =
   | { kind: 'ingest'; delivery: VerifiedDelivery; sha256: string; receivedAt: number }
   | { kind: 'replay'; deliveryId: number; now: number }
   | { kind: 'tokenHandout'; row: NewTokenHandout }
-  | { kind: 'claimJobs'; now: number; limit: number; leaseMs: number }
-  | { kind: 'finishJob'; job: Pick<OutboxJob, 'id' | 'kind' | 'instanceId' | 'installationStartedAt'>; effect: JobEffect | null; now: number }
-  | { kind: 'retryJob'; jobId: number; runAfter: number; error: string; now: number }
-  | { kind: 'killJob'; jobId: number; error: string; now: number }
+  /** Due Wix jobs; with `endpoint`, due push jobs of that endpoint (each kind of work claims its own). */
+  | { kind: 'claimJobs'; now: number; limit: number; leaseMs: number; endpoint?: string | undefined }
+  | { kind: 'finishJob'; job: FinishedJob; effect: JobEffect | null; now: number }
+  | { kind: 'retryJob'; jobId: number; runAfter: number; error: string; now: number; endpoint?: string | null | undefined }
+  | { kind: 'killJob'; jobId: number; error: string; now: number; endpoint?: string | null | undefined }
+  | { kind: 'configurePushEndpoints'; urls: string[]; now: number }
   | { kind: 'releaseJobs'; jobIds: number[]; now: number }
   | { kind: 'recoverJobs'; now: number }
   | { kind: 'requeueJobs'; now: number; jobIds?: number[] | undefined }
@@ -39,6 +41,9 @@ export type WriteCommand =
   | { kind: 'endSessions'; filter: DashboardSessionFilter }
   | { kind: 'endExpiredSessions'; now: number };
 
+/** What recording a job's completion needs to know of it. */
+export type FinishedJob = Pick<OutboxJob, 'id' | 'kind' | 'instanceId' | 'installationStartedAt'> & { endpoint?: string | null | undefined };
+
 type ResultOf = {
   ingest: IngestOutcome;
   replay: Awaited<ReturnType<typeof replayDelivery>>;
@@ -58,6 +63,7 @@ type ResultOf = {
   createSession: void;
   endSessions: number;
   endExpiredSessions: number;
+  configurePushEndpoints: number;
 };
 
 export type WriteResult<C extends WriteCommand> = ResultOf[C['kind']];
@@ -72,13 +78,17 @@ export async function runCommand(tx: WriteStatements, command: WriteCommand): Pr
     case 'tokenHandout':
       return tx.insertTokenHandout(command.row);
     case 'claimJobs':
-      return tx.claimDueJobs(command.now, command.limit, command.now + command.leaseMs);
+      return command.endpoint === undefined
+        ? tx.claimDueJobs(command.now, command.limit, command.now + command.leaseMs)
+        : tx.claimDuePushJobs(command.endpoint, command.now, command.limit, command.now + command.leaseMs);
     case 'finishJob':
       return finishJob(tx, command.job, command.effect, command.now);
     case 'retryJob':
-      return tx.retryJobLater(command.jobId, command.runAfter, command.error, command.now);
+      return retryJob(tx, command);
     case 'killJob':
-      return tx.killJob(command.jobId, command.error, command.now);
+      return killJob(tx, command);
+    case 'configurePushEndpoints':
+      return tx.configurePushEndpoints(command.urls, command.now);
     case 'releaseJobs':
       return tx.releaseJobs(command.jobIds, command.now);
     case 'recoverJobs':

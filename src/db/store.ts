@@ -28,6 +28,7 @@ import type {
 import type { DerivedInstallation, EventSource, HistoryEvent } from '../installations/state-machine.ts';
 import type { DayContribution } from '../installations/daily-summary.ts';
 import type { InstallationFilters, InstallationOrdering, Position } from '../installations/query-schemas.ts';
+import type { ChangeRecord, NewChange } from '../changes/model.ts';
 import type { OutboxJob, OutboxJobKind, OutboxJobStatus } from '../outbox/model.ts';
 import type { WriteCommand, WriteResult } from './commands.ts';
 
@@ -82,6 +83,39 @@ export interface OutboxJobFilter {
   status?: OutboxJobStatus | undefined;
   instanceId?: string | undefined;
   limit?: number | undefined;
+}
+
+/** A page of the change feed: changes after a position, in order, and the newest position committed. */
+export interface ChangeRows {
+  rows: ChangeRecord[];
+  /** The highest position committed when the page was read (0: none yet): a cursor beyond it is not one of this feed's. */
+  last: number;
+}
+
+export interface ChangeFilter {
+  instanceId?: string | undefined;
+  /** Only changes before this position (the dashboard's older pages). */
+  before?: number | undefined;
+  limit: number;
+}
+
+/** Told after a commit that appended changes: the highest position it appended (a hint: read to see). */
+export type ChangeListener = (notice: { position: number }) => void;
+
+/** One push endpoint: its health as the outcomes of its attempts left it, and its open jobs. */
+export interface PushEndpointHealth {
+  url: string;
+  /** Still in REGISTRY_EVENT_ENDPOINTS (as the server last started). */
+  active: boolean;
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+  failedAttempts: number;
+  delivered: number;
+  pending: number;
+  running: number;
+  dead: number;
 }
 
 export interface DeliveryFilter {
@@ -189,8 +223,35 @@ export interface RegistryStore {
     counts(): Promise<Record<OutboxJobStatus, number>>;
     /** Jobs still open (pending, running) or dead, per kind: what an operator watches. */
     openCountsByKind(): Promise<{ kind: OutboxJobKind; state: OutboxJobStatus; count: number }[]>;
-    /** Soonest time a pending job becomes due. */
-    nextDueAt(): Promise<number | null>;
+    /**
+     * Soonest time a pending job becomes due: of every job, or of one lane's (`endpoint` null:
+     * the Wix jobs; a URL: the push jobs of that endpoint).
+     */
+    nextDueAt(lane?: { endpoint: string | null }): Promise<number | null>;
+  };
+
+  /**
+   * The change feed. `page` and `subscribe` are what a long-poll needs, and all an engine must
+   * guarantee is this: `page` never returns a position while a change with a lower one can still
+   * commit (SQLite: one write transaction at a time assigns positions, see schema/changes.ts;
+   * PostgreSQL: positions assigned under one lock at commit, or pages cut below the oldest
+   * transaction still in flight), and `subscribe` is told of every commit that appended changes,
+   * from any process that writes the database if the engine can (PostgreSQL: LISTEN/NOTIFY), at
+   * least from this process's own writes.
+   */
+  changes: {
+    /** Up to `limit` changes with a position above `after`, oldest first. */
+    page(after: number, limit: number): Promise<ChangeRows>;
+    /** Newest first, optionally of one instance (the dashboard, the CLI). */
+    latest(filter: ChangeFilter): Promise<ChangeRecord[]>;
+    get(position: number): Promise<ChangeRecord | null>;
+    /** Calls `listener` after each commit that appended changes; returns the unsubscribe. */
+    subscribe(listener: ChangeListener): () => void;
+  };
+
+  push: {
+    /** Every endpoint ever configured, active ones first, with its health and open jobs. */
+    endpoints(): Promise<PushEndpointHealth[]>;
   };
 
   deliveries: {
@@ -266,17 +327,36 @@ export interface WriteStatements {
   /** Inserts or updates the event-derived fields; configuredAt is kept only for the same installation. */
   writeDerivedState(instanceId: string, state: DerivedInstallation, now: number): Awaitable<void>;
   writeSite(instanceId: string, site: SiteDescription, now: number): Awaitable<void>;
-  /** Sets configuredAt when the installation that started at `startedAt` is still the current one. */
-  writeConfigured(instanceId: string, startedAt: number, now: number): Awaitable<void>;
+  /**
+   * Sets configuredAt when the installation that started at `startedAt` is still the current one
+   * and not configured yet (a repeated call after a crash keeps the first time): true if it did.
+   */
+  writeConfigured(instanceId: string, startedAt: number, now: number): Awaitable<boolean>;
   addDailyContributions(delta: Map<number, DayContribution>): Awaitable<void>;
   /** Wix confirmed the installation at `at` (sets checkedAt; leaves updatedAt alone). */
   markChecked(instanceId: string, at: number): Awaitable<void>;
 
+  // changes: owned by the change feed (src/changes/record.ts)
+  /** Appends a change; its position, assigned so that commit order is position order (see RegistryStore.changes). */
+  insertChange(change: NewChange): Awaitable<number>;
+
   // outbox_jobs: owned by the outbox
-  /** Enqueues a job once per installation; a cancelled one is armed again. */
+  /** Enqueues a Wix job once per installation; a cancelled one is armed again. */
   enqueueJob(kind: OutboxJobKind, instanceId: string, startedAt: number, now: number): Awaitable<void>;
+  /** Cancels the instance's pending Wix jobs (never its push jobs: a removal is a change to push too). */
   cancelPendingJobs(instanceId: string, reason: string, now: number, exceptStartedAt?: number): Awaitable<void>;
+  /** Claims due Wix jobs (not push jobs), soonest due first. */
   claimDueJobs(now: number, limit: number, leaseUntil: number): Awaitable<OutboxJob[]>;
+  /** One push_change job per active push endpoint for the change at `changePosition`: how many. */
+  enqueuePushJobs(changePosition: number, instanceId: string, startedAt: number, now: number): Awaitable<number>;
+  /**
+   * Claims due push jobs of one endpoint, oldest change first, skipping every job whose instance
+   * has an earlier change not yet delivered to that endpoint (pending, running or dead): per
+   * endpoint, an instance's changes arrive in order, one at a time. Engines with several writers
+   * must serialize claims per endpoint (PostgreSQL: an advisory lock; SKIP LOCKED alone would
+   * skip a locked earlier change and claim the later one).
+   */
+  claimDuePushJobs(endpoint: string, now: number, limit: number, leaseUntil: number): Awaitable<OutboxJob[]>;
   finishJob(jobId: number, now: number): Awaitable<void>;
   retryJobLater(jobId: number, runAfter: number, error: string, now: number): Awaitable<void>;
   killJob(jobId: number, error: string, now: number): Awaitable<void>;
@@ -286,6 +366,15 @@ export interface WriteStatements {
   recoverAbandonedJobs(now: number): Awaitable<number>;
   /** Dead (or the given) jobs back to pending, attempts reset. */
   requeueJobs(now: number, jobIds?: readonly number[]): Awaitable<number>;
+
+  // push_endpoints: owned by the outbox
+  /**
+   * Makes `urls` the active push endpoints (adding new ones) and every other one inactive, and
+   * cancels the pending push jobs of the ones no longer configured: how many it cancelled.
+   */
+  configurePushEndpoints(urls: readonly string[], now: number): Awaitable<number>;
+  /** The outcome of one push attempt, for the endpoint's health. */
+  recordPushAttempt(endpoint: string, outcome: { ok: true } | { ok: false; error: string }, now: number): Awaitable<void>;
 
   // token_handouts: owned by the token API
   insertTokenHandout(row: NewTokenHandout): Awaitable<void>;

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { TOKEN_HANDOUT_OUTCOMES, type TokenHandoutPage } from '../audit/token-handouts.ts';
+import { CHANGE_TYPES } from '../changes/model.ts';
+import type { ChangePage } from '../changes/feed.ts';
+import type { Change } from '../changes/serialize.ts';
 import type { OutboxJobStatus } from '../outbox/model.ts';
+import type { PushEndpointStatus } from '../outbox/push.ts';
 import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '../errors.ts';
 import type { DailyStats } from '../installations/daily-stats.ts';
 import type { InstallationQueries } from '../installations/queries.ts';
@@ -114,12 +118,51 @@ export const accessTokenSchema = z
   })
   .meta({ id: 'AccessToken' });
 
+export const pushEndpointStatusSchema = z
+  .object({
+    endpoint: z.string().meta({ description: 'Scheme, host and path of one of REGISTRY_EVENT_ENDPOINTS; user info and query are never shown (`(…)` marks that the URL has them).' }),
+    active: z.boolean().meta({ description: 'false: no longer in REGISTRY_EVENT_ENDPOINTS (its pending pushes were cancelled).' }),
+    lastSuccessAt: isoTimeOrNull('When it last answered 2xx.'),
+    lastFailureAt: isoTimeOrNull(),
+    lastError: z.string().nullable(),
+    consecutiveFailures: z.int().min(0).meta({ description: 'Failed attempts since the last success.' }),
+    failedAttempts: z.int().min(0),
+    delivered: z.int().min(0).meta({ description: 'Changes it accepted.' }),
+    pending: z.int().min(0).meta({ description: 'Pushes waiting: due, backing off, or behind an earlier change of the same instance.' }),
+    running: z.int().min(0),
+    dead: z.int().min(0).meta({ description: 'Pushes that gave up after the retry horizon: `wix-registry outbox retry --all-dead` sends them again.' }),
+  })
+  .meta({ id: 'PushEndpointStatus', description: 'One push endpoint: its health and its pushes.' });
+
 export const statsSchema = z
   .object({
     installations: z.object({ active: z.int().min(0), removed: z.int().min(0) }),
     outbox: z.object({ pending: z.int().min(0), running: z.int().min(0), done: z.int().min(0), dead: z.int().min(0), cancelled: z.int().min(0) }),
+    push: z.object({ endpoints: z.array(pushEndpointStatusSchema) }).meta({ description: 'Each endpoint changes are pushed to (REGISTRY_EVENT_ENDPOINTS).' }),
   })
-  .meta({ id: 'Stats', description: 'Installations per status and outbox jobs per state.' });
+  .meta({ id: 'Stats', description: 'Installations per status, outbox jobs per state (pushes included), and push endpoint health.' });
+
+export const changeSchema = z
+  .object({
+    id: z.string().meta({ description: 'Unique, never reused: receivers dedupe by it (it is also the pushed webhook-id).' }),
+    type: z.enum(CHANGE_TYPES).meta({
+      description:
+        'installed: a first install, or a reinstall after a removal (also a correction of when the installation began); removed; plan_changed: a plan event changed the plan; ' +
+        'site_updated: something learned from Get App Instance changed; configured: Wix accepted APP_FINISHED_CONFIGURATION (again after each reinstall). Later versions may add types: ignore unknown ones.',
+    }),
+    instanceId: z.string(),
+    occurredAt: isoTime("The Wix event's iat; for what the registry learned itself (configured, site_updated), when it learned it."),
+    recordedAt: isoTime('When the registry committed it.'),
+    installation: installationSchema.meta({ description: 'The installation right after the change.' }),
+  })
+  .meta({ id: 'Change', description: 'One visible transition of an installation, in commit order.' });
+
+export const changePageSchema = z
+  .object({
+    items: z.array(changeSchema),
+    nextCursor: z.string().meta({ description: 'Always a string: pass it back as `after` to continue exactly where this page ended (also across restarts).' }),
+  })
+  .meta({ id: 'ChangePage' });
 
 const utcDate = z.iso.date();
 
@@ -217,5 +260,8 @@ const shapeChecks: [
   Equal<z.output<typeof statsSchema>['installations'], Awaited<ReturnType<InstallationQueries['counts']>>>,
   Equal<z.output<typeof errorEnvelopeSchema>, ErrorBody>,
   Equal<z.output<typeof tokenHandoutPageSchema>, TokenHandoutPage>,
-] = [true, true, true, true, true, true, true, true, true];
+  Equal<z.output<typeof changeSchema>, Change>,
+  Equal<z.output<typeof changePageSchema>, ChangePage>,
+  Equal<z.output<typeof pushEndpointStatusSchema>, PushEndpointStatus>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
 void shapeChecks;

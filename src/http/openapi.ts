@@ -2,11 +2,13 @@ import { createRequire } from 'node:module';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { tokenHandoutQuerySchema } from '../audit/token-handouts.ts';
+import { changesQuerySchema } from '../changes/feed.ts';
 import { dailyStatsQuerySchema } from '../installations/daily-stats.ts';
 import { installationExportQuerySchema, installationListQuerySchema } from '../installations/query-schemas.ts';
 import {
   accessTokenSchema,
   appInstanceSchema,
+  changePageSchema,
   dailyStatsSchema,
   errorEnvelopeSchema,
   healthSchema,
@@ -93,6 +95,11 @@ const PARAM_DESCRIPTIONS: Record<string, Record<string, string>> = {
     until: 'Requested before this time (exclusive); same formats as `since`. Must be later than `since`.',
     limit: 'Rows per page, 1–500.',
     cursor: "Opaque: the previous page's `nextCursor`, sent with the same filters.",
+  },
+  '/v1/changes': {
+    after: "Opaque: a `nextCursor` this feed returned. Without it, from the first change.",
+    limit: 'Changes per page, 1–1000.',
+    wait: 'Seconds (0–60) to hold the request open when there is nothing after `after`: it is answered as soon as a change commits, or with an empty page when the wait ends.',
   },
   '/v1/stats/daily': {
     from: 'The first UTC day (YYYY-MM-DD), inclusive. Default: 30 days before `to`.',
@@ -243,10 +250,27 @@ export function createOpenApiDocument(): OpenApiDocument {
     path: '/v1/stats',
     operationId: 'getStats',
     tags: ['Stats'],
-    summary: 'Installation and outbox counts',
+    summary: 'Installation and outbox counts, push endpoint health',
     responses: {
-      200: ok('Installations per status and outbox jobs per state.', statsSchema),
+      200: ok('Installations per status, outbox jobs per state (pushes of changes included), and each push endpoint.', statsSchema),
       ...errors(keyed('read')),
+    },
+  });
+
+  registry.registerPath({
+    ...v1,
+    method: 'get',
+    path: '/v1/changes',
+    operationId: 'listChanges',
+    tags: ['Changes'],
+    summary: 'Follow every installation change, in commit order (long-poll with `wait`)',
+    description:
+      'Pages through the change feed: installs, removals, plan changes, site updates and configurations, each recorded in the transaction that made it. ' +
+      'Continue with `after=<nextCursor>`: nothing is skipped and nothing repeated, across restarts too. With `wait`, a request that has nothing to return is held until a change commits.',
+    request: { query: changesQuerySchema },
+    responses: {
+      200: ok('Changes after `after`, oldest first (empty when the wait ended with none).', changePageSchema),
+      ...errors({ 400: `${BAD_QUERY} Also an \`after\` this feed did not hand out.`, ...keyed('read') }),
     },
   });
 

@@ -9,6 +9,7 @@
  * checks — goes through `appendToHistory`, and every visible change of an installation through
  * `applyTransition`: the one place the change feed (issue 10) hooks into.
  */
+import { recordChange } from '../changes/record.ts';
 import type { NewDelivery, WriteStatements } from '../db/store.ts';
 import { reactToTransition } from '../outbox/enqueue.ts';
 import { contributionDelta, dailyContributions } from './daily-summary.ts';
@@ -91,18 +92,22 @@ export async function replayDelivery(
   const current = before ? derivedPartOf(before) : null;
   // Fields the events say nothing about keep what other sources (Get App Instance) filled in.
   if (current && sameDerivedState(current, { ...current, ...withoutUnknowns(next) })) return { instanceId, changed: false, jobsEnqueued: false };
-  const jobsEnqueued = await applyTransition(tx, { instanceId, before, after: next }, command.now);
+  // The newest event the fold saw is when what the replay corrects happened.
+  const jobsEnqueued = await applyTransition(tx, { instanceId, before, after: next }, { occurredAt: next.lastEventAt, now: command.now });
   return { instanceId, changed: true, jobsEnqueued };
 }
 
 /** What Wix's Get App Instance said of the instance's site (the outbox's site sync). */
 export async function recordSiteSync(tx: WriteStatements, instanceId: string, site: SiteDescription, now: number): Promise<void> {
+  const before = await tx.installation(instanceId);
   await tx.writeSite(instanceId, site, now);
+  await recordChange(tx, { instanceId, before, occurredAt: now, now });
 }
 
 /** Wix accepted APP_FINISHED_CONFIGURATION for the installation that started at `startedAt`. */
 export async function recordConfigured(tx: WriteStatements, instanceId: string, startedAt: number, now: number): Promise<void> {
-  await tx.writeConfigured(instanceId, startedAt, now);
+  const before = await tx.installation(instanceId);
+  if (await tx.writeConfigured(instanceId, startedAt, now)) await recordChange(tx, { instanceId, before, occurredAt: now, now });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,6 +176,7 @@ export async function recordCheck(tx: WriteStatements, check: CheckRecord, now: 
       );
       if (appended.stored) {
         await tx.writeSite(instanceId, verdict.site, now);
+        await recordChange(tx, { instanceId, before: row, occurredAt: check.checkedAt, now });
         effect = 'updated';
       }
     }
@@ -253,17 +259,24 @@ async function appendToHistory(
   if (delta.size > 0) await tx.addDailyContributions(delta);
   if (outcome !== 'applied' || !next || sameDerivedState(before, next)) return { stored: true, transition: null, jobsEnqueued: false };
   const transition: StateTransition = { instanceId: row.instanceId, before: await tx.installation(row.instanceId), after: next };
-  const jobsEnqueued = await applyTransition(tx, transition, now, { siteKnown: options.siteKnown ?? false });
+  const jobsEnqueued = await applyTransition(tx, transition, { occurredAt: row.issuedAt, now }, { siteKnown: options.siteKnown ?? false });
   return { stored: true, transition, jobsEnqueued };
 }
 
 /**
- * Writes an installation's new event-derived state and lets the outbox react, in the caller's
- * transaction. Every visible change of an installation's lifecycle or plan passes here.
+ * Writes an installation's new event-derived state, appends the change it makes to the feed, and
+ * lets the outbox react, all in the caller's transaction. Every visible change of an
+ * installation's lifecycle or plan passes here. `occurredAt`: the event's iat (a check's time).
  */
-async function applyTransition(tx: WriteStatements, transition: StateTransition, now: number, options: { siteKnown?: boolean } = {}): Promise<boolean> {
-  await tx.writeDerivedState(transition.instanceId, transition.after, now);
-  return reactToTransition(tx, transition, now, options);
+async function applyTransition(
+  tx: WriteStatements,
+  transition: StateTransition,
+  at: { occurredAt: number; now: number },
+  options: { siteKnown?: boolean } = {},
+): Promise<boolean> {
+  await tx.writeDerivedState(transition.instanceId, transition.after, at.now);
+  await recordChange(tx, { instanceId: transition.instanceId, before: transition.before, occurredAt: at.occurredAt, now: at.now });
+  return reactToTransition(tx, transition, at.now, options);
 }
 
 /** Fields other sources also fill (Get App Instance): a null from the fold means "not in the events", not "cleared". */

@@ -35,3 +35,16 @@ export async function reactToTransition(
   if (!options.siteKnown) await tx.enqueueJob('sync_instance', instanceId, after.installedAt, now);
   return after.configure || !options.siteKnown;
 }
+
+/**
+ * A change was recorded (src/changes/record.ts): one job per configured push endpoint, in the
+ * change's transaction, so a committed change is always pushed and a rolled-back one never is.
+ * Per endpoint, a change of an instance is claimed only once the earlier ones of that instance are
+ * done (the claim's rule, src/db/store.ts `claimDuePushJobs`).
+ */
+export async function enqueuePushDeliveries(
+  tx: WriteStatements,
+  change: { changePosition: number; instanceId: string; installationStartedAt: number; now: number },
+): Promise<number> {
+  return tx.enqueuePushJobs(change.changePosition, change.instanceId, change.installationStartedAt, change.now);
+}

@@ -1,6 +1,6 @@
 import type { InstanceClients } from '../wix/instance-clients.ts';
 import { getAppInstance, sendFinishedConfiguration } from '../wix/instance-calls.ts';
-import type { OutboxJob, OutboxJobKind } from './model.ts';
+import type { OutboxJob, WIX_JOB_KINDS } from './model.ts';
 import type { JobEffect } from './outcomes.ts';
 
 /**
@@ -10,8 +10,8 @@ import type { JobEffect } from './outcomes.ts';
  */
 export type JobHandler = (job: OutboxJob) => Promise<JobEffect | void>;
 
-/** The work behind each job kind. Both are safe to repeat. */
-export function createJobHandlers(deps: { clients: InstanceClients }): Record<OutboxJobKind, JobHandler> {
+/** The work behind each kind of job that calls Wix. Both are safe to repeat. (push_change: push.ts.) */
+export function createJobHandlers(deps: { clients: InstanceClients }): Record<(typeof WIX_JOB_KINDS)[number], JobHandler> {
   return {
     /** Clears the "Setup incomplete" badge of the instance in Wix (docs/wix-protocol.md §3). */
     async finished_configuration(job) {

@@ -1,9 +1,15 @@
-/** The outbox's own types: durable work that talks to Wix, run outside any transaction. */
+/**
+ * The outbox's own types: durable work that talks to the outside world (Wix, and the app's own
+ * services that receive pushed changes), run outside any transaction.
+ */
 
-export const OUTBOX_JOB_KINDS = ['finished_configuration', 'sync_instance'] as const;
+export const OUTBOX_JOB_KINDS = ['finished_configuration', 'sync_instance', 'push_change'] as const;
 export type OutboxJobKind = (typeof OUTBOX_JOB_KINDS)[number];
 export const OUTBOX_JOB_STATUSES = ['pending', 'running', 'done', 'dead', 'cancelled'] as const;
 export type OutboxJobStatus = (typeof OUTBOX_JOB_STATUSES)[number];
+
+/** The kinds that call Wix; `push_change` POSTs a change to one of REGISTRY_EVENT_ENDPOINTS. */
+export const WIX_JOB_KINDS = ['finished_configuration', 'sync_instance'] as const satisfies readonly OutboxJobKind[];
 
 /** One job as stored. Times are epoch ms. */
 export interface OutboxJob {
@@ -22,4 +28,8 @@ export interface OutboxJob {
   createdAt: number;
   updatedAt: number;
   completedAt: number | null;
+  /** push_change: the URL the change goes to (one of REGISTRY_EVENT_ENDPOINTS); null for Wix jobs. */
+  endpoint: string | null;
+  /** push_change: the change's position in the feed; null for Wix jobs. */
+  changePosition: number | null;
 }

@@ -3,7 +3,9 @@ import { StorageBusyError, StorageUnavailableError, type RegistryStore } from '.
 import type { Logger } from '../logger.ts';
 import { WixCallError } from '../wix/errors.ts';
 import { DEFAULT_BACKOFF, retryDelayMs, type BackoffPolicy } from './backoff.ts';
+import { JobFailure } from './failure.ts';
 import type { JobHandler } from './jobs.ts';
+import { describeEndpoint } from './push.ts';
 import type { OutboxJob, OutboxJobKind } from './model.ts';
 
 /** How long a claimed job may run before another worker may take it back (its worker died). */
@@ -26,7 +28,16 @@ export interface OutboxWorkerOptions {
   store: RegistryStore;
   /** True while the process is busy with webhook deliveries. */
   busy?: () => boolean;
-  handlers: Record<OutboxJobKind, JobHandler>;
+  /** The work behind each kind this worker claims. */
+  handlers: Partial<Record<OutboxJobKind, JobHandler>>;
+  /**
+   * Which jobs this worker claims: without it, the jobs that call Wix; with an endpoint, the push
+   * jobs of that endpoint. Each lane has its own worker and concurrency, so a slow endpoint holds
+   * its own slots only.
+   */
+  lane?: { endpoint: string };
+  /** Returns jobs a dead process left running to the queue on start (one worker per process does). Default true. */
+  recoverOnStart?: boolean;
   clock: Clock;
   logger: Logger;
   backoff?: BackoffPolicy;
@@ -46,6 +57,9 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   const concurrency = options.concurrency ?? OUTBOX_CONCURRENCY;
   const pollIntervalMs = options.pollIntervalMs ?? OUTBOX_POLL_INTERVAL_MS;
   const running = new Map<number, Promise<void>>();
+  const endpoint = options.lane?.endpoint ?? null;
+  /** For logs: never the raw URL, which may hold a credential. */
+  const laneFields = endpoint === null ? {} : { endpoint: describeEndpoint(endpoint) };
   let timer: NodeJS.Timeout | undefined;
   let timerDueAt = 0;
   let started = false;
@@ -53,11 +67,15 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   let claiming = false;
 
   let lastClaimAt = Number.NEGATIVE_INFINITY;
+  /** Settles when the claim in flight (if any) has started its jobs or given them back. */
+  let claimSettled: Promise<void> = Promise.resolve();
 
   async function runJob(job: OutboxJob): Promise<void> {
     let effect;
     try {
-      effect = await options.handlers[job.kind](job);
+      const handler = options.handlers[job.kind];
+      if (!handler) throw new JobFailure(`no handler for ${job.kind} jobs in this worker`, false);
+      effect = await handler(job);
     } catch (err) {
       await recordFailure(job, err);
       return;
@@ -65,7 +83,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     try {
       // Done as soon as Wix accepted: the commit that records it is the next one.
       await store.write({ kind: 'finishJob', job, effect: effect ?? null, now: clock.now() });
-      logger.info({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts }, 'outbox job done');
+      logger.info({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts, ...laneFields }, 'outbox job done');
     } catch (dbErr) {
       // The job stays "running" and is reclaimed when its lease lapses (a repeat call is harmless):
       // expected while the database is in trouble or the store is closing, a bug otherwise.
@@ -75,17 +93,19 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
 
   async function recordFailure(job: OutboxJob, err: unknown): Promise<void> {
     const now = clock.now();
-    const failure = err instanceof WixCallError ? err : null;
-    const message = failure?.message ?? (err instanceof Error ? err.message : String(err));
-    const retryable = failure ? failure.retryable : !isPermanentLocalError(err);
+    const failure = classifyFailure(err);
+    const message = err instanceof Error ? err.message : String(err);
+    const fields = { jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts, error: message, ...laneFields };
+    // The endpoint's health counts what the endpoint did, not our own database's trouble.
+    const endpointFailed = isStorageTrouble(err) ? null : job.endpoint;
     try {
-      if (!retryable || job.attempts >= backoff.maxAttempts) {
-        await store.write({ kind: 'killJob', jobId: job.id, error: message, now });
-        logger.warn({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts, error: message }, 'outbox job dead');
+      if (!failure.retryable || job.attempts >= backoff.maxAttempts) {
+        await store.write({ kind: 'killJob', jobId: job.id, error: message, now, endpoint: endpointFailed });
+        logger.warn(fields, 'outbox job dead');
       } else {
-        const delay = retryDelayMs(job.attempts, backoff, failure?.details.retryAfterMs, options.random);
-        await store.write({ kind: 'retryJob', jobId: job.id, runAfter: now + delay, error: message, now });
-        logger.info({ jobId: job.id, kind: job.kind, instanceId: job.instanceId, attempts: job.attempts, retryInMs: delay, error: message }, 'outbox job will retry');
+        const delay = retryDelayMs(job.attempts, backoff, failure.retryAfterMs, options.random);
+        await store.write({ kind: 'retryJob', jobId: job.id, runAfter: now + delay, error: message, now, endpoint: endpointFailed });
+        logger.info({ ...fields, retryInMs: delay }, 'outbox job will retry');
       }
     } catch (dbErr) {
       // The job stays "running" and is reclaimed when its lease lapses.
@@ -97,25 +117,36 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
   async function runDue(): Promise<number> {
     const free = concurrency - running.size;
     if (free <= 0 || stopping || claiming) return 0;
-    let jobs: OutboxJob[];
     claiming = true;
+    // stop() waits on this: until the claim's jobs are in `running`, or given back.
+    let settle!: () => void;
+    claimSettled = new Promise<void>((resolve) => (settle = resolve));
+    let jobs: OutboxJob[];
     try {
       lastClaimAt = performance.now();
-      jobs = await store.write({ kind: 'claimJobs', now: clock.now(), limit: free, leaseMs: OUTBOX_LEASE_MS });
+      jobs = await store.write({ kind: 'claimJobs', now: clock.now(), limit: free, leaseMs: OUTBOX_LEASE_MS, ...(endpoint === null ? {} : { endpoint }) });
+      if (stopping && jobs.length > 0) {
+        // Stopped while the claim was committing: nothing new starts; the jobs go back to the
+        // queue (their attempt not counted) before stop() lets the store close.
+        await store.write({ kind: 'releaseJobs', jobIds: jobs.map((job) => job.id), now: clock.now() }).catch(() => undefined);
+        settle();
+        return 0;
+      }
     } catch (err) {
+      settle();
       if (!isStorageTrouble(err)) throw err;
       logger.warn({ err }, 'outbox: database busy, will look again');
       return 0;
     } finally {
       claiming = false;
     }
-    await Promise.all(
-      jobs.map((job) => {
-        const promise = runJob(job).finally(() => running.delete(job.id));
-        running.set(job.id, promise);
-        return promise;
-      }),
-    );
+    const started = jobs.map((job) => {
+      const promise = runJob(job).finally(() => running.delete(job.id));
+      running.set(job.id, promise);
+      return promise;
+    });
+    settle();
+    await Promise.all(started);
     return jobs.length;
   }
 
@@ -138,13 +169,19 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       return;
     }
     void runDue()
-      .catch((err) => logger.error({ err }, 'outbox worker error'))
-      .then(async () => {
+      .catch((err) => {
+        logger.error({ err, ...laneFields }, 'outbox worker error');
+        return 0;
+      })
+      .then(async (claimed) => {
         if (running.size > 0 || stopping) return;
         let next = pollIntervalMs;
         try {
-          const due = await store.outbox.nextDueAt();
-          if (due !== null) next = Math.min(pollIntervalMs, due - clock.now());
+          const due = await store.outbox.nextDueAt({ endpoint });
+          const wait = due === null ? pollIntervalMs : due - clock.now();
+          // A job already due that this pass did not claim waits behind an earlier change of its
+          // instance (push jobs): the poll interval, not a busy loop, until that one is done.
+          if (wait > 0 || claimed > 0) next = Math.min(pollIntervalMs, wait);
         } catch {
           // database trouble: look again after the poll interval
         }
@@ -156,8 +193,10 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     async start(): Promise<void> {
       if (started) return;
       started = true;
-      const recovered = await store.write({ kind: 'recoverJobs', now: clock.now() });
-      if (recovered > 0) logger.warn({ recovered }, 'outbox: jobs left running by a previous process are due again');
+      if (options.recoverOnStart ?? true) {
+        const recovered = await store.write({ kind: 'recoverJobs', now: clock.now() });
+        if (recovered > 0) logger.warn({ recovered }, 'outbox: jobs left running by a previous process are due again');
+      }
       schedule(0);
     },
     /** Something was enqueued: look now rather than at the next poll. */
@@ -173,6 +212,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     async stop(graceMs = 5_000): Promise<void> {
       stopping = true;
       if (timer) clearTimeout(timer);
+      // A claim already sent either started its jobs (they are in `running` now) or gave them back.
+      await claimSettled;
       if (running.size === 0) return;
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled([...running.values()]), new Promise((r) => (timeout = setTimeout(r, graceMs)))]);
@@ -188,6 +229,15 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
 /** The database could not take the work for now: look again later. */
 function isStorageTrouble(err: unknown): boolean {
   return err instanceof StorageUnavailableError || err instanceof StorageBusyError;
+}
+
+/** Whether a failed attempt is worth another, and not before when. */
+function classifyFailure(err: unknown): { retryable: boolean; retryAfterMs?: number | undefined } {
+  if (err instanceof WixCallError) return { retryable: err.retryable, retryAfterMs: err.details.retryAfterMs };
+  if (err instanceof JobFailure) return { retryable: err.retryable, retryAfterMs: err.retryAfterMs };
+  // A read refused or failed (the push handler reads its change): the database's trouble passes.
+  if (isStorageTrouble(err)) return { retryable: true };
+  return { retryable: !isPermanentLocalError(err) };
 }
 
 /** Errors from our own code that a retry cannot fix. */

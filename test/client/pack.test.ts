@@ -84,14 +84,19 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The same steps in both module systems: a token-backed SDK call to (fake) Wix, then every installation. */
+/** The same steps in both module systems: a token-backed SDK call to (fake) Wix, every installation, then the change feed. */
 const body = `
   const registry = createRegistryClient({ url: process.env.REGISTRY_URL, apiKey: process.env.API_KEY, wixApiBaseUrl: process.env.WIX_URL });
   const { instance } = await registry.wixClient('packed-1', { appInstances }).appInstances.getAppInstance();
   const ids = [];
   for await (const installation of registry.installations.all({ limit: 1 })) ids.push(installation.instanceId);
   const failure = await registry.accessToken('nobody').catch((e) => e);
-  console.log(JSON.stringify({ instanceId: instance.instanceId, ids, failure: [failure instanceof RegistryError, failure.kind, failure.status] }));
+  const changes = [];
+  for await (const { change, cursor } of registry.changes({ waitSeconds: 1 })) {
+    changes.push([change.type, change.instanceId, typeof cursor]);
+    if (changes.length === 2) break;
+  }
+  console.log(JSON.stringify({ instanceId: instance.instanceId, ids, failure: [failure instanceof RegistryError, failure.kind, failure.status], changes }));
 `;
 
 describe('the packed wix-registry-client', () => {
@@ -121,7 +126,16 @@ describe('the packed wix-registry-client', () => {
     const result = await run(process.execPath, [file], { cwd: app, env: { REGISTRY_URL: registry.url, API_KEY: TEST_API_KEY, WIX_URL: wix.url } });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ instanceId: 'packed-1', ids: ['packed-2', 'packed-1'], failure: [true, 'unknown_instance', 404] });
+    expect(JSON.parse(result.stdout)).toEqual({
+      instanceId: 'packed-1',
+      ids: ['packed-2', 'packed-1'],
+      failure: [true, 'unknown_instance', 404],
+      // The follower of GET /v1/changes, against the real route: both installs, in commit order.
+      changes: [
+        ['installation.installed', 'packed-1', 'object'],
+        ['installation.installed', 'packed-2', 'string'],
+      ],
+    });
   });
 
   it('type-checks from TypeScript through both the import and the require declarations', async () => {

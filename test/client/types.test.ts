@@ -1,7 +1,16 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import type * as client from '../../client/src/index.ts';
-import type { accessTokenSchema, eventSchema, installationDetailSchema, installationPageSchema, installationSchema } from '../../src/http/api-schemas.ts';
+import type {
+  accessTokenSchema,
+  changePageSchema,
+  changeSchema,
+  eventSchema,
+  installationDetailSchema,
+  installationPageSchema,
+  installationSchema,
+} from '../../src/http/api-schemas.ts';
+import type { CHANGE_TYPES } from '../../src/changes/model.ts';
 import type { Installation as SerializedInstallation } from '../../src/installations/serialize.ts';
 
 // The package's types are written out by hand (it cannot import the registry's zod schemas, which
@@ -16,5 +25,11 @@ describe("the client's types mirror the registry's answers", () => {
     expectTypeOf<client.InstallationPage>().toEqualTypeOf<z.infer<typeof installationPageSchema>>();
     expectTypeOf<client.InstallationDetail>().toEqualTypeOf<z.infer<typeof installationDetailSchema>>();
     expectTypeOf<client.AccessToken>().toEqualTypeOf<z.infer<typeof accessTokenSchema>>();
+  });
+
+  it('Change, its types and a page of GET /v1/changes', () => {
+    expectTypeOf<client.ChangeType>().toEqualTypeOf<(typeof CHANGE_TYPES)[number]>();
+    expectTypeOf<client.Change>().toEqualTypeOf<z.infer<typeof changeSchema>>();
+    expectTypeOf<client.ChangePage>().toEqualTypeOf<z.infer<typeof changePageSchema>>();
   });
 });

@@ -10,7 +10,7 @@ import type { RegistryStore } from '../../src/db/store.ts';
 import type { TrustProxy } from '../../src/http/client-address.ts';
 import type { ApiKeyEntry } from '../../src/http/scopes.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
-import { createRegistry, type Registry } from '../../src/registry.ts';
+import { createRegistry, type PushOptions, type Registry } from '../../src/registry.ts';
 import { createTestSigner, type TestSigner } from './sign.ts';
 
 export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
@@ -36,9 +36,9 @@ export interface TestRegistry {
   sql<T>(use: (db: Database.Database) => T): T;
   /**
    * Closes and reopens the store and the registry on the same file (a restart), with some options
-   * changed if given (a new REGISTRY_API_KEYS, a new retention).
+   * changed if given (a new REGISTRY_API_KEYS, a new retention, other push endpoints).
    */
-  restart(changes?: Pick<TestRegistryOptions, 'apiKeys' | 'rawDeliveryRetentionDays'>): Promise<void>;
+  restart(changes?: Pick<TestRegistryOptions, 'apiKeys' | 'rawDeliveryRetentionDays' | 'push'>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,6 +63,10 @@ export interface TestRegistryOptions {
   rawDeliveryRetentionDays?: number;
   /** A database file to start from (copied first): a restored backup. */
   restoreFrom?: string;
+  /** REGISTRY_EVENT_ENDPOINTS / REGISTRY_EVENT_SECRET (pushes start with `registry.start()`). */
+  push?: PushOptions;
+  /** The outbox workers' longest sleep between looks (default: the worker's own). */
+  outboxPollIntervalMs?: number;
 }
 
 /** Opens a connection of a test's own on a registry file, and always closes it. */
@@ -99,6 +103,8 @@ export async function createTestRegistry(initialOptions: TestRegistryOptions = {
       backoff: options.backoff ?? { baseMs: 1_000, capMs: 60_000, maxAttempts: 5 },
       wixRequestTimeoutMs: options.wixRequestTimeoutMs ?? 2_000,
       ...(options.rawDeliveryRetentionDays !== undefined ? { rawDeliveryRetentionDays: options.rawDeliveryRetentionDays } : {}),
+      ...(options.push ? { push: options.push } : {}),
+      ...(options.outboxPollIntervalMs !== undefined ? { outboxPollIntervalMs: options.outboxPollIntervalMs } : {}),
     });
     return { store, registry };
   };

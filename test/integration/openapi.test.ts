@@ -5,6 +5,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { tokenHandoutQuerySchema } from '../../src/audit/token-handouts.ts';
+import { changesQuerySchema } from '../../src/changes/feed.ts';
 import { dailyStatsQuerySchema } from '../../src/installations/daily-stats.ts';
 import { installationExportQuerySchema, installationListQuerySchema } from '../../src/installations/query-schemas.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
@@ -141,7 +142,22 @@ describe('OpenAPI document at GET /openapi.json', () => {
     expect(validator.version).toBe('3.1');
     for (const name of Object.keys(doc.components.schemas)) expect(ajv.getSchema(`${COMPONENTS_ID}#/$defs/${name}`), name).toBeDefined();
     expect(Object.keys(doc.components.schemas)).toEqual(
-      expect.arrayContaining(['Installation', 'Event', 'InstallationPage', 'InstallationDetail', 'AccessToken', 'Stats', 'DailyStats', 'AppInstance', 'WebhookAck', 'ErrorEnvelope', 'Health']),
+      expect.arrayContaining([
+        'Installation',
+        'Event',
+        'InstallationPage',
+        'InstallationDetail',
+        'AccessToken',
+        'Stats',
+        'PushEndpointStatus',
+        'DailyStats',
+        'Change',
+        'ChangePage',
+        'AppInstance',
+        'WebhookAck',
+        'ErrorEnvelope',
+        'Health',
+      ]),
     );
   });
 
@@ -186,6 +202,7 @@ describe('OpenAPI document at GET /openapi.json', () => {
     ['/v1/installations/export', installationExportQuerySchema],
     ['/v1/stats/daily', dailyStatsQuerySchema],
     ['/v1/audit/token-handouts', tokenHandoutQuerySchema],
+    ['/v1/changes', changesQuerySchema],
   ] as [string, z.ZodObject][])('%s: the query parameters are those of the schema the route validates with, each described', (path, schema) => {
     const parameters = doc.paths[path]!.get!.parameters ?? [];
     expect(parameters.map((p) => p.name).sort()).toEqual(Object.keys(schema.shape).sort());
@@ -311,6 +328,23 @@ describe('OpenAPI document at GET /openapi.json', () => {
     await expectDocumented(await badKey(path), 'GET', path);
   });
 
+  it('GET /v1/changes: 200 (pages, an empty long-poll), 400, 401', async () => {
+    const path = '/v1/changes';
+    const first = (await expectDocumented(await api(`${path}?limit=3`), 'GET', path)) as { items: { type: string }[]; nextCursor: string };
+    expect(first.items.map((c) => c.type)).toEqual(['installation.installed', 'installation.plan_changed', 'installation.installed']);
+    let cursor = first.nextCursor;
+    for (;;) {
+      const page = (await expectDocumented(await api(`${path}?after=${cursor}&limit=1000`), 'GET', path)) as { items: unknown[]; nextCursor: string };
+      cursor = page.nextCursor;
+      if (page.items.length === 0) break;
+    }
+    expect(await expectDocumented(await api(`${path}?after=${cursor}&wait=1`), 'GET', path)).toEqual({ items: [], nextCursor: cursor });
+    for (const qs of ['limit=0', 'limit=1001', 'wait=61', 'wait=-1', 'after=nonsense', 'bogus=1']) {
+      expect(await expectDocumented(await api(`${path}?${qs}`), 'GET', path), qs).toMatchObject({ error: { code: 'bad_request' } });
+    }
+    await expectDocumented(await anonymous(path), 'GET', path);
+  });
+
   it('GET /app/instance: 200, 401, 404, 502', async () => {
     const path = '/app/instance';
     const ask = (authorization?: string) => anonymous(path, { headers: authorization ? { authorization } : {} });
@@ -336,6 +370,7 @@ describe('OpenAPI document at GET /openapi.json', () => {
       ['GET', '/v1/stats/daily', '/v1/stats/daily', READ_KEY],
       ['GET', '/v1/audit/token-handouts', '/v1/audit/token-handouts', TEST_API_KEY],
       ['DELETE', '/v1/dashboard-sessions', '/v1/dashboard-sessions', TEST_API_KEY],
+      ['GET', '/v1/changes', '/v1/changes', READ_KEY],
       ['GET', '/metrics', '/metrics', READ_KEY],
     ];
     for (const [index, [method, path, url, allowed]] of operations.entries()) {

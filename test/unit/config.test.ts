@@ -421,3 +421,51 @@ describe('loadConfig: RAW_DELIVERY_RETENTION_DAYS', () => {
     for (const bad of ['0', '-5', 'forever', '2.5']) expect(named(configError({ RAW_DELIVERY_RETENTION_DAYS: bad }))).toEqual(['RAW_DELIVERY_RETENTION_DAYS']);
   });
 });
+
+describe('loadConfig: REGISTRY_EVENT_ENDPOINTS and REGISTRY_EVENT_SECRET (issue 10)', () => {
+  const secretOf = (bytes: number) => `whsec_${Buffer.alloc(bytes, 7).toString('base64')}`;
+
+  it('no endpoints: no push, whatever the secret', () => {
+    expect(loadConfig({}).push).toBeNull();
+    expect(loadConfig({ REGISTRY_EVENT_SECRET: secretOf(32) }).push).toBeNull();
+  });
+
+  it('takes http(s) URLs, trimmed and without repeats, with a whsec_ secret of 24 to 64 bytes', () => {
+    const config = loadConfig({
+      REGISTRY_EVENT_ENDPOINTS: ' https://billing.internal/hooks/registry , http://provisioning:8080/in,https://billing.internal/hooks/registry',
+      REGISTRY_EVENT_SECRET: secretOf(32),
+    });
+    expect(config.push).toEqual({ endpoints: ['https://billing.internal/hooks/registry', 'http://provisioning:8080/in'], secret: secretOf(32) });
+    for (const bytes of [24, 64]) expect(loadConfig({ REGISTRY_EVENT_ENDPOINTS: 'https://a.example/h', REGISTRY_EVENT_SECRET: secretOf(bytes) }).push?.secret).toBe(secretOf(bytes));
+    // Unpadded base64 is the same secret.
+    expect(loadConfig({ REGISTRY_EVENT_ENDPOINTS: 'https://a.example/h', REGISTRY_EVENT_SECRET: secretOf(32).replace(/=+$/, '') }).push).not.toBeNull();
+  });
+
+  it('requires the secret when endpoints are set', () => {
+    const err = configError({ REGISTRY_EVENT_ENDPOINTS: 'https://a.example/h' });
+    expect(named(err)).toEqual(['REGISTRY_EVENT_SECRET']);
+    expect(err.message).toContain('required when REGISTRY_EVENT_ENDPOINTS is set');
+  });
+
+  it.each([
+    ['no prefix', Buffer.alloc(32, 1).toString('base64')],
+    ['23 bytes', `whsec_${Buffer.alloc(23, 1).toString('base64')}`],
+    ['65 bytes', `whsec_${Buffer.alloc(65, 1).toString('base64')}`],
+    ['not base64', 'whsec_this is not base64 at all!!!!!!!!!!!!'],
+    ['base64url', `whsec_${Buffer.alloc(32, 0xfb).toString('base64url')}`],
+  ])('refuses a secret with %s, naming the variable and never printing the value', (_, secret) => {
+    const err = configError({ REGISTRY_EVENT_ENDPOINTS: 'https://a.example/h', REGISTRY_EVENT_SECRET: secret });
+    expect(named(err)).toEqual(['REGISTRY_EVENT_SECRET']);
+    expect(err.message).not.toContain(secret.slice(6, 20));
+  });
+
+  it.each(['ftp://a.example/h', 'not a url', 'https://ok.example/h,mailto:ops@example.com', 'http://'])('refuses REGISTRY_EVENT_ENDPOINTS=%s by entry, never printing the URL', (value) => {
+    const err = configError({ REGISTRY_EVENT_ENDPOINTS: value, REGISTRY_EVENT_SECRET: secretOf(32) });
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toMatch(/^REGISTRY_EVENT_ENDPOINTS\.\d: each entry must be an http:\/\/ or https:\/\/ URL$/);
+  });
+
+  it('names both variables in one go with the other bad fields', () => {
+    expect(named(configError({ REGISTRY_EVENT_ENDPOINTS: 'ftp://x', PORT: 'nope' }))).toEqual(['PORT', 'REGISTRY_EVENT_ENDPOINTS.0']);
+  });
+});

@@ -20,6 +20,9 @@ export function InstallationPage(props: { session: SignedInView; detail: Install
             {title} <Badge value={i.status} />
           </h1>
           <p class="mono">{i.instanceId}</p>
+          <p class="small">
+            <a href={`/dashboard/changes?instance=${encodeURIComponent(i.instanceId)}`}>Changes of this instance</a>
+          </p>
         </div>
       </div>
       <div class="details-grid">

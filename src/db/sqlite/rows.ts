@@ -1,5 +1,7 @@
 import type { DeliverySummary, EventPayload, HistoryRecord, InstallationRecord } from '../../installations/model.ts';
+import type { ChangeRecord } from '../../changes/model.ts';
 import type { OutboxJob } from '../../outbox/model.ts';
+import type { PushEndpointHealth } from '../store.ts';
 
 /** Rows as SQLite returns them (snake_case, booleans as 0/1), and their domain shapes. */
 
@@ -74,6 +76,8 @@ export interface OutboxJobSqlRow {
   created_at: number;
   updated_at: number;
   completed_at: number | null;
+  endpoint: string | null;
+  change_position: number | null;
 }
 
 export function outboxJobFromRow(r: OutboxJobSqlRow): OutboxJob {
@@ -90,6 +94,8 @@ export function outboxJobFromRow(r: OutboxJobSqlRow): OutboxJob {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     completedAt: r.completed_at,
+    endpoint: r.endpoint,
+    changePosition: r.change_position,
   };
 }
 
@@ -137,4 +143,47 @@ export const deliveryFromRow = (r: DeliverySqlRow): DeliverySummary => ({
   sha256: r.jwt_sha256,
   source: r.source,
   jwtPruned: r.jwt_pruned === 1,
+});
+
+export interface ChangeSqlRow {
+  position: number;
+  id: string;
+  type: ChangeRecord['type'];
+  instance_id: string;
+  occurred_at: number;
+  recorded_at: number;
+  installation: string;
+}
+
+export const changeFromRow = (r: ChangeSqlRow): ChangeRecord => ({
+  position: r.position,
+  id: r.id,
+  type: r.type,
+  instanceId: r.instance_id,
+  occurredAt: r.occurred_at,
+  recordedAt: r.recorded_at,
+  installation: JSON.parse(r.installation) as ChangeRecord['installation'],
+});
+
+export interface PushEndpointSqlRow {
+  url: string;
+  active: number;
+  last_success_at: number | null;
+  last_failure_at: number | null;
+  last_error: string | null;
+  consecutive_failures: number;
+  failed_attempts: number;
+  delivered: number;
+}
+
+export const pushEndpointFromRow = (r: PushEndpointSqlRow, open: { pending: number; running: number; dead: number }): PushEndpointHealth => ({
+  url: r.url,
+  active: r.active !== 0,
+  lastSuccessAt: r.last_success_at,
+  lastFailureAt: r.last_failure_at,
+  lastError: r.last_error,
+  consecutiveFailures: r.consecutive_failures,
+  failedAttempts: r.failed_attempts,
+  delivered: r.delivered,
+  ...open,
 });

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { WriteCommand, WriteResult } from '../commands.ts';
-import { StorageUnavailableError, type RegistryStore } from '../store.ts';
+import { StorageUnavailableError, type ChangeListener, type RegistryStore } from '../store.ts';
 import { deserializeError } from './errors.ts';
 import type { SqliteReadOptions } from './reads/index.ts';
 import { inlineReader, openReaderPool, type ReaderTransport } from './reader-pool.ts';
@@ -75,6 +75,19 @@ function createStore(path: string, writer: WriterTransport, readers: ReaderTrans
   let queued: { command: WriteCommand; resolve: (value: unknown) => void; reject: (error: unknown) => void }[] = [];
   let scheduled = false;
   const inFlight = new Set<Promise<void>>();
+  const changeListeners = new Set<ChangeListener>();
+
+  /** After a commit that appended changes: the feed's long-polls look again. */
+  function announceChanges(position: number): void {
+    if (position <= 0) return;
+    for (const listener of [...changeListeners]) {
+      try {
+        listener({ position });
+      } catch {
+        // one listener's failure is not the writer's, nor the other listeners'
+      }
+    }
+  }
 
   function flush(): void {
     scheduled = false;
@@ -82,12 +95,14 @@ function createStore(path: string, writer: WriterTransport, readers: ReaderTrans
     const batch = queued;
     queued = [];
     const done = writer.run(batch.map((entry) => entry.command)).then(
-      (outcomes) =>
+      ({ outcomes, appendedPosition }) => {
         outcomes.forEach((outcome, i) => {
           const entry = batch[i]!;
           if (outcome.ok) entry.resolve(outcome.value);
           else entry.reject(deserializeError(outcome.error));
-        }),
+        });
+        announceChanges(appendedPosition);
+      },
       (error) => batch.forEach((entry) => entry.reject(error)),
     );
     inFlight.add(done);
@@ -139,7 +154,19 @@ function createStore(path: string, writer: WriterTransport, readers: ReaderTrans
       list: (filter) => read('outboxJobs', [filter]),
       counts: () => read('outboxCounts', []),
       openCountsByKind: () => read('outboxOpenCountsByKind', []),
-      nextDueAt: () => read('nextDueAt', []),
+      nextDueAt: (lane) => read('nextDueAt', [lane ?? null]),
+    },
+    changes: {
+      page: (after, limit) => read('changesPage', [after, limit]),
+      latest: (filter) => read('changesLatest', [filter]),
+      get: (position) => read('change', [position]),
+      subscribe(listener) {
+        changeListeners.add(listener);
+        return () => void changeListeners.delete(listener);
+      },
+    },
+    push: {
+      endpoints: () => read('pushEndpoints', []),
     },
     deliveries: {
       list: (filter) => read('deliveries', [filter]),
@@ -160,6 +187,7 @@ function createStore(path: string, writer: WriterTransport, readers: ReaderTrans
       if (closed) return;
       flush();
       closed = true;
+      changeListeners.clear();
       await Promise.allSettled([...inFlight]);
       await Promise.all([writer.close(), readers.close()]);
     },

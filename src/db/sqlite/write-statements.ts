@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { NewChange } from '../../changes/model.ts';
 import type { DayContribution } from '../../installations/daily-summary.ts';
 import type { SiteDescription } from '../../installations/model.ts';
 import type { DerivedInstallation, EventSource, HistoryEvent } from '../../installations/state-machine.ts';
@@ -6,13 +7,19 @@ import type { OutboxJobKind } from '../../outbox/model.ts';
 import type { DashboardSessionFilter, DashboardSessionRecord, NewDelivery, NewTokenHandout, WriteStatements } from '../store.ts';
 import { installationFromRow, outboxJobFromRow, payloadFromText, type InstallationSqlRow, type OutboxJobSqlRow } from './rows.ts';
 
+/** The statements, plus what the writer reports after a commit: the highest change position appended since the last look. */
+export type SqliteWriteStatements = WriteStatements & {
+  /** The highest position insertChange handed out since the last call (0: none), and forgets it. */
+  takeAppendedPosition(): number;
+};
+
 /**
  * WriteStatements for SQLite, on the writer's connection: every statement prepared once (SQL
  * built per call cost more than SQLite's own work on the delivery path). Column names mirror
  * src/db/sqlite/schema; the integration tests catch drift. Synchronous: the writer thread runs
  * the transaction scripts with nothing else to do meanwhile.
  */
-export function createSqliteWriteStatements(sqlite: Database.Database): WriteStatements {
+export function createSqliteWriteStatements(sqlite: Database.Database): SqliteWriteStatements {
   // The raw JWT goes to delivery_jwts (see its schema: pruning there gives pages back); the
   // delivery row's own jwt column is '' for every delivery stored since that table exists.
   const insertDelivery = sqlite.prepare<[string, string, string, number, number, string, string, string], { id: number }>(
@@ -55,7 +62,12 @@ export function createSqliteWriteStatements(sqlite: Database.Database): WriteSta
     `UPDATE installations SET site_id = coalesce(?, site_id), site_name = ?, site_url = ?, app_version = ?, is_free = ?, site_synced_at = ?
      WHERE instance_id = ?`,
   );
-  const writeConfigured = sqlite.prepare<[number, string, number]>('UPDATE installations SET configured_at = ? WHERE instance_id = ? AND installed_at = ?');
+  const writeConfigured = sqlite.prepare<[number, string, number]>(
+    'UPDATE installations SET configured_at = ? WHERE instance_id = ? AND installed_at = ? AND configured_at IS NULL',
+  );
+  const insertChange = sqlite.prepare<[string, string, string, number, number, string], { position: number }>(
+    `INSERT INTO changes (id, type, instance_id, occurred_at, recorded_at, installation) VALUES (?, ?, ?, ?, ?, ?) RETURNING position`,
+  );
   const addDay = sqlite.prepare<[number, number, number, number, number, number]>(
     `INSERT INTO daily_summary (day, installs, removals, churn_1d, churn_7d, churn_30d) VALUES (?, ?, ?, ?, ?, ?)
      ON CONFLICT (day) DO UPDATE SET installs = installs + excluded.installs, removals = removals + excluded.removals,
@@ -65,26 +77,61 @@ export function createSqliteWriteStatements(sqlite: Database.Database): WriteSta
   const enqueueJob = sqlite.prepare<{ kind: OutboxJobKind; instanceId: string; startedAt: number; now: number }>(`
     INSERT INTO outbox_jobs (kind, instance_id, installation_started_at, status, attempts, run_after, created_at, updated_at)
     VALUES (@kind, @instanceId, @startedAt, 'pending', 0, @now, @now, @now)
-    ON CONFLICT (instance_id, kind, installation_started_at) DO UPDATE SET
+    ON CONFLICT (instance_id, kind, installation_started_at) WHERE change_position IS NULL DO UPDATE SET
       status = 'pending', attempts = 0, run_after = excluded.run_after, lease_until = NULL, last_error = NULL, updated_at = excluded.updated_at
     -- Out of order, an installation can look removed for a while (a plan event at the same second
     -- as its AppInstalled arrived first, then a removal): the job that removal cancelled is due
     -- again now. Pending, running, done and dead jobs stay as they are.
     WHERE outbox_jobs.status = 'cancelled'`);
+  // Wix jobs only: a removal is itself a change, and its push (and the earlier ones) must still go out.
   const cancelPending = sqlite.prepare<[number, string, string]>(
-    `UPDATE outbox_jobs SET status = 'cancelled', updated_at = ?, last_error = ? WHERE instance_id = ? AND status = 'pending'`,
+    `UPDATE outbox_jobs SET status = 'cancelled', updated_at = ?, last_error = ? WHERE instance_id = ? AND status = 'pending' AND change_position IS NULL`,
   );
   const cancelPendingExcept = sqlite.prepare<[number, string, string, number]>(
     `UPDATE outbox_jobs SET status = 'cancelled', updated_at = ?, last_error = ?
-     WHERE instance_id = ? AND status = 'pending' AND installation_started_at != ?`,
+     WHERE instance_id = ? AND status = 'pending' AND installation_started_at != ? AND change_position IS NULL`,
   );
   const claimDue = sqlite.prepare<[number, number, number, number, number], OutboxJobSqlRow>(`
     UPDATE outbox_jobs SET status = 'running', lease_until = ?, attempts = attempts + 1, updated_at = ?
     WHERE id IN (
       SELECT id FROM outbox_jobs
-      WHERE (status = 'pending' AND run_after <= ?) OR (status = 'running' AND lease_until < ?)
+      WHERE ((status = 'pending' AND run_after <= ?) OR (status = 'running' AND lease_until < ?)) AND change_position IS NULL
       ORDER BY run_after LIMIT ?)
     RETURNING *`);
+  const enqueuePush = sqlite.prepare<{ changePosition: number; instanceId: string; startedAt: number; now: number }>(`
+    INSERT INTO outbox_jobs (kind, instance_id, installation_started_at, status, attempts, run_after, created_at, updated_at, endpoint, change_position)
+    SELECT 'push_change', @instanceId, @startedAt, 'pending', 0, @now, @now, @now, url, @changePosition FROM push_endpoints WHERE active = 1`);
+  // Oldest change first; a job waits while an earlier change of its instance is not yet delivered
+  // to this endpoint (outbox_jobs_push_once answers that with one range per candidate).
+  const claimDuePush = sqlite.prepare<{ endpoint: string; now: number; limit: number; leaseUntil: number }, OutboxJobSqlRow>(`
+    UPDATE outbox_jobs SET status = 'running', lease_until = @leaseUntil, attempts = attempts + 1, updated_at = @now
+    WHERE id IN (
+      SELECT j.id FROM outbox_jobs j
+      WHERE j.endpoint = @endpoint AND j.change_position IS NOT NULL
+        AND ((j.status = 'pending' AND j.run_after <= @now) OR (j.status = 'running' AND j.lease_until < @now))
+        AND NOT EXISTS (
+          SELECT 1 FROM outbox_jobs p
+          WHERE p.endpoint = j.endpoint AND p.instance_id = j.instance_id AND p.change_position < j.change_position
+            AND p.status IN ('pending', 'running', 'dead'))
+      ORDER BY j.change_position LIMIT @limit)
+    RETURNING *`);
+  const activatePushEndpoint = sqlite.prepare<[string, number]>(
+    `INSERT INTO push_endpoints (url, active, added_at) VALUES (?, 1, ?) ON CONFLICT (url) DO UPDATE SET active = 1`,
+  );
+  const listPushEndpoints = sqlite.prepare<[], { url: string; active: number }>('SELECT url, active FROM push_endpoints');
+  const deactivatePushEndpoint = sqlite.prepare<[string]>('UPDATE push_endpoints SET active = 0 WHERE url = ?');
+  const cancelPushJobs = sqlite.prepare<[number, string]>(
+    `UPDATE outbox_jobs SET status = 'cancelled', updated_at = ?, last_error = 'endpoint no longer in REGISTRY_EVENT_ENDPOINTS', lease_until = NULL
+     WHERE endpoint = ? AND change_position IS NOT NULL AND status = 'pending'`,
+  );
+  const pushSucceeded = sqlite.prepare<[number, string]>(
+    `UPDATE push_endpoints SET last_success_at = ?, consecutive_failures = 0, delivered = delivered + 1 WHERE url = ?`,
+  );
+  const pushFailed = sqlite.prepare<[number, string, string]>(
+    `UPDATE push_endpoints SET last_failure_at = ?, last_error = ?, consecutive_failures = consecutive_failures + 1, failed_attempts = failed_attempts + 1
+     WHERE url = ?`,
+  );
+  let appendedPosition = 0;
   const finishJob = sqlite.prepare<[number, number, number]>(
     `UPDATE outbox_jobs SET status = 'done', completed_at = ?, updated_at = ?, lease_until = NULL, last_error = NULL WHERE id = ?`,
   );
@@ -185,7 +232,17 @@ export function createSqliteWriteStatements(sqlite: Database.Database): WriteSta
     writeSite(instanceId: string, site: SiteDescription, now: number) {
       writeSite.run(site.siteId, site.siteName, site.siteUrl, site.appVersion, site.isFree === null ? null : site.isFree ? 1 : 0, now, instanceId);
     },
-    writeConfigured: (instanceId, startedAt, now) => void writeConfigured.run(now, instanceId, startedAt),
+    writeConfigured: (instanceId, startedAt, now) => writeConfigured.run(now, instanceId, startedAt).changes > 0,
+    insertChange(change: NewChange) {
+      const { position } = insertChange.get(change.id, change.type, change.instanceId, change.occurredAt, change.recordedAt, JSON.stringify(change.installation))!;
+      appendedPosition = Math.max(appendedPosition, position);
+      return position;
+    },
+    takeAppendedPosition() {
+      const position = appendedPosition;
+      appendedPosition = 0;
+      return position;
+    },
     addDailyContributions(delta: Map<number, DayContribution>) {
       for (const [day, d] of delta) addDay.run(day, d.installs, d.removals, d.churn1d, d.churn7d, d.churn30d);
     },
@@ -195,6 +252,23 @@ export function createSqliteWriteStatements(sqlite: Database.Database): WriteSta
       else cancelPendingExcept.run(now, reason, instanceId, exceptStartedAt);
     },
     claimDueJobs: (now, limit, leaseUntil) => claimDue.all(leaseUntil, now, now, now, limit).map(outboxJobFromRow),
+    enqueuePushJobs: (changePosition, instanceId, startedAt, now) => enqueuePush.run({ changePosition, instanceId, startedAt, now }).changes,
+    claimDuePushJobs: (endpoint, now, limit, leaseUntil) => claimDuePush.all({ endpoint, now, limit, leaseUntil }).map(outboxJobFromRow),
+    configurePushEndpoints(urls, now) {
+      const wanted = new Set(urls);
+      for (const url of wanted) activatePushEndpoint.run(url, now);
+      let cancelled = 0;
+      for (const row of listPushEndpoints.all()) {
+        if (wanted.has(row.url)) continue;
+        if (row.active) deactivatePushEndpoint.run(row.url);
+        cancelled += cancelPushJobs.run(now, row.url).changes;
+      }
+      return cancelled;
+    },
+    recordPushAttempt(endpoint, outcome, now) {
+      if (outcome.ok) pushSucceeded.run(now, endpoint);
+      else pushFailed.run(now, outcome.error, endpoint);
+    },
     finishJob: (jobId, now) => void finishJob.run(now, now, jobId),
     retryJobLater: (jobId, runAfter, error, now) => void retryJob.run(runAfter, error, now, jobId),
     killJob: (jobId, error, now) => void killJob.run(error, now, jobId),

@@ -6,14 +6,15 @@ import { SQLITE_MIGRATIONS_DIR } from './migrate.ts';
 import { nextMessage } from './threads/next-message.ts';
 import type { FromWriter, ToWriter } from './threads/protocol.ts';
 import { acquireThread, releaseThread } from './threads/thread-pool.ts';
-import { createSqliteWriter, type CommandOutcome } from './writer.ts';
+import { createSqliteWriter, type BatchResult } from './writer.ts';
 
 /**
  * The main thread's side of the one writer: batches of commands in, one outcome per command out.
  * On the writer thread (the server), or on the caller's own thread (the CLI).
  */
 export interface WriterTransport {
-  run(commands: WriteCommand[]): Promise<CommandOutcome[]>;
+  /** One outcome per command, and the highest change position the batch appended (0: none). */
+  run(commands: WriteCommand[]): Promise<BatchResult>;
   pragma(text: string): Promise<unknown>;
   pragmas: Record<string, unknown>;
   alive(): boolean;
@@ -48,7 +49,7 @@ export async function startWriterThread(path: string, options: { busyTimeoutMs?:
   const onMessage = (message: FromWriter) => {
     if (message.type === 'done') {
       if (message.firstOfTransaction) options.onCommit(message.transactionSize);
-      pending.get(message.seq)?.resolve(message.outcomes as never);
+      pending.get(message.seq)?.resolve({ outcomes: message.outcomes, appendedPosition: message.appendedPosition } as never);
       pending.delete(message.seq);
     } else if (message.type === 'pragma') {
       const entry = pending.get(message.seq);
@@ -67,7 +68,7 @@ export async function startWriterThread(path: string, options: { busyTimeoutMs?:
     });
   return {
     run: (commands) =>
-      alive ? call<CommandOutcome[]>({ type: 'batch', seq: ++seq, commands }) : Promise.reject(new StorageUnavailableError('The writer thread is not running')),
+      alive ? call<BatchResult>({ type: 'batch', seq: ++seq, commands }) : Promise.reject(new StorageUnavailableError('The writer thread is not running')),
     pragma: (text) => call<unknown>({ type: 'pragma', seq: ++seq, text }),
     pragmas,
     alive: () => alive,
@@ -91,9 +92,9 @@ export function inlineWriter(path: string, options: { busyTimeoutMs?: number | u
   return {
     run(commands) {
       const next = chain.then(async () => {
-        const outcomes = await writer.runBatch(commands);
+        const result = await writer.runBatch(commands);
         options.onCommit(commands.length);
-        return outcomes;
+        return result;
       });
       chain = next.catch(() => undefined);
       return next;

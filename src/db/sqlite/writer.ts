@@ -17,6 +17,13 @@ export const FALLBACK_AUTOCHECKPOINT_PAGES = 20_000;
 
 export type CommandOutcome = { ok: true; value: unknown } | { ok: false; error: SerializedError };
 
+/** What one transaction did: an outcome per command, and the highest change position it committed (0: none). */
+export interface BatchResult {
+  outcomes: CommandOutcome[];
+  /** For the change feed's listeners (RegistryStore.changes.subscribe): a hint, told only after COMMIT. */
+  appendedPosition: number;
+}
+
 /**
  * The SQLite writer: the only connection that writes. Group commit: the commands it is given
  * together share one transaction and one fsync (synchronous=FULL), each in its own savepoint, so
@@ -41,10 +48,14 @@ export function createSqliteWriter(path: string, options: { busyTimeoutMs?: numb
   let busy = false;
 
   /** Runs the commands in one transaction; one outcome per command, in order. */
-  async function runBatch(commands: readonly WriteCommand[]): Promise<CommandOutcome[]> {
+  async function runBatch(commands: readonly WriteCommand[]): Promise<BatchResult> {
     busy = true;
     try {
-      const everyone = (error: unknown): CommandOutcome[] => commands.map(() => ({ ok: false, error: serializeError(error) }));
+      tx.takeAppendedPosition();
+      const everyone = (error: unknown): BatchResult => {
+        tx.takeAppendedPosition();
+        return { outcomes: commands.map(() => ({ ok: false, error: serializeError(error) })), appendedPosition: 0 };
+      };
       try {
         begin.run();
       } catch (error) {
@@ -74,7 +85,9 @@ export function createSqliteWriter(path: string, options: { busyTimeoutMs?: numb
         if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
         return everyone(error);
       }
-      return outcomes;
+      // A command rolled back to its savepoint may have taken a position that did not commit: the
+      // listeners read and find nothing new, which is harmless.
+      return { outcomes, appendedPosition: tx.takeAppendedPosition() };
     } finally {
       busy = false;
     }

@@ -5,19 +5,27 @@ import { toInstallation } from '../../../installations/serialize.ts';
 import type { InstallationStatus } from '../../../installations/model.ts';
 import type { InstallationFilters, InstallationOrdering, Position } from '../../../installations/query-schemas.ts';
 import { OUTBOX_JOB_KINDS, OUTBOX_JOB_STATUSES, type OutboxJobKind, type OutboxJobStatus } from '../../../outbox/model.ts';
+import type { ChangeRecord } from '../../../changes/model.ts';
 import type {
+  ChangeFilter,
+  ChangeRows,
   DailySummaryRows,
   DashboardSessionRecord,
   DeliveryFilter,
   ExportFormatName,
   InstallationListRequest,
   OutboxJobFilter,
+  PushEndpointHealth,
   StoredJwt,
   TokenHandoutListRequest,
   TokenHandoutRecord,
   TokenHandoutRowPage,
 } from '../../store.ts';
 import {
+  changeFromRow,
+  pushEndpointFromRow,
+  type ChangeSqlRow,
+  type PushEndpointSqlRow,
   deliveryFromRow,
   historyFromRow,
   installationFromRow,
@@ -167,8 +175,51 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
       return OUTBOX_JOB_KINDS.flatMap((kind) => states.map((state) => ({ kind, state, count: found.get(`${kind}/${state}`) ?? 0 })));
     },
 
-    nextDueAt(): number | null {
-      return (prepared(`SELECT min(run_after) FROM outbox_jobs WHERE status = 'pending'`).pluck().get() as number | null) ?? null;
+    nextDueAt(lane: { endpoint: string | null } | null): number | null {
+      const due = !lane
+        ? prepared(`SELECT min(run_after) FROM outbox_jobs WHERE status = 'pending'`).pluck().get()
+        : lane.endpoint === null
+          ? prepared(`SELECT min(run_after) FROM outbox_jobs WHERE status = 'pending' AND endpoint IS NULL`).pluck().get()
+          : prepared(`SELECT min(run_after) FROM outbox_jobs WHERE status = 'pending' AND endpoint = ?`).pluck().get(lane.endpoint);
+      return (due as number | null) ?? null;
+    },
+
+    /** The feed after `after`, oldest first, and the newest position committed (read first: no row of the page is above it). */
+    changesPage(after: number, limit: number): ChangeRows {
+      // One read transaction: `last` and the rows come from the same snapshot.
+      return sqlite.transaction(() => {
+        const last = (prepared('SELECT coalesce(max(position), 0) FROM changes').pluck().get() as number) ?? 0;
+        const rows = prepared('SELECT * FROM changes WHERE position > ? ORDER BY position LIMIT ?').all(after, limit) as ChangeSqlRow[];
+        return { rows: rows.map(changeFromRow), last };
+      })();
+    },
+
+    changesLatest(filter: ChangeFilter): ChangeRecord[] {
+      const before = filter.before ?? Number.MAX_SAFE_INTEGER;
+      const rows = (
+        filter.instanceId
+          ? prepared('SELECT * FROM changes WHERE instance_id = ? AND position < ? ORDER BY position DESC LIMIT ?').all(filter.instanceId, before, filter.limit)
+          : prepared('SELECT * FROM changes WHERE position < ? ORDER BY position DESC LIMIT ?').all(before, filter.limit)
+      ) as ChangeSqlRow[];
+      return rows.map(changeFromRow);
+    },
+
+    change(position: number): ChangeRecord | null {
+      const row = prepared('SELECT * FROM changes WHERE position = ?').get(position) as ChangeSqlRow | undefined;
+      return row ? changeFromRow(row) : null;
+    },
+
+    /** Every push endpoint with its open jobs (an index range of the open states, not a scan). */
+    pushEndpoints(): PushEndpointHealth[] {
+      const endpoints = prepared('SELECT * FROM push_endpoints ORDER BY active DESC, url').all() as PushEndpointSqlRow[];
+      const open = prepared(
+        `SELECT endpoint, status, count(*) AS n FROM outbox_jobs WHERE status IN ('pending', 'running', 'dead') AND endpoint IS NOT NULL GROUP BY endpoint, status`,
+      ).all() as { endpoint: string; status: 'pending' | 'running' | 'dead'; n: number }[];
+      return endpoints.map((row) => {
+        const counts = { pending: 0, running: 0, dead: 0 };
+        for (const o of open) if (o.endpoint === row.url) counts[o.status] = o.n;
+        return pushEndpointFromRow(row, counts);
+      });
     },
 
     deliveries(filter: DeliveryFilter) {

@@ -8,3 +8,5 @@ export * from './reconcile-schedule.ts';
 export * from './registry-state.ts';
 export * from './dashboard-sessions.ts';
 export * from './delivery-jwts.ts';
+export * from './changes.ts';
+export * from './push-endpoints.ts';

@@ -1,9 +1,11 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { OUTBOX_JOB_KINDS, OUTBOX_JOB_STATUSES } from '../../../outbox/model.ts';
 
 /**
- * Durable work that talks to Wix, enqueued in the same transaction as the state change that
- * calls for it and run by the outbox worker outside any transaction (src/outbox/).
+ * Durable work that talks to Wix (or pushes a change to one of the app's services), enqueued in
+ * the same transaction as the state change that calls for it and run by the outbox workers
+ * outside any transaction (src/outbox/).
  */
 export const outboxJobs = sqliteTable(
   'outbox_jobs',
@@ -23,10 +25,25 @@ export const outboxJobs = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     completedAt: integer('completed_at'),
+    /** push_change: the endpoint URL (one of push_endpoints); null for the jobs that call Wix. */
+    endpoint: text('endpoint'),
+    /** push_change: the change's position (changes.position); null for the jobs that call Wix. */
+    changePosition: integer('change_position'),
   },
   (t) => [
-    // Instance first: it also serves lookups by instance, and an installation's jobs share a page.
-    uniqueIndex('outbox_jobs_once_per_installation').on(t.instanceId, t.kind, t.installationStartedAt),
-    index('outbox_jobs_due_idx').on(t.status, t.runAfter),
+    // Wix jobs: once per kind per installation. Instance first: it also serves lookups by
+    // instance, and an installation's jobs share a page.
+    uniqueIndex('outbox_jobs_once_per_installation')
+      .on(t.instanceId, t.kind, t.installationStartedAt)
+      .where(sql`${t.changePosition} IS NULL`),
+    // Each kind of work claims its own (Wix jobs: endpoint NULL; push jobs: their endpoint): a
+    // claim, and "when is the next one due", are one range of this index per lane, however many
+    // jobs of another lane are due or waiting.
+    index('outbox_jobs_due_idx').on(t.status, t.endpoint, t.runAfter),
+    // The push claim's question "is an earlier change of this instance still undelivered to this
+    // endpoint?", as one range. Only undelivered push jobs are in it, so it stays small.
+    index('outbox_jobs_push_open_idx')
+      .on(t.endpoint, t.instanceId, t.changePosition)
+      .where(sql`${t.changePosition} IS NOT NULL AND ${t.status} IN ('pending', 'running', 'dead')`),
   ],
 );

@@ -19,7 +19,7 @@ export type FromWriter =
   | { type: 'loaded' }
   | { type: 'opened'; pragmas: Record<string, unknown> }
   | { type: 'failed'; error: SerializedError }
-  | { type: 'done'; seq: number; outcomes: CommandOutcome[]; transactionSize: number; firstOfTransaction: boolean }
+  | { type: 'done'; seq: number; outcomes: CommandOutcome[]; transactionSize: number; firstOfTransaction: boolean; appendedPosition: number }
   | { type: 'pragma'; seq: number; ok: boolean; value?: unknown; error?: SerializedError }
   | { type: 'closed' };
 

@@ -68,14 +68,22 @@ async function commit(first: Batch): Promise<void> {
     size += next.commands.length;
   }
   const commands: WriteCommand[] = batches.flatMap((b) => b.commands);
-  const outcomes = writer
+  const { outcomes, appendedPosition } = writer
     ? await writer.runBatch(commands)
-    : commands.map(() => ({ ok: false as const, error: serializeError(new Error('the writer has no database open')) }));
+    : { outcomes: commands.map(() => ({ ok: false as const, error: serializeError(new Error('the writer has no database open')) })), appendedPosition: 0 };
   lastBatchAt = performance.now();
   let offset = 0;
   for (const batch of batches) {
     const part = outcomes.slice(offset, offset + batch.commands.length);
-    send({ type: 'done', seq: batch.seq, outcomes: part, transactionSize: commands.length, firstOfTransaction: offset === 0 });
+    // The transaction's new changes are announced once, with its first batch.
+    send({
+      type: 'done',
+      seq: batch.seq,
+      outcomes: part,
+      transactionSize: commands.length,
+      firstOfTransaction: offset === 0,
+      appendedPosition: offset === 0 ? appendedPosition : 0,
+    });
     offset += batch.commands.length;
   }
   // Under a load that never lets the writer idle, the index still keeps up within a bound (after
