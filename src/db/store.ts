@@ -10,7 +10,8 @@
  * - SQLite (src/db/sqlite/): one writer thread owns the only write connection and does group
  *   commit, fsync and checkpoints; a small pool of reader threads answers queries. The event loop
  *   only passes messages, so no query and no fsync ever delays a webhook.
- * - PostgreSQL (src/db/postgres/).
+ * - PostgreSQL (src/db/postgres/): several processes (replicas) on one database; group commit
+ *   per process, row and advisory locks between them, and a pool for reads apart from the writes.
  *
  * What a command does inside its transaction is written once, engine-neutral, as a transaction
  * script over `WriteStatements` (src/db/commands.ts → the installations and outbox services).
@@ -281,6 +282,11 @@ export interface RegistryStore {
 }
 
 export type ExportFormatName = 'ndjson' | 'csv';
+
+/** Every read of a RegistryStore: what an engine's read side implements (the store adds writes, subscribe and lifecycle). */
+export type StoreReads = Pick<RegistryStore, 'installations' | 'outbox' | 'push' | 'deliveries' | 'audit' | 'sessions'> & {
+  changes: Omit<RegistryStore['changes'], 'subscribe'>;
+};
 
 // ---------------------------------------------------------------------------------------------
 // What engines implement for the transaction scripts (src/db/commands.ts). Inside one
