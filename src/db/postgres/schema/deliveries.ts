@@ -27,7 +27,9 @@ export const deliveries = pgTable(
     /** The event's inner data (layer B), identity (layer C) and accountInfo. Null never on PostgreSQL (the column mirrors SQLite's, where old rows lack it). */
     payload: jsonb('payload').$type<EventPayload>(),
     /** wix: a verified webhook; reconcile / import: a check the registry made with Wix. */
-    source: text('source', { enum: ['wix', 'reconcile', 'import'] }).notNull().default('wix'),
+    source: text('source', { enum: ['wix', 'reconcile', 'import'] })
+      .notNull()
+      .default('wix'),
   },
   // The history of an instance, in iat order: what the state machine folds on every delivery.
   (t) => [index('deliveries_instance_idx').on(t.instanceId, t.issuedAt)],
