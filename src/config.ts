@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
-import { parseDatabaseUrl } from './db/database-url.ts';
+import { DatabaseUrlError, describeLocation, parseDatabaseUrl, type DatabaseLocation } from './db/database-url.ts';
 import { parseTrustProxy, type TrustProxy } from './http/client-address.ts';
 import { APP_INSTANCE_REQUESTS_PER_MINUTE } from './http/rate-limit.ts';
 import { parseApiKeyEntry, type ApiKeyEntry } from './http/scopes.ts';
@@ -37,7 +37,12 @@ export interface Config {
   wix: WixCredentials | null;
   /** null in sandbox mode until the sandbox decides where its fake Wix lives. */
   wixApiBaseUrl: string | null;
+  /** Which engine and where (DATABASE_URL). */
+  database: DatabaseLocation;
+  /** For logs and the sandbox's files: the SQLite file, or the PostgreSQL URL without its password. */
   databasePath: string;
+  /** PostgreSQL: connections the read pool opens at most (DATABASE_POOL_SIZE); the writes have a small pool of their own. */
+  databasePoolSize: number;
   port: number;
   /** Where the server listens: 0.0.0.0 by default, 127.0.0.1 in sandbox mode unless HOST is set. */
   host: string;
@@ -97,6 +102,9 @@ const list = z
       .filter(Boolean),
   );
 
+/** Default of DATABASE_POOL_SIZE: PostgreSQL read connections per process. */
+export const DATABASE_POOL_SIZE = 10;
+
 /** The signing secret's size bounds, in bytes (Standard Webhooks: 24 to 64). */
 export const EVENT_SECRET_MIN_BYTES = 24;
 export const EVENT_SECRET_MAX_BYTES = 64;
@@ -134,12 +142,14 @@ const envSchema = z.object({
   ),
   DATABASE_URL: optionalString.transform((s, ctx) => {
     try {
-      return parseDatabaseUrl(s ?? './data/registry.db').path;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a file path or a valid file: URL' });
+      return parseDatabaseUrl(s ?? './data/registry.db');
+    } catch (err) {
+      // DatabaseUrlError messages never repeat the URL (it may carry a password).
+      ctx.addIssue({ code: 'custom', message: err instanceof DatabaseUrlError ? err.message : 'must be a file path or a valid file: URL' });
       return z.NEVER;
     }
   }),
+  DATABASE_POOL_SIZE: optionalString.transform((s) => s ?? String(DATABASE_POOL_SIZE)).pipe(z.coerce.number<string>().int().min(1).max(1000)),
   PORT: optionalString.transform((s) => s ?? '3000').pipe(z.coerce.number<string>().int().min(0).max(65_535)),
   HOST: optionalString,
   REGISTRY_API_KEYS: list.transform((entries, ctx) =>
@@ -253,7 +263,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     nodeEnv: e.NODE_ENV,
     wix: sandbox ? null : { appId: e.WIX_APP_ID!, appSecret: e.WIX_APP_SECRET!, publicKeys },
     wixApiBaseUrl: e.WIX_API_BASE_URL ?? (sandbox ? null : DEFAULT_WIX_API_BASE_URL),
-    databasePath: e.DATABASE_URL,
+    database: e.DATABASE_URL,
+    databasePath: describeLocation(e.DATABASE_URL),
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     port: e.PORT,
     // The sandbox's generated API key and fake credentials are for this machine only.
     host: e.HOST ?? (sandbox ? '127.0.0.1' : '0.0.0.0'),

@@ -276,6 +276,40 @@ describe('loadConfig: DATABASE_URL', () => {
   it.each(['file://otherhost/x.db', 'file:///tmp/a%zz.db'])('refuses the unusable file URL %s, naming DATABASE_URL', (url) => {
     expect(named(configError({ DATABASE_URL: url, PORT: 'abc' }))).toEqual(['DATABASE_URL', 'PORT']);
   });
+
+  it('is SQLite with its path by default and for a path', () => {
+    expect(loadConfig({}).database).toEqual({ engine: 'sqlite', path: './data/registry.db' });
+    expect(loadConfig({ DATABASE_URL: '/var/lib/registry.db' }).database).toEqual({ engine: 'sqlite', path: '/var/lib/registry.db' });
+  });
+
+  it.each([
+    ['postgres://reg:s3cret-pw@db.internal:5432/registry', 'postgres://reg@db.internal:5432/registry'],
+    ['postgresql://reg:s3cret-pw@db.internal/registry?sslmode=require', 'postgresql://reg@db.internal/registry?sslmode=require'],
+    ['POSTGRES://reg@db.internal/registry', 'postgres://reg@db.internal/registry'],
+    ['postgres://db.internal/registry?password=s3cret-pw&application_name=wr', 'postgres://db.internal/registry?application_name=wr'],
+  ])('%s is PostgreSQL, shown as %s (no password)', (url, shown) => {
+    const config = loadConfig({ DATABASE_URL: url });
+    expect(config.database).toEqual({ engine: 'postgres', url, location: shown });
+    expect(config.databasePath).toBe(shown);
+    expect(config.databasePath).not.toContain('s3cret-pw');
+  });
+
+  it.each(['mysql://root:s3cret-pw@db/registry', 'http://db/registry', 'redis://:s3cret-pw@cache:6379', 'sqlite://./x.db'])(
+    'refuses %s at start, naming DATABASE_URL and the scheme, never the password',
+    (url) => {
+      const err = configError({ DATABASE_URL: url });
+      expect(named(err)).toEqual(['DATABASE_URL']);
+      const scheme = url.slice(0, url.indexOf(':'));
+      expect(err.problems[0]).toContain(`"${scheme}"`);
+      expect(`${err.message}\n${err.stack ?? ''}`).not.toContain('s3cret-pw');
+    },
+  );
+
+  it('reads DATABASE_POOL_SIZE (default 10) and refuses a size that is not a positive integer', () => {
+    expect(loadConfig({}).databasePoolSize).toBe(10);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '25' }).databasePoolSize).toBe(25);
+    for (const bad of ['0', '-3', '2.5', 'many']) expect(named(configError({ DATABASE_POOL_SIZE: bad }))).toEqual(['DATABASE_POOL_SIZE']);
+  });
 });
 
 describe('readEnvironment', () => {
