@@ -50,11 +50,20 @@ export function createPools(url: string, options: PostgresPoolOptions = {}): Pos
   const write = new pg.Pool({ ...common, max: WRITE_POOL_SIZE, application_name: 'wix-registry writer' });
   // connectionTimeoutMillis also bounds the wait for a busy pool's connection: pg-pool fails that
   // checkout with "timeout exceeded when trying to connect", which toStorageError turns into StorageBusyError.
-  const read = new pg.Pool({ ...common, max: options.readPoolSize ?? 10, connectionTimeoutMillis: options.readQueueMaxWaitMs ?? READ_QUEUE_MAX_WAIT_MS });
+  const read = new pg.Pool({
+    ...common,
+    max: options.readPoolSize ?? 10,
+    connectionTimeoutMillis: options.readQueueMaxWaitMs ?? READ_QUEUE_MAX_WAIT_MS,
+  });
   for (const pool of [write, read]) {
     // An idle connection the server dropped (restart, admin shutdown) emits here; without a
     // listener it would crash the process. The pool replaces it on the next checkout.
-    pool.on('error', (error) => options.logger?.warn({ err: { message: error.message, code: (error as { code?: string }).code } }, 'PostgreSQL dropped an idle connection'));
+    pool.on('error', (error) =>
+      options.logger?.warn(
+        { err: { message: error.message, code: (error as { code?: string }).code } },
+        'PostgreSQL dropped an idle connection',
+      ),
+    );
   }
   let ended: Promise<void> | null = null;
   return {
@@ -85,14 +94,19 @@ export function guardReads(reads: StoreReads, pool: pg.Pool, maxWaiting: number)
   const guarded: Record<string, Record<string, unknown>> = {};
   for (const [area, functions] of Object.entries(reads as unknown as Record<string, Record<string, unknown>>)) {
     guarded[area] = Object.fromEntries(
-      Object.entries(functions).map(([name, fn]) => [name, typeof fn === 'function' ? guard(fn.bind(functions) as (...a: unknown[]) => Promise<unknown>) : fn]),
+      Object.entries(functions).map(([name, fn]) => [
+        name,
+        typeof fn === 'function' ? guard(fn.bind(functions) as (...a: unknown[]) => Promise<unknown>) : fn,
+      ]),
     );
   }
   return guarded as unknown as StoreReads;
 }
 
 function isAsyncIterator(value: unknown): value is AsyncIterableIterator<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value && typeof (value as { next?: unknown }).next === 'function';
+  return (
+    typeof value === 'object' && value !== null && Symbol.asyncIterator in value && typeof (value as { next?: unknown }).next === 'function'
+  );
 }
 
 /** An export's later chunks fail the same way as its first. */

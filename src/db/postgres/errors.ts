@@ -11,7 +11,16 @@ export const READ_RETRY_AFTER_SEC = 1;
  */
 const UNAVAILABLE_SQLSTATES = /^(57P0[123]|53[0-9A-Z]{3}|08[0-9A-Z]{3})$/;
 /** Socket errors from node-postgres when the server is gone or unreachable. */
-const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /** node-postgres says these without a code. */
 const UNAVAILABLE_MESSAGES = [
   /Connection terminated/i,

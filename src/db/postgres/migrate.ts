@@ -20,7 +20,11 @@ export const MIGRATION_LOCK_KEY = 0x77697872;
  * session-level lock belongs to its connection, so a pool's connections would not do).
  */
 export async function migratePostgres(url: string, migrationsFolder = POSTGRES_MIGRATIONS_DIR): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'wix-registry migrate' });
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    application_name: 'wix-registry migrate',
+  });
   // A connection error after connect() (the server going away mid-migration) surfaces through the
   // query that fails; without a listener it would be thrown from the event emitter instead.
   client.on('error', () => {});

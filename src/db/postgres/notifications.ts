@@ -25,7 +25,11 @@ export function listenForChanges(url: string, onPosition: (position: number) => 
 
   async function connect(): Promise<void> {
     if (closed) return;
-    const connection = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'wix-registry listen' });
+    const connection = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      application_name: 'wix-registry listen',
+    });
     client = connection;
     let lost = false;
     const reconnect = (error?: Error) => {

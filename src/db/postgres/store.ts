@@ -58,6 +58,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
   });
   const notifications = (options.listen ?? true) ? listenForChanges(url, announceChanges, options.logger) : null;
+  // Listening before the first subscriber: from then on no commit goes unheard (a failed first try keeps retrying).
+  await notifications?.ready;
 
   return {
     engine: 'postgres',

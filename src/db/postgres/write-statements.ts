@@ -118,9 +118,13 @@ const CLAIM_WALK = `
  * change-feed lock, and a lock per push endpoint's claims.
  */
 export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWriteStatements {
-  const run = async <R extends pg.QueryResultRow = Record<string, unknown>>(text: string, values: unknown[], name?: string): Promise<pg.QueryResult<R>> =>
-    client.query<R>(name ? { name, text, values } : { text, values });
-  const rows = async <R extends pg.QueryResultRow>(text: string, values: unknown[], name?: string): Promise<R[]> => (await run<R>(text, values, name)).rows;
+  const run = async <R extends pg.QueryResultRow = Record<string, unknown>>(
+    text: string,
+    values: unknown[],
+    name?: string,
+  ): Promise<pg.QueryResult<R>> => client.query<R>(name ? { name, text, values } : { text, values });
+  const rows = async <R extends pg.QueryResultRow>(text: string, values: unknown[], name?: string): Promise<R[]> =>
+    (await run<R>(text, values, name)).rows;
   const count = async (text: string, values: unknown[], name?: string): Promise<number> => (await run(text, values, name)).rowCount ?? 0;
 
   let appendedPosition = 0;
@@ -166,7 +170,8 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       );
       if (!row) return null;
       // The raw JWT lives only in delivery_jwts; the registry's own events (no JWT) have no row there.
-      if (d.jwt !== '') await run('INSERT INTO delivery_jwts (delivery_id, jwt) VALUES ($1, $2)', [row.id, d.jwt], 'wr_insert_delivery_jwt');
+      if (d.jwt !== '')
+        await run('INSERT INTO delivery_jwts (delivery_id, jwt) VALUES ($1, $2)', [row.id, d.jwt], 'wr_insert_delivery_jwt');
       return row.id;
     },
     async deliveryInstance(deliveryId) {
@@ -174,7 +179,14 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       return row?.instance_id ?? null;
     },
     async historyOf(instanceId): Promise<HistoryEvent[]> {
-      const history = await rows<{ id: number; event_type: string; issued_at: number; payload: EventPayload | null; jwt_sha256: string; source: EventSource }>(
+      const history = await rows<{
+        id: number;
+        event_type: string;
+        issued_at: number;
+        payload: EventPayload | null;
+        jwt_sha256: string;
+        source: EventSource;
+      }>(
         'SELECT id, event_type, issued_at, payload, jwt_sha256, source FROM deliveries WHERE instance_id = $1',
         [instanceId],
         'wr_history',
@@ -190,7 +202,11 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       }));
     },
     async installation(instanceId) {
-      const [row] = await rows<InstallationRecord>(`SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE instance_id = $1`, [instanceId], 'wr_installation');
+      const [row] = await rows<InstallationRecord>(
+        `SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE instance_id = $1`,
+        [instanceId],
+        'wr_installation',
+      );
       return row;
     },
     async writeDerivedState(instanceId: string, a: DerivedInstallation, now: number) {
@@ -225,7 +241,11 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       );
     },
     writeConfigured: async (instanceId, startedAt, now) =>
-      (await count('UPDATE installations SET configured_at = $1 WHERE instance_id = $2 AND installed_at = $3 AND configured_at IS NULL', [now, instanceId, startedAt])) > 0,
+      (await count('UPDATE installations SET configured_at = $1 WHERE instance_id = $2 AND installed_at = $3 AND configured_at IS NULL', [
+        now,
+        instanceId,
+        startedAt,
+      ])) > 0,
     async insertChange(change: NewChange) {
       // Normally taken at BEGIN (writer.ts); taken here too for a command the writer did not
       // expect to record a change (re-taking an advisory lock in one session only stacks it).
@@ -286,7 +306,10 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
     },
     async configurePushEndpoints(urls, now) {
       for (const url of new Set(urls)) {
-        await run('INSERT INTO push_endpoints (url, active, added_at) VALUES ($1, true, $2) ON CONFLICT (url) DO UPDATE SET active = true', [url, now]);
+        await run(
+          'INSERT INTO push_endpoints (url, active, added_at) VALUES ($1, true, $2) ON CONFLICT (url) DO UPDATE SET active = true',
+          [url, now],
+        );
       }
       await run('UPDATE push_endpoints SET active = false WHERE active AND url <> ALL($1::text[])', [[...urls]]);
       return count(
@@ -297,7 +320,10 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
     },
     async recordPushAttempt(endpoint, outcome, now) {
       if (outcome.ok) {
-        await run('UPDATE push_endpoints SET last_success_at = $1, consecutive_failures = 0, delivered = delivered + 1 WHERE url = $2', [now, endpoint]);
+        await run('UPDATE push_endpoints SET last_success_at = $1, consecutive_failures = 0, delivered = delivered + 1 WHERE url = $2', [
+          now,
+          endpoint,
+        ]);
       } else {
         await run(
           `UPDATE push_endpoints SET last_failure_at = $1, last_error = $2, consecutive_failures = consecutive_failures + 1, failed_attempts = failed_attempts + 1
@@ -307,13 +333,24 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       }
     },
     async finishJob(jobId, now) {
-      await run(`UPDATE outbox_jobs SET status = 'done', completed_at = $1, updated_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2`, [now, jobId], 'wr_finish_job');
+      await run(
+        `UPDATE outbox_jobs SET status = 'done', completed_at = $1, updated_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2`,
+        [now, jobId],
+        'wr_finish_job',
+      );
     },
     async retryJobLater(jobId, runAfter, error, now) {
-      await run(`UPDATE outbox_jobs SET status = 'pending', run_after = $1, last_error = $2, lease_until = NULL, updated_at = $3 WHERE id = $4`, [runAfter, error, now, jobId]);
+      await run(
+        `UPDATE outbox_jobs SET status = 'pending', run_after = $1, last_error = $2, lease_until = NULL, updated_at = $3 WHERE id = $4`,
+        [runAfter, error, now, jobId],
+      );
     },
     async killJob(jobId, error, now) {
-      await run(`UPDATE outbox_jobs SET status = 'dead', last_error = $1, lease_until = NULL, updated_at = $2 WHERE id = $3`, [error, now, jobId]);
+      await run(`UPDATE outbox_jobs SET status = 'dead', last_error = $1, lease_until = NULL, updated_at = $2 WHERE id = $3`, [
+        error,
+        now,
+        jobId,
+      ]);
     },
     async releaseJobs(jobIds, now) {
       if (jobIds.length === 0) return;
@@ -326,10 +363,16 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
     // Only leases that lapsed: on one database, a running job may belong to a live replica (its
     // lease is renewed by finishing within OUTBOX_LEASE_MS), which a replica starting up must not take.
     recoverAbandonedJobs: async (now) =>
-      count(`UPDATE outbox_jobs SET status = 'pending', lease_until = NULL, run_after = $1, updated_at = $1 WHERE status = 'running' AND lease_until < $1`, [now]),
+      count(
+        `UPDATE outbox_jobs SET status = 'pending', lease_until = NULL, run_after = $1, updated_at = $1 WHERE status = 'running' AND lease_until < $1`,
+        [now],
+      ),
     async requeueJobs(now, jobIds) {
       if (!jobIds || jobIds.length === 0) {
-        return count(`UPDATE outbox_jobs SET status = 'pending', attempts = 0, run_after = $1, lease_until = NULL, updated_at = $1 WHERE status = 'dead'`, [now]);
+        return count(
+          `UPDATE outbox_jobs SET status = 'pending', attempts = 0, run_after = $1, lease_until = NULL, updated_at = $1 WHERE status = 'dead'`,
+          [now],
+        );
       }
       return count(
         `UPDATE outbox_jobs SET status = 'pending', attempts = 0, run_after = $1, lease_until = NULL, updated_at = $1
@@ -356,9 +399,13 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
         [update.cursor, update.nextRunAt, update.lastStop, now, name, owner],
       )) > 0,
     deliveryReceiptsAfter: async (afterId, limit) =>
-      rows<{ id: number; receivedAt: number }>('SELECT id, received_at AS "receivedAt" FROM deliveries WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit]),
+      rows<{ id: number; receivedAt: number }>(
+        'SELECT id, received_at AS "receivedAt" FROM deliveries WHERE id > $1 ORDER BY id LIMIT $2',
+        [afterId, limit],
+      ),
     // Deleting whole rows lets autovacuum give the space (TOAST included) to new rows.
-    pruneRawJwts: async (afterId, throughId) => count('DELETE FROM delivery_jwts WHERE delivery_id > $1 AND delivery_id <= $2', [afterId, throughId]),
+    pruneRawJwts: async (afterId, throughId) =>
+      count('DELETE FROM delivery_jwts WHERE delivery_id > $1 AND delivery_id <= $2', [afterId, throughId]),
     async readState(name) {
       const [row] = await rows<{ value: string }>('SELECT value FROM registry_state WHERE name = $1', [name]);
       return row?.value ?? null;

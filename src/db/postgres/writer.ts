@@ -78,7 +78,10 @@ export function createPostgresWriter(pool: pg.Pool, options: PostgresWriterOptio
         result = await transaction(ordered, takesFeedLock);
       } catch (error) {
         const unavailable = toStorageError(error);
-        const reason = unavailable instanceof StorageUnavailableError ? unavailable : new StorageUnavailableError(`The transaction failed: ${String((error as Error)?.message ?? error)}`);
+        const reason =
+          unavailable instanceof StorageUnavailableError
+            ? unavailable
+            : new StorageUnavailableError(`The transaction failed: ${String((error as Error)?.message ?? error)}`);
         for (const entry of ordered) entry.reject(reason);
         return;
       }
@@ -103,11 +106,19 @@ export function createPostgresWriter(pool: pg.Pool, options: PostgresWriterOptio
   }
 
   /** One attempt at the batch: its outcomes, or 'conflict' when it must be run again whole. Throws when the transaction itself failed. */
-  async function transaction(ordered: QueuedWrite[], takesFeedLock: boolean): Promise<{ outcomes: Outcome[]; appendedPosition: number } | 'conflict'> {
+  async function transaction(
+    ordered: QueuedWrite[],
+    takesFeedLock: boolean,
+  ): Promise<{ outcomes: Outcome[]; appendedPosition: number } | 'conflict'> {
     const client = await pool.connect();
     let broken: Error | undefined;
     let statements = statementsOf.get(client);
-    if (!statements) statementsOf.set(client, (statements = createPostgresWriteStatements(client)));
+    if (!statements) {
+      statementsOf.set(client, (statements = createPostgresWriteStatements(client)));
+      // A connection that dies while checked out emits 'error' besides failing the query in
+      // flight (which is how the batch learns of it); unheard, that event would crash the process.
+      client.on('error', () => {});
+    }
     statements.transactionEnded();
     statements.takeAppendedPosition();
     try {
