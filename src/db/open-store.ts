@@ -1,4 +1,5 @@
 import { parseDatabaseUrl, type DatabaseLocation } from './database-url.ts';
+import { migratePostgres } from './postgres/migrate.ts';
 import { openPostgresStore, type PostgresStoreOptions } from './postgres/store.ts';
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite/store.ts';
 import type { RegistryStore } from './store.ts';
@@ -22,4 +23,15 @@ export async function openStore(database: DatabaseLocation | string, options: Op
     ...options.sqlite,
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
   });
+}
+
+/**
+ * Applies pending migrations to the database DATABASE_URL names (`wix-registry migrate`). On
+ * PostgreSQL under the migration lock, as the replicas do on start, so it is safe beside running
+ * ones; on SQLite by opening the store, which migrates.
+ */
+export async function migrateDatabase(location: DatabaseLocation, options: OpenStoreOptions = {}): Promise<void> {
+  if (location.engine === 'postgres') return migratePostgres(location.url, options.postgres?.migrationsFolder);
+  const store = await openStore(location, { ...options, threads: false });
+  await store.close();
 }

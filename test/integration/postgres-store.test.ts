@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WriteCommand } from '../../src/db/commands.ts';
+import { createPools, guardReads } from '../../src/db/postgres/connection.ts';
 import { createPostgresReads } from '../../src/db/postgres/reads/index.ts';
 import { openPostgresStore, type PostgresStoreOptions } from '../../src/db/postgres/store.ts';
-import { StorageUnavailableError, type RegistryStore, type StoreReads } from '../../src/db/store.ts';
+import { StorageBusyError, StorageUnavailableError, type RegistryStore, type StoreReads } from '../../src/db/store.ts';
 import { sha256Hex } from '../../src/webhooks/ingest.ts';
 
 /**
@@ -252,6 +253,42 @@ describe.skipIf(!available)('PostgreSQL store: several replicas on one database'
     expect(await one(`SELECT count(*)::int AS n FROM installations WHERE instance_id IN ('down-a', 'down-b')`)).toEqual({ n: 0 });
     // The store goes on with a new connection: Wix's resend is accepted.
     await expect(store.write(ingest('down-a', 'AppInstalled', T0 - 9_000))).resolves.toMatchObject({ status: 'accepted' });
+  });
+});
+
+describe.skipIf(!available)('PostgreSQL reads: the wait for a connection', () => {
+  it('refuses a read that waited too long for a connection with StorageBusyError (503, Retry-After), as SQLite does', async () => {
+    const pools = createPools(ADMIN_URL, { readPoolSize: 1, readQueueMaxWaitMs: 50 });
+    const reads = guardReads(
+      { outbox: { counts: async () => (await pools.read.query<{ n: number }>('SELECT 1::int AS n')).rows[0] } } as unknown as StoreReads,
+      pools.read,
+      pools.readQueueMaxLength,
+    );
+    try {
+      // The only connection is taken: the read waits, past its limit.
+      const held = await pools.read.connect();
+      const refused = reads.outbox.counts();
+      await expect(refused).rejects.toBeInstanceOf(StorageBusyError);
+      await expect(refused).rejects.toMatchObject({ retryAfterSec: 1 });
+      held.release();
+      await expect(reads.outbox.counts()).resolves.toEqual({ n: 1 });
+    } finally {
+      await pools.end();
+    }
+  });
+
+  it('maps a read that fails because the database is gone to StorageUnavailableError', async () => {
+    const pools = createPools('postgres://postgres@127.0.0.1:1/registry', { readPoolSize: 1 });
+    const reads = guardReads(
+      { outbox: { counts: () => pools.read.query('SELECT 1') } } as unknown as StoreReads,
+      pools.read,
+      pools.readQueueMaxLength,
+    );
+    try {
+      await expect(reads.outbox.counts()).rejects.toBeInstanceOf(StorageUnavailableError);
+    } finally {
+      await pools.end();
+    }
   });
 });
 
