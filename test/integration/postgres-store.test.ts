@@ -152,15 +152,16 @@ describe.skipIf(!available)('PostgreSQL store: several replicas on one database'
     const store = await open({ listen: false });
     const commits: number[] = [];
     store.observeCommits((commands) => commits.push(commands));
+    // The failing command sits mid-batch: the ones after it still commit.
+    const session = { idHash: `batch-${randomBytes(4).toString('hex')}`, apiKeyId: 'key-batch', createdAt: T0, expiresAt: T0 + 1 };
+    const first = store.write({ kind: 'createSession', session });
+    const again = store.write({ kind: 'createSession', session });
     const handouts = Array.from({ length: 60 }, (_, i) =>
       store.write({
         kind: 'tokenHandout',
         row: { apiKeyId: 'key-batch', instanceId: `batch-${i}`, requestedAt: T0 + i, outcome: 'issued' },
       }),
     );
-    const session = { idHash: `batch-${randomBytes(4).toString('hex')}`, apiKeyId: 'key-batch', createdAt: T0, expiresAt: T0 + 1 };
-    const first = store.write({ kind: 'createSession', session });
-    const again = store.write({ kind: 'createSession', session });
     await Promise.all([...handouts, first]);
     await expect(again).rejects.toMatchObject({ code: '23505' });
     expect(commits).toEqual([62]);

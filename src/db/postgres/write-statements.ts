@@ -16,8 +16,8 @@ export const CHANGE_FEED_LOCK = 0x77726366; // "wrcf"
 
 /** The statements, plus what the writer needs around a transaction. */
 export type PostgresWriteStatements = WriteStatements & {
-  /** At BEGIN: takes the change-feed lock for the whole transaction (before any instance lock; see writer.ts). */
-  lockChangeFeed(): Promise<void>;
+  /** The writer took the change-feed lock at BEGIN, for the whole transaction (before any instance lock; see writer.ts). */
+  changeFeedLocked(): void;
   /** The highest position insertChange handed out since the last call (0: none), and forgets it. */
   takeAppendedPosition(): number;
   /** Before a command's savepoint: what to restore if it rolls back (the locks it took go with it). */
@@ -134,8 +134,7 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
   let beforeSavepoint = lockedInstances;
 
   return {
-    async lockChangeFeed() {
-      await run('SELECT pg_advisory_xact_lock($1)', [CHANGE_FEED_LOCK], 'wr_lock_feed');
+    changeFeedLocked() {
       feedLocked = true;
     },
     takeAppendedPosition() {
