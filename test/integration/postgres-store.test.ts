@@ -187,6 +187,41 @@ describe.skipIf(!available)('PostgreSQL store: several replicas on one database'
     expect(claimed.length).toBe(due.n);
   });
 
+  it('push claims through two stores hand out each change once, and the changes of an instance one after another, in order', async () => {
+    const [a, b] = await Promise.all([open({ listen: false }), open({ listen: false })]);
+    const endpoint = 'https://receiver.example/changes';
+    await a.write({ kind: 'configurePushEndpoints', urls: [endpoint], now: T0 });
+    // Three changes per instance: installed, removed, installed again.
+    for (let step = 0; step < 3; step++) {
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          (i % 2 ? a : b).write(ingest(`push-${i}`, step === 1 ? 'AppRemoved' : 'AppInstalled', T0 - 7_200_000 + step * 1_000)),
+        ),
+      );
+    }
+    const total = (await one<{ n: number }>('SELECT count(*)::int AS n FROM outbox_jobs WHERE endpoint = $1', [endpoint])).n;
+    expect(total).toBe(36);
+    const delivered = new Map<string, number[]>();
+    const claimed: number[] = [];
+    const worker = async (store: RegistryStore) => {
+      for (let idle = 0; idle < 3;) {
+        const jobs = await store.write({ kind: 'claimJobs', now: T0, limit: 4, leaseMs: 60_000, endpoint });
+        idle = jobs.length === 0 ? idle + 1 : 0;
+        for (const job of jobs) {
+          claimed.push(job.id);
+          await store.write({ kind: 'finishJob', job, effect: null, now: T0 });
+          delivered.set(job.instanceId, [...(delivered.get(job.instanceId) ?? []), job.changePosition!]);
+        }
+        if (jobs.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    await Promise.all([worker(a), worker(b), worker(a), worker(b)]);
+    expect(new Set(claimed).size).toBe(claimed.length);
+    expect(claimed.length).toBe(total);
+    for (const positions of delivered.values()) expect(positions).toEqual([...positions].sort((x, y) => x - y));
+    expect(await one('SELECT delivered::int FROM push_endpoints WHERE url = $1', [endpoint])).toEqual({ delivered: 36 });
+  });
+
   it('a new store recovers only the running jobs whose lease lapsed, never one a live replica holds', async () => {
     const live = await open({ listen: false });
     await live.write(ingest('lease-held', 'AppInstalled', T0 - 1_000));
