@@ -161,17 +161,18 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       lockedInstances.add(instanceId);
     },
     async insertDelivery(d: NewDelivery) {
+      // One round trip for both rows. The raw JWT lives only in delivery_jwts; the registry's own
+      // events (no JWT) have no row there.
       const [row] = await rows<{ id: number }>(
-        `INSERT INTO deliveries (jwt_sha256, event_type, instance_id, issued_at, received_at, outcome, payload, source)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) ON CONFLICT (jwt_sha256) DO NOTHING RETURNING id`,
-        [d.sha256, d.eventType, d.instanceId, d.issuedAt, d.receivedAt, d.outcome, JSON.stringify(d.payload), d.source ?? 'wix'],
+        `WITH delivery AS (
+           INSERT INTO deliveries (jwt_sha256, event_type, instance_id, issued_at, received_at, outcome, payload, source)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) ON CONFLICT (jwt_sha256) DO NOTHING RETURNING id),
+         raw AS (INSERT INTO delivery_jwts (delivery_id, jwt) SELECT id, $9::text FROM delivery WHERE $9::text <> '')
+         SELECT id FROM delivery`,
+        [d.sha256, d.eventType, d.instanceId, d.issuedAt, d.receivedAt, d.outcome, JSON.stringify(d.payload), d.source ?? 'wix', d.jwt],
         'wr_insert_delivery',
       );
-      if (!row) return null;
-      // The raw JWT lives only in delivery_jwts; the registry's own events (no JWT) have no row there.
-      if (d.jwt !== '')
-        await run('INSERT INTO delivery_jwts (delivery_id, jwt) VALUES ($1, $2)', [row.id, d.jwt], 'wr_insert_delivery_jwt');
-      return row.id;
+      return row?.id ?? null;
     },
     async deliveryInstance(deliveryId) {
       const [row] = await rows<{ instance_id: string }>('SELECT instance_id FROM deliveries WHERE id = $1', [deliveryId]);
