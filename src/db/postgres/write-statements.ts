@@ -66,7 +66,8 @@ const UPSERT_INSTALLATION = `
     plan_cycle = excluded.plan_cycle,
     plan_expires_on = excluded.plan_expires_on,
     plan_auto_renewing = excluded.plan_auto_renewing,
-    plan_changed_at = excluded.plan_changed_at`;
+    plan_changed_at = excluded.plan_changed_at
+  RETURNING ${INSTALLATION_COLUMNS}`;
 
 const ENQUEUE_JOB = `
   INSERT INTO outbox_jobs (kind, instance_id, installation_started_at, status, attempts, run_after, created_at, updated_at)
@@ -132,6 +133,10 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
   // Instances locked in this transaction (a script asks again for the lock the writer took).
   let lockedInstances = new Set<string>();
   let beforeSavepoint = lockedInstances;
+  // The row writeDerivedState just wrote, as RETURNING gave it: the change feed reads it right
+  // after (recordChange), and a round trip saved per state change is throughput on this path.
+  // Kept within one command only, and forgotten on any other write to installations.
+  let justWritten: InstallationRecord | null = null;
 
   return {
     changeFeedLocked() {
@@ -143,13 +148,16 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       return position;
     },
     savepointTaken() {
+      justWritten = null;
       beforeSavepoint = new Set(lockedInstances);
     },
     savepointRolledBack() {
+      justWritten = null;
       // Locks taken after a savepoint go when the transaction rolls back to it.
       lockedInstances = beforeSavepoint;
     },
     transactionEnded() {
+      justWritten = null;
       feedLocked = false;
       lockedInstances = new Set();
       beforeSavepoint = lockedInstances;
@@ -202,6 +210,7 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       }));
     },
     async installation(instanceId) {
+      if (justWritten?.instanceId === instanceId) return { ...justWritten };
       const [row] = await rows<InstallationRecord>(
         `SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE instance_id = $1`,
         [instanceId],
@@ -210,7 +219,8 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       return row;
     },
     async writeDerivedState(instanceId: string, a: DerivedInstallation, now: number) {
-      await run(
+      justWritten = null;
+      [justWritten = null] = await rows<InstallationRecord>(
         UPSERT_INSTALLATION,
         [
           instanceId,
@@ -234,18 +244,21 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       );
     },
     async writeSite(instanceId: string, site: SiteDescription, now: number) {
+      justWritten = null;
       await run(
         `UPDATE installations SET site_id = coalesce($1, site_id), site_name = $2, site_url = $3, app_version = $4, is_free = $5, site_synced_at = $6
          WHERE instance_id = $7`,
         [site.siteId, site.siteName, site.siteUrl, site.appVersion, site.isFree, now, instanceId],
       );
     },
-    writeConfigured: async (instanceId, startedAt, now) =>
-      (await count('UPDATE installations SET configured_at = $1 WHERE instance_id = $2 AND installed_at = $3 AND configured_at IS NULL', [
-        now,
-        instanceId,
-        startedAt,
-      ])) > 0,
+    writeConfigured: async (instanceId, startedAt, now) => {
+      justWritten = null;
+      const updated = await count(
+        'UPDATE installations SET configured_at = $1 WHERE instance_id = $2 AND installed_at = $3 AND configured_at IS NULL',
+        [now, instanceId, startedAt],
+      );
+      return updated > 0;
+    },
     async insertChange(change: NewChange) {
       // Normally taken at BEGIN (writer.ts); taken here too for a command the writer did not
       // expect to record a change (re-taking an advisory lock in one session only stacks it).
@@ -275,6 +288,7 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       }
     },
     async markChecked(instanceId, at) {
+      justWritten = null;
       await run('UPDATE installations SET checked_at = $1 WHERE instance_id = $2', [at, instanceId]);
     },
 
