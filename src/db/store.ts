@@ -206,12 +206,12 @@ export interface SealedTokenRow {
 export interface SharedTokenStore {
   /**
    * Runs `work` holding the instance's token lock, which one caller at a time holds across every
-   * process on the database, with the row as it stands (null: none). `save` writes the row; it
-   * is committed when `work` resolves and dropped if it rejects. The lock is held while `work`
+   * process on the database, with the row as it stands (null: none). `save` writes the row (`now`:
+   * its updated time); it is committed when `work` resolves and dropped if it rejects. The lock is held while `work`
    * runs (a token request to Wix, bounded by its timeout); a caller that waits for it longer
    * than the engine allows is refused with a StorageUnavailableError.
    */
-  locked<T>(instanceId: string, work: (row: SealedTokenRow | null, save: (row: SealedTokenRow) => Promise<void>) => Promise<T>): Promise<T>;
+  locked<T>(instanceId: string, work: (row: SealedTokenRow | null, save: (row: SealedTokenRow, now: number) => Promise<void>) => Promise<T>): Promise<T>;
   /**
    * Deletes the instance's row, under the same lock (so a refresh in flight elsewhere finishes
    * first), when `matches` accepts it (any row when omitted): true if one was deleted.

@@ -104,7 +104,7 @@ export function createTokenBroker(options: TokenBrokerOptions) {
           wixFailure = { error };
           throw error;
         }
-        await save(sealer.seal(instanceId, issued.value));
+        await save(sealer.seal(instanceId, issued.value), clock.now());
         return issued;
       });
     } catch (err) {
