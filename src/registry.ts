@@ -109,6 +109,9 @@ export function createRegistry(options: RegistryOptions) {
       statuses.get(instanceId, async () => ({ value: await store.installations.status(instanceId), staleAt: clock.now() + INSTANCE_STATUS_CACHE_MS })),
     timeoutMs: wixRequestTimeoutMs,
     onTokenRequest: (outcome) => metrics.observeWixTokenRequest(outcome),
+    // PostgreSQL replicas share each instance's token through the store (issue 9); SQLite has no such rows.
+    sharedTokens: store.tokens,
+    logger,
   });
   const clients = createInstanceClients({ wixApiBaseUrl: options.wixApiBaseUrl, broker, timeoutMs: wixRequestTimeoutMs });
 
