@@ -274,6 +274,8 @@ export function createRegistry(options: RegistryOptions) {
       feed.release();
       stopWakingPushWorkers();
       await Promise.all([worker.stop(), ...pushWorkers.map((w) => w.stop()), reconcileScheduler?.stop(), retention.stop()]);
+      // Clears of shared token rows still running (a 401, a removal) finish before the store closes.
+      await broker.settled();
     },
   };
 }
