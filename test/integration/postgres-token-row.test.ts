@@ -24,8 +24,8 @@ const pools: pg.Pool[] = [];
 /** A connection of the test's own, to look at and arrange rows as an operator would. */
 let inspect: pg.Pool;
 
-function openPool(database = DATABASE): pg.Pool {
-  const pool = new pg.Pool({ ...SERVER, database, max: 5 });
+function openPool(database = DATABASE, max = 5): pg.Pool {
+  const pool = new pg.Pool({ ...SERVER, database, max });
   pool.on('error', () => {}); // idle clients of a pool to a dropped database
   pools.push(pool);
   return pool;
@@ -66,7 +66,7 @@ function captureWarnings() {
 }
 
 /** One "replica": its own pool, its own broker (and so its own cache), the same database. */
-function replica(options: { appSecret?: string; lockWaitMs?: number; database?: string } = {}) {
+function replica(options: { appSecret?: string; lockWaitMs?: number; database?: string; poolSize?: number } = {}) {
   const { lines, logger } = captureWarnings();
   const broker = createTokenBroker({
     appId: TEST_APP_ID,
@@ -75,7 +75,10 @@ function replica(options: { appSecret?: string; lockWaitMs?: number; database?: 
     clock,
     instanceStatus: async () => 'active',
     timeoutMs: 2_000,
-    sharedTokens: createSharedTokens(openPool(options.database), options.lockWaitMs ? { lockWaitMs: options.lockWaitMs } : {}),
+    sharedTokens: createSharedTokens(
+      openPool(options.database, options.poolSize),
+      options.lockWaitMs ? { lockWaitMs: options.lockWaitMs } : {},
+    ),
     logger,
   });
   return { broker, warnings: lines };
@@ -123,6 +126,32 @@ describe('shared token row on PostgreSQL: two replicas, one Wix request per inst
     expect(a.broker.upstreamRequests + b.broker.upstreamRequests).toBe(5);
     expect(a.warnings).toEqual([]);
     expect(b.warnings).toEqual([]);
+  });
+
+  it('a burst of misses for more instances than connections waits its turn: still one Wix request each, no fallback', async () => {
+    // Pools of 2 with a pg-pool wait of 50 ms: the callers queue in createSharedTokens, not in the pool.
+    const narrow = () => {
+      const pool = openPool(DATABASE, 2);
+      pool.options.connectionTimeoutMillis = 50;
+      return pool;
+    };
+    const { lines: warnings, logger } = captureWarnings();
+    const brokers = [narrow(), narrow()].map((pool) =>
+      createTokenBroker({
+        appId: TEST_APP_ID,
+        appSecret: TEST_APP_SECRET,
+        wixApiBaseUrl: wix.url,
+        clock,
+        instanceStatus: async () => 'active',
+        sharedTokens: createSharedTokens(pool),
+        logger,
+      }),
+    );
+    const instances = Array.from({ length: 12 }, (_, i) => `inst-burst-${i}`);
+    slowTokenAnswers(24);
+    await spread(brokers, instances, 48);
+    for (const instanceId of instances) expect(tokenRequestsFor(instanceId)).toHaveLength(1);
+    expect(warnings).toEqual([]);
   });
 
   it('a row near expiry is refreshed exactly once across both replicas, and both move to the new token', async () => {

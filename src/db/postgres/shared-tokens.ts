@@ -10,8 +10,10 @@ import { StorageUnavailableError, type SealedTokenRow, type SharedTokenStore } f
 export const TOKEN_LOCK_WAIT_MS = 20_000;
 
 export interface SharedTokensOptions {
-  /** Longest wait for an instance's token lock (default TOKEN_LOCK_WAIT_MS). */
+  /** Longest wait for an instance's token lock, and for a free connection (default TOKEN_LOCK_WAIT_MS). */
   lockWaitMs?: number;
+  /** Transactions at once, each on a connection of `pool` (default: the pool's `max`). */
+  maxConnections?: number;
 }
 
 interface AccessTokenRow {
@@ -37,9 +39,22 @@ const LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtextextended('wix-registry:to
  */
 export function createSharedTokens(pool: pg.Pool, options: SharedTokensOptions = {}): SharedTokenStore {
   const lockWaitMs = options.lockWaitMs ?? TOKEN_LOCK_WAIT_MS;
+  // Callers queue here rather than in the pool, whose own wait (connectionTimeoutMillis) is meant
+  // for a server that does not answer: a burst of cache misses for many instances waits its turn
+  // (each turn is one token request at most) instead of falling back to Wix after a short wait.
+  const slots = createSlots(options.maxConnections ?? pool.options.max ?? 10);
 
   /** Runs `work` in a transaction holding the instance's lock; errors of `work` pass as they are, the database's become StorageUnavailableError. */
   async function inLockedTransaction<T>(instanceId: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const releaseSlot = await slots.acquire(lockWaitMs);
+    try {
+      return await inTransaction(instanceId, work);
+    } finally {
+      releaseSlot();
+    }
+  }
+
+  async function inTransaction<T>(instanceId: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect().catch((err: unknown) => {
       throw unavailable('could not get a connection', err);
     });
@@ -127,5 +142,36 @@ function unavailable(what: string, err: unknown): StorageUnavailableError {
 function rethrowUnavailable(what: string): (err: unknown) => never {
   return (err) => {
     throw unavailable(what, err);
+  };
+}
+
+/** At most `limit` holders at once; the others wait in arrival order, each at most `waitMs` (then StorageUnavailableError). */
+function createSlots(limit: number) {
+  let inUse = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else inUse--;
+  };
+  return {
+    acquire(waitMs: number): Promise<() => void> {
+      if (inUse < limit) {
+        inUse++;
+        return Promise.resolve(release);
+      }
+      return new Promise((resolve, reject) => {
+        // A slot handed over by `release` keeps `inUse` as it is: the holder changes, not the count.
+        const take = () => {
+          clearTimeout(timer);
+          resolve(release);
+        };
+        const timer = setTimeout(() => {
+          waiting.splice(waiting.indexOf(take), 1);
+          reject(new StorageUnavailableError(`shared token row: no free connection within ${waitMs} ms`));
+        }, waitMs);
+        waiting.push(take);
+      });
+    },
   };
 }
