@@ -22,7 +22,7 @@ describe('CLI: outbox list/retry and deliveries list/replay on a real database f
     t = await createTestRegistry({ wixApiBaseUrl: wix.url, backoff: { baseMs: 1, capMs: 1, maxAttempts: 1 }, now: Date.now() });
     env = {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.dbPath,
+      DATABASE_URL: t.databaseUrl,
       WIX_APP_ID: TEST_APP_ID,
       WIX_APP_SECRET: TEST_APP_SECRET,
       WIX_PUBLIC_KEY: t.signer.publicKeyPem,

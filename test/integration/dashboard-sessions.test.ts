@@ -177,7 +177,7 @@ describe('dashboard sessions are kept on the server', () => {
     t = await createTestRegistry({ apiKeys: [TEST_API_KEY, OTHER_KEY], now: Date.now() });
     const env = {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.dbPath,
+      DATABASE_URL: t.databaseUrl,
       WIX_APP_ID: TEST_APP_ID,
       WIX_APP_SECRET: TEST_APP_SECRET,
       WIX_PUBLIC_KEY: t.signer.publicKeyPem,
