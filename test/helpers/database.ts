@@ -54,8 +54,20 @@ function openSqlite(path: string): TestDatabase {
         prepared.run(...params);
         return [];
       }),
-    value: async <T>(sql: string, params: readonly SqlParam[] = []) => withDb((db) => statement(db, sql).pluck().get(...params) as T),
-    values: async <T>(sql: string, params: readonly SqlParam[] = []) => withDb((db) => statement(db, sql).pluck().all(...params) as T[]),
+    value: async <T>(sql: string, params: readonly SqlParam[] = []) =>
+      withDb(
+        (db) =>
+          statement(db, sql)
+            .pluck()
+            .get(...params) as T,
+      ),
+    values: async <T>(sql: string, params: readonly SqlParam[] = []) =>
+      withDb(
+        (db) =>
+          statement(db, sql)
+            .pluck()
+            .all(...params) as T[],
+      ),
     run: async (sql, params = []) => withDb((db) => statement(db, sql).run(...params).changes),
     runMany: async (sql, paramLists) =>
       withDb((db) => {
@@ -70,21 +82,25 @@ function openSqlite(path: string): TestDatabase {
 const NUMERIC_TYPES = new Set([20, 1700]);
 const testTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    NUMERIC_TYPES.has(oid) ? (text: string) => Number(text) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    NUMERIC_TYPES.has(oid)
+      ? (text: string) => Number(text)
+      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
 function openPostgres(url: string): TestDatabase {
   // Lazily: a test that never looks at rows opens no connection.
   let pool: pg.Pool | undefined;
   const connection = () => (pool ??= new pg.Pool({ connectionString: url, max: 2, types: testTypes }));
-  const rowsOf = async (sql: string, params: readonly SqlParam[]) => (await connection().query<Row>(postgresPlaceholders(sql), [...params])).rows.map(likeSqlite);
+  const rowsOf = async (sql: string, params: readonly SqlParam[]) =>
+    (await connection().query<Row>(postgresPlaceholders(sql), [...params])).rows.map(likeSqlite);
   return {
     query: async <T>(sql: string, params: readonly SqlParam[] = []) => (await rowsOf(sql, params)) as T[],
     value: async <T>(sql: string, params: readonly SqlParam[] = []) => {
       const [row] = await rowsOf(sql, params);
       return (row ? Object.values(row)[0] : undefined) as T;
     },
-    values: async <T>(sql: string, params: readonly SqlParam[] = []) => (await rowsOf(sql, params)).map((row) => Object.values(row)[0] as T),
+    values: async <T>(sql: string, params: readonly SqlParam[] = []) =>
+      (await rowsOf(sql, params)).map((row) => Object.values(row)[0] as T),
     run: async (sql, params = []) => (await connection().query(postgresPlaceholders(sql), [...params])).rowCount ?? 0,
     runMany: async (sql, paramLists) => {
       const client = await connection().connect();

@@ -5,7 +5,7 @@
  */
 import { scratchDatabasePrefix, withPostgresAdmin } from './engine.ts';
 
-export default function setup(project: { config: { env: Record<string, string | undefined> } }) {
+export function setup(project: { config: { env: Record<string, string | undefined> } }) {
   const { REGISTRY_TEST_RUN_ID: runId, TEST_POSTGRES_URL: serverUrl } = project.config.env;
   return async function teardown() {
     if (!runId || !serverUrl) return;

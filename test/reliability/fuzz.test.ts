@@ -310,7 +310,7 @@ describe('fuzz: through the real app', () => {
       { numRuns: RUNS },
     );
     expect(await rowCounts(empty.db)).toEqual({ deliveries: 0, installations: 0 });
-    expect(empty.sql((db) => db.prepare('SELECT count(*) FROM outbox_jobs').pluck().get())).toBe(0);
+    expect(await empty.db.value('SELECT count(*) FROM outbox_jobs')).toBe(0);
   }, 60_000);
 
   it('a signed delivery whose iat is past what a Date holds is malformed (400), not stored to break every list later', async () => {
