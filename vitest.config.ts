@@ -16,6 +16,8 @@ import { CHROMIUM } from './test/helpers/browser.ts';
  */
 const ENGINE_SUITES = ['test/integration/**/*.test.ts', 'test/reliability/**/*.test.ts'];
 const REPLICA_SUITES = ['test/replicas/**/*.test.ts'];
+/** The PostgreSQL store's own tests (inside ENGINE_SUITES): once, in the postgres project. */
+const POSTGRES_ONLY = ['test/integration/postgres-*.test.ts'];
 const BROWSER_SUITES = ['test/browser/**'];
 
 interface Missing {
@@ -72,7 +74,7 @@ export default defineConfig(async () => {
     test: {
       name: 'sqlite',
       include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-      exclude: [...configDefaults.exclude, ...REPLICA_SUITES, ...(hasChromium ? [] : BROWSER_SUITES)],
+      exclude: [...configDefaults.exclude, ...REPLICA_SUITES, ...POSTGRES_ONLY, ...(hasChromium ? [] : BROWSER_SUITES)],
       env: { REGISTRY_TEST_ENGINE: 'sqlite' },
     },
   };
@@ -83,6 +85,7 @@ export default defineConfig(async () => {
       include: [...ENGINE_SUITES, ...REPLICA_SUITES],
       env: { REGISTRY_TEST_ENGINE: 'postgres', REGISTRY_TEST_RUN_ID: runId, TEST_POSTGRES_URL: postgresUrl },
       globalSetup: ['test/helpers/postgres-global-setup.ts'],
+      setupFiles: ['test/helpers/postgres-setup.ts'],
     },
   };
   return {
