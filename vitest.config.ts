@@ -44,11 +44,20 @@ function banner(missing: Missing[]): string {
   return ['', '!'.repeat(100), ...lines, '!'.repeat(100), ''].join('\n');
 }
 
+/** The projects `--project` asks for (all when it is not given): nothing to probe for the others. */
+function requestedProjects(argv: string[]): (name: string) => boolean {
+  const names = argv.flatMap((arg, i) =>
+    arg === '--project' ? [argv[i + 1] ?? ''] : arg.startsWith('--project=') ? [arg.slice('--project='.length)] : [],
+  );
+  return (name) => names.length === 0 || names.includes(name);
+}
+
 export default defineConfig(async () => {
+  const wanted = requestedProjects(process.argv);
   const postgresUrl = process.env.TEST_POSTGRES_URL || DEFAULT_TEST_POSTGRES_URL;
-  const postgresProblem = await probePostgres(postgresUrl);
+  const postgresProblem = wanted('postgres') ? await probePostgres(postgresUrl) : 'not asked for (--project)';
   const missing: Missing[] = [];
-  if (postgresProblem) {
+  if (postgresProblem && wanted('postgres')) {
     missing.push({
       what: 'the PostgreSQL project (integration and reliability suites on PostgreSQL, multi-replica tests)',
       why: `no PostgreSQL at ${new URL(postgresUrl).host}: ${postgresProblem}`,
@@ -56,7 +65,7 @@ export default defineConfig(async () => {
     });
   }
   const hasChromium = existsSync(CHROMIUM);
-  if (!hasChromium) {
+  if (!hasChromium && wanted('sqlite')) {
     missing.push({ what: 'the browser tests (test/browser/)', why: `${CHROMIUM} is missing`, remedy: 'apt-get install chromium' });
   }
   if (missing.length > 0) {
