@@ -79,7 +79,9 @@ export function createApiDocsRoutes(deps: { document: () => OpenApiDocument }) {
     },
   });
 
-  routes.get('/openapi.json', (c) => c.body((documentJson ??= JSON.stringify(deps.document())), 200, { 'content-type': 'application/json; charset=utf-8' }));
+  routes.get('/openapi.json', (c) =>
+    c.body((documentJson ??= JSON.stringify(deps.document())), 200, { 'content-type': 'application/json; charset=utf-8' }),
+  );
   routes.get('/docs', pageHeaders, (c) => c.html(PAGE));
   routes.get('/docs/assets/:file', (c) => {
     const name = c.req.param('file');

@@ -28,6 +28,8 @@ const readyz = createRoute({
 export function createHealthRoutes(deps: { isReady: () => boolean }) {
   const routes = createOpenApiRoutes();
   routes.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200));
-  routes.openapi(readyz, (c) => (deps.isReady() ? c.json({ status: 'ready' as const }, 200) : c.json({ status: 'starting' as const }, 503)));
+  routes.openapi(readyz, (c) =>
+    deps.isReady() ? c.json({ status: 'ready' as const }, 200) : c.json({ status: 'starting' as const }, 503),
+  );
   return routes;
 }

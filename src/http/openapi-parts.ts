@@ -14,7 +14,9 @@ export const API_KEY = 'apiKey';
 export const WIX_ACCESS_TOKEN = 'wixAccessToken';
 
 const REQUEST_ID_HEADER = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } };
-const RETRY_AFTER_HEADER = { 'Retry-After': { description: 'Seconds until this client may try again.', schema: { type: 'integer' as const } } };
+const RETRY_AFTER_HEADER = {
+  'Retry-After': { description: 'Seconds until this client may try again.', schema: { type: 'integer' as const } },
+};
 
 /** A response header documented by its description alone (its value is a string). */
 export const stringHeader = (description: string) => ({ description, schema: { type: 'string' as const } });

@@ -27,8 +27,8 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
  */
 function refuseInvalidInput(result: { success: true } | { success: false; error: z.ZodError; data?: unknown }): void {
   if (result.success) return;
-  const input = result.data;
-  const repeated = input && typeof input === 'object' ? Object.keys(input).filter((key) => Array.isArray((input as Record<string, unknown>)[key])) : [];
+  const input = (result.data ?? {}) as Record<string, unknown>;
+  const repeated = Object.keys(input).filter((key) => Array.isArray(input[key]));
   if (repeated.length > 0) throw new AppError('bad_request', repeated.map((key) => `${key}: given more than once`).join('; '));
   throw new AppError('bad_request', describeInputIssues(result.error.issues));
 }
@@ -38,7 +38,11 @@ export function createOpenApiRoutes<E extends Env = AppEnv>() {
   return new OpenAPIHono<E>({ defaultHook: refuseInvalidInput });
 }
 
-/** The whole document, from the routes registered on `app` (sub-apps' routes are copied up when mounted). */
+/**
+ * The whole document, from the routes registered on `app` (sub-apps' routes are copied up when
+ * mounted). It adds the shared components to `app`'s registry: called once per app (docs.ts keeps
+ * the JSON).
+ */
 export function createOpenApiDocument(app: OpenAPIHono<AppEnv>): OpenApiDocument {
   const registry = app.openAPIRegistry;
   registry.registerComponent('securitySchemes', API_KEY, {
@@ -72,7 +76,10 @@ export function createOpenApiDocument(app: OpenAPIHono<AppEnv>): OpenApiDocument
     },
     tags: [
       { name: 'Webhooks', description: "Wix's app-instance webhooks, verified with the app's public key." },
-      { name: 'Installations', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope (access tokens: `tokens`).' },
+      {
+        name: 'Installations',
+        description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope (access tokens: `tokens`).',
+      },
       { name: 'Stats', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope.' },
       { name: 'Metrics', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `read` scope.' },
       { name: 'Admin', description: 'Needs `Authorization: Bearer <key>` from `REGISTRY_API_KEYS`, with the `admin` scope.' },
@@ -100,7 +107,9 @@ const openApiPath = (honoPath: string) => honoPath.replace(/:([A-Za-z0-9_]+)/g, 
  */
 export function listUndocumentedRoutes(app: { routes: readonly RouteLike[]; openAPIRegistry: OpenAPIHono['openAPIRegistry'] }): string[] {
   const documented = new Set(
-    app.openAPIRegistry.definitions.flatMap((definition) => (definition.type === 'route' ? [`${definition.route.method.toUpperCase()} ${definition.route.path}`] : [])),
+    app.openAPIRegistry.definitions.flatMap((definition) =>
+      definition.type === 'route' ? [`${definition.route.method.toUpperCase()} ${definition.route.path}`] : [],
+    ),
   );
   const served = app.routes
     .filter((route) => route.method !== 'ALL' && !UNDOCUMENTED.some((pattern) => pattern.test(route.path)))
@@ -111,5 +120,6 @@ export function listUndocumentedRoutes(app: { routes: readonly RouteLike[]; open
 /** Throws naming every served route the document would leave out: a route without a definition is a build error. */
 export function assertRoutesDocumented(app: Parameters<typeof listUndocumentedRoutes>[0]): void {
   const missing = listUndocumentedRoutes(app);
-  if (missing.length > 0) throw new Error(`Routes without an OpenAPI definition (define them with createRoute and app.openapi):\n  ${missing.join('\n  ')}`);
+  if (missing.length === 0) return;
+  throw new Error(`Routes without an OpenAPI definition (define them with createRoute and app.openapi):\n  ${missing.join('\n  ')}`);
 }

@@ -18,7 +18,8 @@ const listInstallations = createRoute({
   operationId: 'listInstallations',
   tags: ['Installations'],
   summary: 'List installations',
-  description: 'Newest first by install time unless `sort` / `order` say otherwise; keyset pagination with an opaque `cursor`. Unknown or bad parameters are `400`.',
+  description:
+    'Newest first by install time unless `sort` / `order` say otherwise; keyset pagination with an opaque `cursor`. Unknown or bad parameters are `400`.',
   request: { query: installationListQuerySchema },
   responses: {
     200: ok('A page of installations.', installationPageSchema),
@@ -40,7 +41,9 @@ const exportInstallations = createRoute({
     200: okContent(
       'The export, in the requested format.',
       {
-        'application/x-ndjson': { schema: z.string().meta({ description: 'One Installation (see the Installation schema) as JSON per line.' }) },
+        'application/x-ndjson': {
+          schema: z.string().meta({ description: 'One Installation (see the Installation schema) as JSON per line.' }),
+        },
         'text/csv': {
           schema: z.string().meta({
             description:

@@ -34,7 +34,10 @@ const getDailyStats = createRoute({
   request: { query: dailyStatsQuerySchema },
   responses: {
     200: ok('One entry per day of the window, and the churn of its installs.', dailyStatsSchema),
-    ...errorResponses({ 400: `${BAD_QUERY} Also an empty window (\`to\` not after \`from\`) or one longer than 366 days.`, ...read.errors }),
+    ...errorResponses({
+      400: `${BAD_QUERY} Also an empty window (\`to\` not after \`from\`) or one longer than 366 days.`,
+      ...read.errors,
+    }),
   },
 });
 

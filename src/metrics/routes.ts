@@ -28,7 +28,9 @@ const getMetrics = createRoute({
 /** GET /metrics: the Prometheus text format (scope `read`; authentication is mounted in front). */
 export function createMetricsRoutes(metrics: RegistryMetrics) {
   const routes = createOpenApiRoutes();
-  routes.openapi(getMetrics, async (c) => c.text(await metrics.render(), 200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }));
+  routes.openapi(getMetrics, async (c) =>
+    c.text(await metrics.render(), 200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }),
+  );
   return routes;
 }
 

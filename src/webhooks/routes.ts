@@ -29,7 +29,11 @@ const receiveWixWebhook = createRoute({
     "The body is the raw JWT Wix sends (any content type). In order: size limit, signature (RS256 with the app's public key), envelope, one durable write. " +
     'Nothing is written for a delivery that fails any step, and Wix is never called while the request is open. Every `200` means the delivery is on disk.',
   request: {
-    body: { required: true, description: 'The signed JWT, as Wix sends it.', content: { 'text/plain': { schema: z.string().meta({ description: 'A JWT (RS256).' }) } } },
+    body: {
+      required: true,
+      description: 'The signed JWT, as Wix sends it.',
+      content: { 'text/plain': { schema: z.string().meta({ description: 'A JWT (RS256).' }) } },
+    },
   },
   responses: {
     200: ok(

@@ -55,7 +55,12 @@ describe('every route the app serves has an OpenAPI definition', () => {
     const app = createOpenApiRoutes();
     const read = apiKeyAccess('read');
     app.openapi(
-      createRoute({ ...read.operation, method: 'get', path: '/v1/defined', responses: { 200: ok('Defined.', z.object({ ok: z.boolean() })), ...errorResponses(read.errors) } }),
+      createRoute({
+        ...read.operation,
+        method: 'get',
+        path: '/v1/defined',
+        responses: { 200: ok('Defined.', z.object({ ok: z.boolean() })), ...errorResponses(read.errors) },
+      }),
       (c) => c.json({ ok: true }, 200),
     );
     app.openapi(createRoute({ method: 'get', path: '/v1/hidden', hide: true, responses: { 200: { description: 'Hidden.' } } }), handler);
@@ -74,7 +79,12 @@ describe('every route the app serves has an OpenAPI definition', () => {
   it('definitions on nested sub-apps are copied up with their prefix', () => {
     const things = createOpenApiRoutes();
     things.openapi(
-      createRoute({ method: 'get', path: '/{thingId}', request: { params: z.object({ thingId: z.string() }) }, responses: { 200: { description: 'A thing.' } } }),
+      createRoute({
+        method: 'get',
+        path: '/{thingId}',
+        request: { params: z.object({ thingId: z.string() }) },
+        responses: { 200: { description: 'A thing.' } },
+      }),
       handler,
     );
     const v1 = createOpenApiRoutes();
@@ -82,7 +92,9 @@ describe('every route the app serves has an OpenAPI definition', () => {
     const app = new OpenAPIHono();
     app.route('/v1', v1);
     expect(listUndocumentedRoutes(app)).toEqual([]);
-    expect(Object.keys(app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 't', version: '1' } }).paths ?? {})).toEqual(['/v1/things/{thingId}']);
+    expect(Object.keys(app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 't', version: '1' } }).paths ?? {})).toEqual([
+      '/v1/things/{thingId}',
+    ]);
   });
 });
 
@@ -119,11 +131,16 @@ describe('a request the definition refuses gets the one error envelope', () => {
     ['/v1/stats/daily', dailyStatsQuerySchema, { from: '2026-02-30' }],
     ['/v1/changes', changesQuerySchema, { wait: '61' }],
     ['/v1/audit/token-handouts', tokenHandoutQuerySchema, { key: 'not-a-fingerprint' }],
-  ] as [string, z.ZodType, Record<string, string>][])('%s %o: 400 bad_request, worded as parseInput words it', async (path, schema, input) => {
-    const message = parseInputMessage(schema, input);
-    expect(message).not.toBe('');
-    expect(await refused(`${path}?${new URLSearchParams(input).toString()}`)).toEqual({ error: { code: 'bad_request', message, requestId: 'req-invalid' } });
-  });
+  ] as [string, z.ZodType, Record<string, string>][])(
+    '%s %o: 400 bad_request, worded as parseInput words it',
+    async (path, schema, input) => {
+      const message = parseInputMessage(schema, input);
+      expect(message).not.toBe('');
+      expect(await refused(`${path}?${new URLSearchParams(input).toString()}`)).toEqual({
+        error: { code: 'bad_request', message, requestId: 'req-invalid' },
+      });
+    },
+  );
 
   it('a parameter given more than once is refused by name, not used or read as a list', async () => {
     expect(await refused('/v1/installations?limit=1&limit=2&status=active')).toEqual({
