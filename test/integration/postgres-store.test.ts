@@ -328,6 +328,29 @@ describe.skipIf(!available)('PostgreSQL reads: the wait for a connection', () =>
   });
 });
 
+describe.skipIf(!available)('PostgreSQL store: a server out of connections', () => {
+  const role = `wixreg_pgstore_full_${randomBytes(4).toString('hex')}`;
+  let admin: pg.Client;
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    // A role allowed no connection: the server answers 53300 (too many connections), as a full one does.
+    await admin.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 0`);
+  });
+  afterAll(async () => {
+    await admin.query(`DROP ROLE IF EXISTS ${role}`);
+    await admin.end();
+  });
+
+  it('is StorageUnavailableError (503), with the SQLSTATE', async () => {
+    const url = new URL(ADMIN_URL);
+    url.username = role;
+    const opening = openPostgresStore(url.toString(), { reads: readsIfReady });
+    await expect(opening).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(opening).rejects.toMatchObject({ code: '53300' });
+  });
+});
+
 describe('PostgreSQL store: a database that cannot be reached', () => {
   // Port 1 on this machine: nothing listens there, the connection is refused at once.
   const unreachable = 'postgres://postgres:not-shown@127.0.0.1:1/registry';
