@@ -47,7 +47,9 @@ export function matchesSearch(row: InstallationRow, q: string): boolean {
  * serves (for three characters or more; shorter terms have no trigram and are tested on the sort's
  * walk, as on SQLite) and whose selectivity the planner reads from that expression's statistics.
  * It finds a superset of the matches (ILIKE folds every letter, not only ASCII's, and a term
- * with a space can span two of the joined columns): matchesSearch decides, row by row. Testing
+ * with a space can span two of the joined columns; a superset as long as the database's ctype
+ * folds ASCII letters to ASCII, which every locale but the Turkic ones does): matchesSearch
+ * decides, row by row. Testing
  * that in SQL would hide the term's selectivity behind an expression without statistics, and
  * the planner would then sort every match of a common term instead of walking an index.
  */
@@ -83,11 +85,12 @@ function filterConditions(f: InstallationFilters): SQL[] {
 
 /**
  * Pages of installations in a sort order under any filters, by keyset, on PostgreSQL. Each page
- * is one query (rarely more: see walk) ordered by (sort key, instance_id), the columns every sort index of the schema
- * ends with, so PostgreSQL either walks that index in order or, for a filter its statistics say
- * is rare, reads the filter's own index and sorts the few matches: the choice SQLite's hand-built
- * planner makes (src/db/sqlite/reads/installation-pages.ts), made here by PostgreSQL's own cost
- * model. Pages are always full while matches remain (SQLite's may come back short).
+ * is one query (rarely more: see walk) ordered by (sort key, instance_id), the columns every
+ * sort index of the schema ends with, so PostgreSQL either walks that index in order or, for a
+ * filter its statistics say is rare, reads the filter's own index and sorts the few matches: the
+ * choice SQLite's hand-built planner makes (src/db/sqlite/reads/installation-pages.ts), made
+ * here by PostgreSQL's own cost model. Pages are always full while matches remain (SQLite's may
+ * come back short).
  */
 export function createPostgresInstallationPages(db: Db) {
   const id = installations.instanceId;
