@@ -346,4 +346,49 @@ describe.skipIf(!reachable)('PostgreSQL reads agree with SQLite reads', () => {
     for (const hash of [...seed.sessionHashes, 'nope'])
       expect(await postgres.sessions.find(hash)).toEqual(await sqlite.sessions.find(hash));
   });
+
+  /** The pool as the reads see it, noting each query's text and values; every query still runs on the real pool. */
+  function recordingPool(target: pg.Pool, log: { text: string; values: unknown[] }[]): pg.Pool {
+    return new Proxy(target, {
+      get(pool, property, receiver) {
+        if (property !== 'query') return Reflect.get(pool, property, receiver) as unknown;
+        return (config: string | pg.QueryConfig, values?: unknown[]) => {
+          log.push(
+            typeof config === 'string'
+              ? { text: config, values: values ?? [] }
+              : { text: config.text, values: values ?? config.values ?? [] },
+          );
+          return pool.query(config, values);
+        };
+      },
+    });
+  }
+
+  // Which index serves a page is PostgreSQL's choice by cost; what is checked here is that each
+  // index is usable at all: the query states the index's own expression (planTierSql, the search
+  // expression, IS NOT NULL for the partial indexes), or no setting would make PostgreSQL take it.
+  test.each([
+    { filters: {}, index: 'installations_installed_idx' },
+    { filters: { plan: 'paid' }, index: 'installations_plan_tier_installed_idx' },
+    { filters: { plan: 'premium' }, index: 'installations_plan_product_installed_idx' },
+    { filters: { sort: 'removedAt' as const }, index: 'installations_removed_idx' },
+    { filters: { sort: 'updatedAt' as const, order: 'asc' as const }, index: 'installations_updated_idx' },
+    { filters: {}, rareSearch: true, index: 'installations_search_idx' },
+  ])('a page can be served by $index', async ({ filters, rareSearch, index }) => {
+    const log: { text: string; values: unknown[] }[] = [];
+    const reads = createPostgresReads(recordingPool(pool, log));
+    // Ten characters of one instance id: a term the trigram index finds in a handful of rows.
+    const q = rareSearch ? seed.instanceIds[1]!.slice(2, 12) : undefined;
+    await reads.installations.page({ ...filters, ...(q ? { q } : {}), limit: 50, after: null });
+    const query = log.at(-1)!;
+    const client = await pool.connect();
+    try {
+      await client.query('SET enable_seqscan = off');
+      const plan = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${query.text}`, query.values);
+      expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain(index);
+    } finally {
+      await client.query('RESET enable_seqscan');
+      client.release();
+    }
+  });
 });
