@@ -324,7 +324,15 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
     async insertTokenHandout(row: NewTokenHandout) {
       await run(
         'INSERT INTO token_handouts (api_key_id, instance_id, requested_at, outcome, token_expires_at, request_id) VALUES ($1, $2, $3, $4, $5, $6)',
-        [row.apiKeyId, row.instanceId, row.requestedAt, row.outcome, row.tokenExpiresAt ?? null, row.requestId ?? null],
+        // The id as asked for, but PostgreSQL text cannot hold U+0000: the audit keeps U+FFFD in its place.
+        [
+          row.apiKeyId,
+          row.instanceId.replaceAll('\u0000', '\uFFFD'),
+          row.requestedAt,
+          row.outcome,
+          row.tokenExpiresAt ?? null,
+          row.requestId ?? null,
+        ],
         'wr_insert_handout',
       );
     },
