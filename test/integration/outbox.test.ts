@@ -160,7 +160,7 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
     await t.restart();
     // SQLite has one process: whatever is running after a restart was abandoned. On PostgreSQL
     // another replica may hold the job, so a starting one takes it only once its lease has lapsed.
-    if (TEST_ENGINE === 'postgres') t.clock.advance(11 * 60_000);
+    if (TEST_ENGINE === 'postgres') t.clock.advance(12 * 60_000); // past the lease the claim above took
     await t.registry.start(); // the background worker, on its own timers
     await vi.waitFor(() => expect(sentTo('i7')).toHaveLength(1), { timeout: 5_000 });
     await vi.waitFor(async () => expect((await jobs('i7')).every((j) => j.status === 'done')).toBe(true), { timeout: 5_000 });
