@@ -14,7 +14,7 @@ import { createRetention, RAW_DELIVERY_RETENTION_DAYS_DEFAULT } from './installa
 import type { Logger } from './logger.ts';
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './outbox/backoff.ts';
 import { createJobHandlers } from './outbox/jobs.ts';
-import { createPushHandler, PUSH_CONCURRENCY_PER_ENDPOINT, toPushEndpointHealth } from './outbox/push.ts';
+import { createPushHandler, describeEndpoint, PUSH_CONCURRENCY_PER_ENDPOINT, toPushEndpointHealth } from './outbox/push.ts';
 import { createOutboxWorker } from './outbox/worker.ts';
 import { createReconciler } from './reconcile/reconciler.ts';
 import { createReconcileScheduler } from './reconcile/scheduler.ts';
@@ -95,6 +95,10 @@ export function createRegistry(options: RegistryOptions) {
         const [byState, openByKind, due] = await Promise.all([store.outbox.counts(), store.outbox.openCountsByKind(), store.outbox.nextDueAt()]);
         return { byState, openByKind, oldestDueAt: due !== null && due <= clock.now() ? due : null };
       },
+      pushEndpoints: async () =>
+        (await store.push.endpoints())
+          .filter((e) => e.active)
+          .map((e) => ({ endpoint: describeEndpoint(e.url), oldestUndeliveredAt: e.oldestUndeliveredAt })),
     },
   });
   store.observeCommits((commands) => metrics.observeCommitBatch(commands));

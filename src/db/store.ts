@@ -117,6 +117,8 @@ export interface PushEndpointHealth {
   pending: number;
   running: number;
   dead: number;
+  /** When the oldest change not yet delivered there (pending, running or dead) was enqueued; null: none. The push lag metric. */
+  oldestUndeliveredAt: number | null;
 }
 
 export interface DeliveryFilter {

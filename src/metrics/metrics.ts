@@ -50,10 +50,20 @@ export interface OutboxSnapshot {
   oldestDueAt: number | null;
 }
 
+/** One push endpoint, as the lag metric needs it. */
+export interface PushLagSnapshot {
+  /** Scheme, host and path only (describeEndpoint): never a credential of the URL. */
+  endpoint: string;
+  /** When the oldest change not yet delivered there was enqueued; null: it has everything. */
+  oldestUndeliveredAt: number | null;
+}
+
 /** Reads from the database at scrape time, through whatever the storage layer offers. */
 export interface MetricsCollectors {
   installationCounts: () => Promise<{ active: number; removed: number }>;
   outbox: () => Promise<OutboxSnapshot>;
+  /** The active push endpoints (REGISTRY_EVENT_ENDPOINTS). */
+  pushEndpoints?: () => Promise<PushLagSnapshot[]>;
 }
 
 export interface MetricsOptions {
@@ -141,6 +151,13 @@ export function createMetrics(options: MetricsOptions) {
     registers: [registry],
   });
 
+  const pushLag = new Gauge({
+    name: `${METRIC_PREFIX}push_lag_seconds`,
+    help: 'Per push endpoint: how long the oldest change not yet delivered there has waited (0 when it has every change).',
+    labelNames: ['endpoint'],
+    registers: [registry],
+  });
+
   /** Reads the database-backed gauges; before each scrape, so a failure shows in the same scrape. */
   const refreshFromDatabase = () =>
     Promise.all([
@@ -156,6 +173,13 @@ export function createMetrics(options: MetricsOptions) {
         outboxJobsByKind.reset();
         for (const row of snapshot.openByKind ?? []) outboxJobsByKind.set({ kind: row.kind, state: row.state }, row.count);
         oldestDue.set(snapshot.oldestDueAt === null ? 0 : Math.max(0, (clock.now() - snapshot.oldestDueAt) / 1000));
+      }),
+      safely('push', [pushLag], async () => {
+        const endpoints = (await collectors.pushEndpoints?.()) ?? [];
+        pushLag.reset();
+        for (const e of endpoints) {
+          pushLag.set({ endpoint: e.endpoint }, e.oldestUndeliveredAt === null ? 0 : Math.max(0, (clock.now() - e.oldestUndeliveredAt) / 1000));
+        }
       }),
     ]);
 

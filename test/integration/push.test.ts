@@ -122,6 +122,24 @@ describe('pushing changes to the endpoints', () => {
     });
   });
 
+  it('the push lag metric: how long the oldest undelivered change has waited at each endpoint, 0 once delivered', async () => {
+    const [r] = await setUp(1, {}, { baseMs: 60_000, capMs: 60_000, maxAttempts: 5 });
+    const lag = async () => {
+      const text = await (await t.api('/metrics')).text();
+      const line = text.split('\n').find((l) => l.startsWith('wix_registry_push_lag_seconds{'));
+      return line === undefined ? undefined : Number(line.split(' ').at(-1));
+    };
+    expect(await lag()).toBe(0);
+    r!.fail({ kind: 'status', status: 500 });
+    await send('AppInstalled', 'lag1');
+    await until(async () => (await pushJobs())[0]?.lastError?.includes('500') ?? false, 'the 500 is recorded', 0);
+    t.clock.advance(45_000);
+    // Waiting since the change was enqueued (the install's transaction), 45 s of the test's clock ago at least.
+    expect(await lag()).toBeGreaterThanOrEqual(45);
+    await until(() => r!.accepted().length === 1, 'delivered', 5_000);
+    await until(async () => (await lag()) === 0, 'the lag is back to 0', 0);
+  });
+
   it('per endpoint, an instance changes arrive in order: later ones wait while an earlier one is retried; other instances do not', async () => {
     const [r] = await setUp(1);
     r!.fail({ kind: 'status', status: 503 }); // the first push (a's install) fails

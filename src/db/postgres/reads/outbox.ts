@@ -65,18 +65,23 @@ export function createPushReads(pool: pg.Pool): StoreReads['push'] {
     /** Every push endpoint, active ones first, then by URL (byte order, as SQLite's), with its open jobs (a range of the open states). */
     async endpoints() {
       const [endpoints, open] = await Promise.all([
-        pool.query<Omit<PushEndpointHealth, OpenState>>(
+        pool.query<Omit<PushEndpointHealth, OpenState | 'oldestUndeliveredAt'>>(
           `SELECT url, active, last_success_at AS "lastSuccessAt", last_failure_at AS "lastFailureAt", last_error AS "lastError",
              consecutive_failures AS "consecutiveFailures", failed_attempts AS "failedAttempts", delivered
            FROM push_endpoints ORDER BY active DESC, url COLLATE "C"`,
         ),
-        pool.query<{ endpoint: string; status: OpenState; n: number }>(
-          `SELECT endpoint, status, count(*) AS n FROM outbox_jobs WHERE status IN ('pending', 'running', 'dead') AND endpoint IS NOT NULL GROUP BY endpoint, status`,
+        pool.query<{ endpoint: string; status: OpenState; n: number; oldest: number }>(
+          `SELECT endpoint, status, count(*) AS n, min(created_at) AS oldest FROM outbox_jobs
+           WHERE status IN ('pending', 'running', 'dead') AND endpoint IS NOT NULL GROUP BY endpoint, status`,
         ),
       ]);
       return endpoints.rows.map((row) => {
-        const counts = { pending: 0, running: 0, dead: 0 };
-        for (const o of open.rows) if (o.endpoint === row.url) counts[o.status] = o.n;
+        const counts = { pending: 0, running: 0, dead: 0, oldestUndeliveredAt: null as number | null };
+        for (const o of open.rows) {
+          if (o.endpoint !== row.url) continue;
+          counts[o.status] = o.n;
+          counts.oldestUndeliveredAt = Math.min(counts.oldestUndeliveredAt ?? o.oldest, o.oldest);
+        }
         return { ...row, ...counts };
       });
     },

@@ -213,11 +213,16 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
     pushEndpoints(): PushEndpointHealth[] {
       const endpoints = prepared('SELECT * FROM push_endpoints ORDER BY active DESC, url').all() as PushEndpointSqlRow[];
       const open = prepared(
-        `SELECT endpoint, status, count(*) AS n FROM outbox_jobs WHERE status IN ('pending', 'running', 'dead') AND endpoint IS NOT NULL GROUP BY endpoint, status`,
-      ).all() as { endpoint: string; status: 'pending' | 'running' | 'dead'; n: number }[];
+        `SELECT endpoint, status, count(*) AS n, min(created_at) AS oldest FROM outbox_jobs
+         WHERE status IN ('pending', 'running', 'dead') AND endpoint IS NOT NULL GROUP BY endpoint, status`,
+      ).all() as { endpoint: string; status: 'pending' | 'running' | 'dead'; n: number; oldest: number }[];
       return endpoints.map((row) => {
-        const counts = { pending: 0, running: 0, dead: 0 };
-        for (const o of open) if (o.endpoint === row.url) counts[o.status] = o.n;
+        const counts = { pending: 0, running: 0, dead: 0, oldestUndeliveredAt: null as number | null };
+        for (const o of open) {
+          if (o.endpoint !== row.url) continue;
+          counts[o.status] = o.n;
+          counts.oldestUndeliveredAt = Math.min(counts.oldestUndeliveredAt ?? o.oldest, o.oldest);
+        }
         return pushEndpointFromRow(row, counts);
       });
     },
