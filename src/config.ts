@@ -3,11 +3,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
-import { parseDatabaseUrl } from './db/database-url.ts';
+import { DatabaseUrlError, describeLocation, parseDatabaseUrl, type DatabaseLocation } from './db/database-url.ts';
 import { parseTrustProxy, type TrustProxy } from './http/client-address.ts';
 import { APP_INSTANCE_REQUESTS_PER_MINUTE } from './http/rate-limit.ts';
 import { parseApiKeyEntry, type ApiKeyEntry } from './http/scopes.ts';
-import { RAW_DELIVERY_RETENTION_DAYS_DEFAULT, RAW_DELIVERY_RETENTION_DAYS_MAX, RAW_DELIVERY_RETENTION_DAYS_MIN } from './installations/retention.ts';
+import {
+  RAW_DELIVERY_RETENTION_DAYS_DEFAULT,
+  RAW_DELIVERY_RETENTION_DAYS_MAX,
+  RAW_DELIVERY_RETENTION_DAYS_MIN,
+} from './installations/retention.ts';
 import { OUTBOX_MAX_ATTEMPTS, OUTBOX_RETRY_BASE_MS, OUTBOX_RETRY_CAP_MS, type BackoffPolicy } from './outbox/backoff.ts';
 import { parsePublicKeys } from './wix/public-keys.ts';
 
@@ -37,7 +41,12 @@ export interface Config {
   wix: WixCredentials | null;
   /** null in sandbox mode until the sandbox decides where its fake Wix lives. */
   wixApiBaseUrl: string | null;
+  /** Which engine and where (DATABASE_URL). */
+  database: DatabaseLocation;
+  /** For logs and the sandbox's files: the SQLite file, or the PostgreSQL URL without its password. */
   databasePath: string;
+  /** PostgreSQL: connections the read pool opens at most (DATABASE_POOL_SIZE); the writes have a small pool of their own. */
+  databasePoolSize: number;
   port: number;
   /** Where the server listens: 0.0.0.0 by default, 127.0.0.1 in sandbox mode unless HOST is set. */
   host: string;
@@ -97,6 +106,9 @@ const list = z
       .filter(Boolean),
   );
 
+/** Default of DATABASE_POOL_SIZE: PostgreSQL read connections per process. */
+export const DATABASE_POOL_SIZE = 10;
+
 /** The signing secret's size bounds, in bytes (Standard Webhooks: 24 to 64). */
 export const EVENT_SECRET_MIN_BYTES = 24;
 export const EVENT_SECRET_MAX_BYTES = 64;
@@ -134,12 +146,16 @@ const envSchema = z.object({
   ),
   DATABASE_URL: optionalString.transform((s, ctx) => {
     try {
-      return parseDatabaseUrl(s ?? './data/registry.db').path;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a file path or a valid file: URL' });
+      return parseDatabaseUrl(s ?? './data/registry.db');
+    } catch (err) {
+      // DatabaseUrlError messages never repeat the URL (it may carry a password).
+      ctx.addIssue({ code: 'custom', message: err instanceof DatabaseUrlError ? err.message : 'must be a file path or a valid file: URL' });
       return z.NEVER;
     }
   }),
+  DATABASE_POOL_SIZE: optionalString
+    .transform((s) => s ?? String(DATABASE_POOL_SIZE))
+    .pipe(z.coerce.number<string>().int().min(1).max(1000)),
   PORT: optionalString.transform((s) => s ?? '3000').pipe(z.coerce.number<string>().int().min(0).max(65_535)),
   HOST: optionalString,
   REGISTRY_API_KEYS: list.transform((entries, ctx) =>
@@ -158,7 +174,10 @@ const envSchema = z.object({
   TRUST_PROXY: optionalString.transform((s, ctx) => {
     const trust = parseTrustProxy(s);
     if (!trust) {
-      ctx.addIssue({ code: 'custom', message: 'must be false, true, a number of proxies (1-10), or the name of the header that carries the client address' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be false, true, a number of proxies (1-10), or the name of the header that carries the client address',
+      });
       return z.NEVER;
     }
     return trust;
@@ -168,23 +187,38 @@ const envSchema = z.object({
     .pipe(z.coerce.number<string>().int().min(1).max(1_000_000)),
   OUTBOX_RETRY_BASE_MS: optionalString.transform((s) => s ?? String(OUTBOX_RETRY_BASE_MS)).pipe(z.coerce.number<string>().int().min(1)),
   OUTBOX_RETRY_CAP_MS: optionalString.transform((s) => s ?? String(OUTBOX_RETRY_CAP_MS)).pipe(z.coerce.number<string>().int().min(1)),
-  OUTBOX_MAX_ATTEMPTS: optionalString.transform((s) => s ?? String(OUTBOX_MAX_ATTEMPTS)).pipe(z.coerce.number<string>().int().min(1).max(1000)),
-  RAW_DELIVERY_RETENTION_DAYS: optionalString.transform((s) => s ?? String(RAW_DELIVERY_RETENTION_DAYS_DEFAULT)).pipe(
-    z.coerce
-      .number<string>()
-      .int()
-      // Wix resends an unanswered delivery for about 47 hours: dedupe compares the JWT's hash, but a
-      // shorter window would also drop JWTs an operator may still want to replay byte for byte.
-      .min(RAW_DELIVERY_RETENTION_DAYS_MIN, `must be at least ${RAW_DELIVERY_RETENTION_DAYS_MIN} days (Wix resends a delivery for about 47 hours)`)
-      .max(RAW_DELIVERY_RETENTION_DAYS_MAX),
-  ),
+  OUTBOX_MAX_ATTEMPTS: optionalString
+    .transform((s) => s ?? String(OUTBOX_MAX_ATTEMPTS))
+    .pipe(z.coerce.number<string>().int().min(1).max(1000)),
+  RAW_DELIVERY_RETENTION_DAYS: optionalString
+    .transform((s) => s ?? String(RAW_DELIVERY_RETENTION_DAYS_DEFAULT))
+    .pipe(
+      z.coerce
+        .number<string>()
+        .int()
+        // Wix resends an unanswered delivery for about 47 hours: dedupe compares the JWT's hash, but a
+        // shorter window would also drop JWTs an operator may still want to replay byte for byte.
+        .min(
+          RAW_DELIVERY_RETENTION_DAYS_MIN,
+          `must be at least ${RAW_DELIVERY_RETENTION_DAYS_MIN} days (Wix resends a delivery for about 47 hours)`,
+        )
+        .max(RAW_DELIVERY_RETENTION_DAYS_MAX),
+    ),
   LOG_LEVEL: optionalString.pipe(z.enum(['debug', 'info', 'warn', 'error']).default('info')),
-  RECONCILE_RATE_PER_SEC: optionalString.transform((s) => s ?? String(RECONCILE_RATE_PER_SEC)).pipe(z.coerce.number<string>().min(0.1).max(1000)),
-  RECONCILE_MAX_REMOVED_SHARE: optionalString.transform((s) => s ?? String(RECONCILE_MAX_REMOVED_SHARE)).pipe(z.coerce.number<string>().min(0).max(1)),
+  RECONCILE_RATE_PER_SEC: optionalString
+    .transform((s) => s ?? String(RECONCILE_RATE_PER_SEC))
+    .pipe(z.coerce.number<string>().min(0.1).max(1000)),
+  RECONCILE_MAX_REMOVED_SHARE: optionalString
+    .transform((s) => s ?? String(RECONCILE_MAX_REMOVED_SHARE))
+    .pipe(z.coerce.number<string>().min(0).max(1)),
   RECONCILE_SCHEDULE: optionalString.pipe(z.enum(['on', 'off']).default('on')),
   RECONCILE_AFTER_DAYS: optionalString.transform((s) => s ?? String(RECONCILE_AFTER_DAYS)).pipe(z.coerce.number<string>().min(0).max(3650)),
-  RECONCILE_INTERVAL_MS: optionalString.transform((s) => s ?? String(RECONCILE_INTERVAL_MS)).pipe(z.coerce.number<string>().int().min(1_000).max(86_400_000)),
-  RECONCILE_SLICE_SIZE: optionalString.transform((s) => s ?? String(RECONCILE_SLICE_SIZE)).pipe(z.coerce.number<string>().int().min(1).max(10_000)),
+  RECONCILE_INTERVAL_MS: optionalString
+    .transform((s) => s ?? String(RECONCILE_INTERVAL_MS))
+    .pipe(z.coerce.number<string>().int().min(1_000).max(86_400_000)),
+  RECONCILE_SLICE_SIZE: optionalString
+    .transform((s) => s ?? String(RECONCILE_SLICE_SIZE))
+    .pipe(z.coerce.number<string>().int().min(1).max(10_000)),
   REGISTRY_EVENT_ENDPOINTS: list.transform((urls, ctx) => {
     urls.forEach((url, i) => {
       // The message names the entry by position: a URL may carry a credential (user info, a query).
@@ -253,7 +287,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = readEnvironment()): Config {
     nodeEnv: e.NODE_ENV,
     wix: sandbox ? null : { appId: e.WIX_APP_ID!, appSecret: e.WIX_APP_SECRET!, publicKeys },
     wixApiBaseUrl: e.WIX_API_BASE_URL ?? (sandbox ? null : DEFAULT_WIX_API_BASE_URL),
-    databasePath: e.DATABASE_URL,
+    database: e.DATABASE_URL,
+    databasePath: describeLocation(e.DATABASE_URL),
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     port: e.PORT,
     // The sandbox's generated API key and fake credentials are for this machine only.
     host: e.HOST ?? (sandbox ? '127.0.0.1' : '0.0.0.0'),

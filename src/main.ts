@@ -69,8 +69,8 @@ export async function startRegistry(options: StartOptions = {}): Promise<Running
     wix = config.wix!;
   }
 
-  // The writer and reader threads: opening the store creates and migrates the database.
-  const store = await openStore(config.databasePath, { threads: true });
+  // SQLite: the writer and reader threads; PostgreSQL: the pools. Opening the store creates and migrates the database.
+  const store = await openStore(config.database, { threads: true, postgres: { readPoolSize: config.databasePoolSize, logger } });
   const registry = createRegistry({
     wix,
     wixApiBaseUrl: wixApiBaseUrl!,

@@ -109,6 +109,9 @@ export function createRegistry(options: RegistryOptions) {
       statuses.get(instanceId, async () => ({ value: await store.installations.status(instanceId), staleAt: clock.now() + INSTANCE_STATUS_CACHE_MS })),
     timeoutMs: wixRequestTimeoutMs,
     onTokenRequest: (outcome) => metrics.observeWixTokenRequest(outcome),
+    // PostgreSQL replicas share each instance's token through the store (issue 9); SQLite has no such rows.
+    sharedTokens: store.tokens,
+    logger,
   });
   const clients = createInstanceClients({ wixApiBaseUrl: options.wixApiBaseUrl, broker, timeoutMs: wixRequestTimeoutMs });
 
@@ -271,6 +274,8 @@ export function createRegistry(options: RegistryOptions) {
       feed.release();
       stopWakingPushWorkers();
       await Promise.all([worker.stop(), ...pushWorkers.map((w) => w.stop()), reconcileScheduler?.stop(), retention.stop()]);
+      // Clears of shared token rows still running (a 401, a removal) finish before the store closes.
+      await broker.settled();
     },
   };
 }

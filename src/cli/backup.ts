@@ -11,7 +11,7 @@ export function registerBackup(program: Command) {
     .option('--json', 'print the report as JSON')
     .action(async (file: string, opts: { json?: boolean }) => {
       const config = loadConfig();
-      const report = await backupDatabase({ engine: 'sqlite', path: config.databasePath }, file);
+      const report = await backupDatabase(config.database, file);
       if (opts.json) return console.log(JSON.stringify(report, null, 2));
       const mb = (report.bytes / 1_048_576).toFixed(1);
       console.log(

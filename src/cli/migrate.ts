@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
-import { withStore } from './context.ts';
+import { loadConfig } from '../config.ts';
+import { migrateDatabase } from '../db/open-store.ts';
+import { CLI_BUSY_TIMEOUT_MS } from './context.ts';
 
 export function registerMigrate(program: Command) {
   program
     .command('migrate')
     .description('apply pending database migrations (the server also does this on start)')
     .action(async () => {
-      // Opening the store applies pending migrations.
-      const location = await withStore(async ({ store }) => store.location);
-      console.log(`database ${location} is migrated`);
+      const config = loadConfig();
+      await migrateDatabase(config.database, { sqlite: { busyTimeoutMs: CLI_BUSY_TIMEOUT_MS } });
+      console.log(`database ${config.databasePath} is migrated`);
     });
 }

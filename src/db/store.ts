@@ -184,6 +184,41 @@ export type DashboardSessionFilter =
   /** Every session whose key is not one of these (keys removed from REGISTRY_API_KEYS). */
   | { exceptApiKeyIds: readonly string[] };
 
+/**
+ * One instance's access token as the shared token row holds it. `sealed` is AES-256-GCM
+ * ciphertext made above the store (src/wix/token-sealing.ts): the store never sees a token in
+ * clear, nor the key. `keyId` names the key it was sealed with (a row sealed with another key,
+ * after the app secret rotated, is read as no row at all).
+ */
+export interface SealedTokenRow {
+  sealed: string;
+  keyId: string;
+  /** When Wix said the token expires, epoch ms (also bound into the seal: a changed value does not open). */
+  expiresAt: number;
+}
+
+/**
+ * The shared token row of each instance, for engines with several processes on one database
+ * (PostgreSQL replicas): with it, Wix sees one token request per instance per token lifetime
+ * across all of them (contract: "Running several replicas"). The token broker keeps its
+ * per-process cache in front of it and comes here only on a miss.
+ */
+export interface SharedTokenStore {
+  /**
+   * Runs `work` holding the instance's token lock, which one caller at a time holds across every
+   * process on the database, with the row as it stands (null: none). `save` writes the row (`now`:
+   * its updated time); it is committed when `work` resolves and dropped if it rejects. The lock is held while `work`
+   * runs (a token request to Wix, bounded by its timeout); a caller that waits for it longer
+   * than the engine allows is refused with a StorageUnavailableError.
+   */
+  locked<T>(instanceId: string, work: (row: SealedTokenRow | null, save: (row: SealedTokenRow, now: number) => Promise<void>) => Promise<T>): Promise<T>;
+  /**
+   * Deletes the instance's row, under the same lock (so a refresh in flight elsewhere finishes
+   * first), when `matches` accepts it (any row when omitted): true if one was deleted.
+   */
+  remove(instanceId: string, matches?: (row: SealedTokenRow) => boolean): Promise<boolean>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The boundary
 
@@ -272,6 +307,13 @@ export interface RegistryStore {
     /** Every stored session, newest first (expired ones included until retention deletes them). */
     list(): Promise<DashboardSessionRecord[]>;
   };
+
+  /**
+   * The shared token rows (PostgreSQL: table access_tokens, src/db/postgres/shared-tokens.ts).
+   * SQLite has none: its one server process holds the only token cache, so there is nothing to
+   * share (the CLI asks Wix for fresh tokens on purpose, see src/wix/instance-checks.ts).
+   */
+  tokens?: SharedTokenStore;
 
   /** Calls `listener` with the number of commands each committed transaction held (metrics). */
   observeCommits(listener: (commands: number) => void): void;
@@ -393,7 +435,12 @@ export interface WriteStatements {
    */
   claimReconcileWalk(name: string, owner: string, now: number, leaseUntil: number): Awaitable<{ cursor: string | null } | null>;
   /** Gives the lease back, if `owner` still holds it, with the walk's new cursor and when the next slice is due. */
-  releaseReconcileWalk(name: string, owner: string, update: { cursor: string | null; nextRunAt: number; lastStop: string | null }, now: number): Awaitable<boolean>;
+  releaseReconcileWalk(
+    name: string,
+    owner: string,
+    update: { cursor: string | null; nextRunAt: number; lastStop: string | null },
+    now: number,
+  ): Awaitable<boolean>;
   // deliveries, retention (the installations service): the raw JWT goes, the hash and payload stay
   /** Up to `limit` deliveries with id > afterId, in id order, with their receive times. */
   deliveryReceiptsAfter(afterId: number, limit: number): Awaitable<{ id: number; receivedAt: number }[]>;

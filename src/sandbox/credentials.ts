@@ -20,8 +20,10 @@ interface StoredCredentials {
   publicKeyPem: string;
 }
 
+/** Beside the SQLite file; in ./data for an in-memory database or a PostgreSQL URL (config's databasePath). */
 export function sandboxDirFor(databasePath: string): string {
-  return join(databasePath === ':memory:' ? './data' : dirname(databasePath), 'sandbox');
+  const beside = databasePath === ':memory:' || /^postgres(ql)?:\/\//i.test(databasePath) ? './data' : dirname(databasePath);
+  return join(beside, 'sandbox');
 }
 
 /** Loads the sandbox credentials, generating them (mode 0600) on first use. */

@@ -173,7 +173,10 @@ describe('loadConfig: WIX_PUBLIC_KEY forms', () => {
     ['a PEM block whose body is not a key', '-----BEGIN PUBLIC KEY-----\nAAAABBBBCCCC\n-----END PUBLIC KEY-----\n'],
     ['an EC key', generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString()],
     ['an Ed25519 key', generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString()],
-    ['an RSA key followed by an EC key', `${keyA.pem}${generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString()}`],
+    [
+      'an RSA key followed by an EC key',
+      `${keyA.pem}${generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }).toString()}`,
+    ],
   ])('refuses %s, naming WIX_PUBLIC_KEY', (_name, value) => {
     const err = configError(live({ WIX_PUBLIC_KEY: value }));
     expect(named(err)).toEqual(['WIX_PUBLIC_KEY']);
@@ -199,7 +202,14 @@ describe('loadConfig: every bad field at once, no secret printed', () => {
   });
 
   it('reads the RECONCILE_* variables, with their documented defaults, and names each bad one', () => {
-    expect(loadConfig({}).reconcile).toEqual({ ratePerSec: 5, maxRemovedShare: 0.5, schedule: true, afterMs: 7 * 86_400_000, intervalMs: 60_000, sliceSize: 50 });
+    expect(loadConfig({}).reconcile).toEqual({
+      ratePerSec: 5,
+      maxRemovedShare: 0.5,
+      schedule: true,
+      afterMs: 7 * 86_400_000,
+      intervalMs: 60_000,
+      sliceSize: 50,
+    });
     expect(
       loadConfig({
         RECONCILE_RATE_PER_SEC: '0.5',
@@ -219,7 +229,14 @@ describe('loadConfig: every bad field at once, no secret printed', () => {
       RECONCILE_SLICE_SIZE: 'many',
     });
     expect(named(err)).toEqual(
-      ['RECONCILE_AFTER_DAYS', 'RECONCILE_INTERVAL_MS', 'RECONCILE_MAX_REMOVED_SHARE', 'RECONCILE_RATE_PER_SEC', 'RECONCILE_SCHEDULE', 'RECONCILE_SLICE_SIZE'].sort(),
+      [
+        'RECONCILE_AFTER_DAYS',
+        'RECONCILE_INTERVAL_MS',
+        'RECONCILE_MAX_REMOVED_SHARE',
+        'RECONCILE_RATE_PER_SEC',
+        'RECONCILE_SCHEDULE',
+        'RECONCILE_SLICE_SIZE',
+      ].sort(),
     );
   });
 
@@ -275,6 +292,40 @@ describe('loadConfig: DATABASE_URL', () => {
 
   it.each(['file://otherhost/x.db', 'file:///tmp/a%zz.db'])('refuses the unusable file URL %s, naming DATABASE_URL', (url) => {
     expect(named(configError({ DATABASE_URL: url, PORT: 'abc' }))).toEqual(['DATABASE_URL', 'PORT']);
+  });
+
+  it('is SQLite with its path by default and for a path', () => {
+    expect(loadConfig({}).database).toEqual({ engine: 'sqlite', path: './data/registry.db' });
+    expect(loadConfig({ DATABASE_URL: '/var/lib/registry.db' }).database).toEqual({ engine: 'sqlite', path: '/var/lib/registry.db' });
+  });
+
+  it.each([
+    ['postgres://reg:s3cret-pw@db.internal:5432/registry', 'postgres://reg@db.internal:5432/registry'],
+    ['postgresql://reg:s3cret-pw@db.internal/registry?sslmode=require', 'postgresql://reg@db.internal/registry?sslmode=require'],
+    ['POSTGRES://reg@db.internal/registry', 'postgres://reg@db.internal/registry'],
+    ['postgres://db.internal/registry?password=s3cret-pw&application_name=wr', 'postgres://db.internal/registry?application_name=wr'],
+  ])('%s is PostgreSQL, shown as %s (no password)', (url, shown) => {
+    const config = loadConfig({ DATABASE_URL: url });
+    expect(config.database).toEqual({ engine: 'postgres', url, location: shown });
+    expect(config.databasePath).toBe(shown);
+    expect(config.databasePath).not.toContain('s3cret-pw');
+  });
+
+  it.each(['mysql://root:s3cret-pw@db/registry', 'http://db/registry', 'redis://:s3cret-pw@cache:6379', 'sqlite://./x.db'])(
+    'refuses %s at start, naming DATABASE_URL and the scheme, never the password',
+    (url) => {
+      const err = configError({ DATABASE_URL: url });
+      expect(named(err)).toEqual(['DATABASE_URL']);
+      const scheme = url.slice(0, url.indexOf(':'));
+      expect(err.problems[0]).toContain(`"${scheme}"`);
+      expect(`${err.message}\n${err.stack ?? ''}`).not.toContain('s3cret-pw');
+    },
+  );
+
+  it('reads DATABASE_POOL_SIZE (default 10) and refuses a size that is not a positive integer', () => {
+    expect(loadConfig({}).databasePoolSize).toBe(10);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '25' }).databasePoolSize).toBe(25);
+    for (const bad of ['0', '-3', '2.5', 'many']) expect(named(configError({ DATABASE_POOL_SIZE: bad }))).toEqual(['DATABASE_POOL_SIZE']);
   });
 });
 
@@ -338,12 +389,15 @@ describe('loadConfig: safe defaults (issue 12)', () => {
     },
   );
 
-  it.each(['https://www.wixapis.com', 'https://wix-proxy.internal:8443', 'http://127.0.0.1:4010', 'http://localhost:4010', 'http://[::1]:4010'])(
-    'accepts WIX_API_BASE_URL=%s outside sandbox (https, or http on loopback)',
-    (url) => {
-      expect(loadConfig(live({ WIX_API_BASE_URL: url })).wixApiBaseUrl).toBe(url);
-    },
-  );
+  it.each([
+    'https://www.wixapis.com',
+    'https://wix-proxy.internal:8443',
+    'http://127.0.0.1:4010',
+    'http://localhost:4010',
+    'http://[::1]:4010',
+  ])('accepts WIX_API_BASE_URL=%s outside sandbox (https, or http on loopback)', (url) => {
+    expect(loadConfig(live({ WIX_API_BASE_URL: url })).wixApiBaseUrl).toBe(url);
+  });
 
   it('sandbox mode may point WIX_API_BASE_URL at any http URL (nothing real travels there)', () => {
     expect(loadConfig({ WIX_API_BASE_URL: 'http://fake-wix.test:4010' }).wixApiBaseUrl).toBe('http://fake-wix.test:4010');
@@ -353,7 +407,8 @@ describe('loadConfig: safe defaults (issue 12)', () => {
 describe('loadConfig: API key scopes', () => {
   it('a bare key has every scope (stays a string); <key>:<scopes> names its scopes', () => {
     const config = loadConfig({
-      REGISTRY_API_KEYS: 'bare-key-aaaaaaaaaaaa, reader-key-bbbbbbbbbb:read, minter-key-cccccccccc:tokens+read, ops-key-dddddddddddd:admin+admin',
+      REGISTRY_API_KEYS:
+        'bare-key-aaaaaaaaaaaa, reader-key-bbbbbbbbbb:read, minter-key-cccccccccc:tokens+read, ops-key-dddddddddddd:admin+admin',
     });
     expect(config.apiKeys).toEqual([
       'bare-key-aaaaaaaaaaaa',
@@ -369,15 +424,18 @@ describe('loadConfig: API key scopes', () => {
     ]);
   });
 
-  it.each(['a-long-enough-secret-key:wrte', 'a-long-enough-secret-key:read+', 'a-long-enough-secret-key:', 'a-long-enough-secret-key:READ', 'other-ok-key-0123456789,a:long-enough-secret-key'])(
-    'refuses %s naming REGISTRY_API_KEYS and the entry, never echoing the key',
-    (value) => {
-      const err = configError({ REGISTRY_API_KEYS: value });
-      expect(err.problems).toHaveLength(1);
-      expect(err.problems[0]).toMatch(/^REGISTRY_API_KEYS\.\d: this entry has an unknown scope/);
-      expect(err.message).not.toMatch(/secret-key|long-enough|wrte|READ/);
-    },
-  );
+  it.each([
+    'a-long-enough-secret-key:wrte',
+    'a-long-enough-secret-key:read+',
+    'a-long-enough-secret-key:',
+    'a-long-enough-secret-key:READ',
+    'other-ok-key-0123456789,a:long-enough-secret-key',
+  ])('refuses %s naming REGISTRY_API_KEYS and the entry, never echoing the key', (value) => {
+    const err = configError({ REGISTRY_API_KEYS: value });
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toMatch(/^REGISTRY_API_KEYS\.\d: this entry has an unknown scope/);
+    expect(err.message).not.toMatch(/secret-key|long-enough|wrte|READ/);
+  });
 
   it('the 16-character minimum applies to the key part', () => {
     expect(named(configError({ REGISTRY_API_KEYS: 'too-short:read' }))).toEqual(['REGISTRY_API_KEYS.0']);
@@ -404,7 +462,8 @@ describe('loadConfig: TRUST_PROXY and APP_INSTANCE_RATE_LIMIT', () => {
   it('APP_INSTANCE_RATE_LIMIT defaults to 120 per minute and must be a positive integer', () => {
     expect(loadConfig({}).appInstanceRateLimitPerMinute).toBe(120);
     expect(loadConfig({ APP_INSTANCE_RATE_LIMIT: '30' }).appInstanceRateLimitPerMinute).toBe(30);
-    for (const bad of ['0', 'many', '1.5']) expect(named(configError({ APP_INSTANCE_RATE_LIMIT: bad }))).toEqual(['APP_INSTANCE_RATE_LIMIT']);
+    for (const bad of ['0', 'many', '1.5'])
+      expect(named(configError({ APP_INSTANCE_RATE_LIMIT: bad }))).toEqual(['APP_INSTANCE_RATE_LIMIT']);
   });
 });
 
@@ -418,7 +477,8 @@ describe('loadConfig: RAW_DELIVERY_RETENTION_DAYS', () => {
   it('refuses fewer than 3 days (Wix resends for about 47 hours), saying why', () => {
     const err = configError({ RAW_DELIVERY_RETENTION_DAYS: '2' });
     expect(err.problems).toEqual(['RAW_DELIVERY_RETENTION_DAYS: must be at least 3 days (Wix resends a delivery for about 47 hours)']);
-    for (const bad of ['0', '-5', 'forever', '2.5']) expect(named(configError({ RAW_DELIVERY_RETENTION_DAYS: bad }))).toEqual(['RAW_DELIVERY_RETENTION_DAYS']);
+    for (const bad of ['0', '-5', 'forever', '2.5'])
+      expect(named(configError({ RAW_DELIVERY_RETENTION_DAYS: bad }))).toEqual(['RAW_DELIVERY_RETENTION_DAYS']);
   });
 });
 
@@ -432,13 +492,22 @@ describe('loadConfig: REGISTRY_EVENT_ENDPOINTS and REGISTRY_EVENT_SECRET (issue 
 
   it('takes http(s) URLs, trimmed and without repeats, with a whsec_ secret of 24 to 64 bytes', () => {
     const config = loadConfig({
-      REGISTRY_EVENT_ENDPOINTS: ' https://billing.internal/hooks/registry , http://provisioning:8080/in,https://billing.internal/hooks/registry',
+      REGISTRY_EVENT_ENDPOINTS:
+        ' https://billing.internal/hooks/registry , http://provisioning:8080/in,https://billing.internal/hooks/registry',
       REGISTRY_EVENT_SECRET: secretOf(32),
     });
-    expect(config.push).toEqual({ endpoints: ['https://billing.internal/hooks/registry', 'http://provisioning:8080/in'], secret: secretOf(32) });
-    for (const bytes of [24, 64]) expect(loadConfig({ REGISTRY_EVENT_ENDPOINTS: 'https://a.example/h', REGISTRY_EVENT_SECRET: secretOf(bytes) }).push?.secret).toBe(secretOf(bytes));
+    expect(config.push).toEqual({
+      endpoints: ['https://billing.internal/hooks/registry', 'http://provisioning:8080/in'],
+      secret: secretOf(32),
+    });
+    for (const bytes of [24, 64])
+      expect(loadConfig({ REGISTRY_EVENT_ENDPOINTS: 'https://a.example/h', REGISTRY_EVENT_SECRET: secretOf(bytes) }).push?.secret).toBe(
+        secretOf(bytes),
+      );
     // Unpadded base64 is the same secret.
-    expect(loadConfig({ REGISTRY_EVENT_ENDPOINTS: 'https://a.example/h', REGISTRY_EVENT_SECRET: secretOf(32).replace(/=+$/, '') }).push).not.toBeNull();
+    expect(
+      loadConfig({ REGISTRY_EVENT_ENDPOINTS: 'https://a.example/h', REGISTRY_EVENT_SECRET: secretOf(32).replace(/=+$/, '') }).push,
+    ).not.toBeNull();
   });
 
   it('requires the secret when endpoints are set', () => {
@@ -459,11 +528,14 @@ describe('loadConfig: REGISTRY_EVENT_ENDPOINTS and REGISTRY_EVENT_SECRET (issue 
     expect(err.message).not.toContain(secret.slice(6, 20));
   });
 
-  it.each(['ftp://a.example/h', 'not a url', 'https://ok.example/h,mailto:ops@example.com', 'http://'])('refuses REGISTRY_EVENT_ENDPOINTS=%s by entry, never printing the URL', (value) => {
-    const err = configError({ REGISTRY_EVENT_ENDPOINTS: value, REGISTRY_EVENT_SECRET: secretOf(32) });
-    expect(err.problems).toHaveLength(1);
-    expect(err.problems[0]).toMatch(/^REGISTRY_EVENT_ENDPOINTS\.\d: each entry must be an http:\/\/ or https:\/\/ URL$/);
-  });
+  it.each(['ftp://a.example/h', 'not a url', 'https://ok.example/h,mailto:ops@example.com', 'http://'])(
+    'refuses REGISTRY_EVENT_ENDPOINTS=%s by entry, never printing the URL',
+    (value) => {
+      const err = configError({ REGISTRY_EVENT_ENDPOINTS: value, REGISTRY_EVENT_SECRET: secretOf(32) });
+      expect(err.problems).toHaveLength(1);
+      expect(err.problems[0]).toMatch(/^REGISTRY_EVENT_ENDPOINTS\.\d: each entry must be an http:\/\/ or https:\/\/ URL$/);
+    },
+  );
 
   it('names both variables in one go with the other bad fields', () => {
     expect(named(configError({ REGISTRY_EVENT_ENDPOINTS: 'ftp://x', PORT: 'nope' }))).toEqual(['PORT', 'REGISTRY_EVENT_ENDPOINTS.0']);

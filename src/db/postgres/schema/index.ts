@@ -10,3 +10,4 @@ export * from './dashboard-sessions.ts';
 export * from './delivery-jwts.ts';
 export * from './changes.ts';
 export * from './push-endpoints.ts';
+export * from './access-tokens.ts';

@@ -1,0 +1,194 @@
+import type pg from 'pg';
+import { instanceOf, runCommand, type WriteCommand } from '../commands.ts';
+import { StorageUnavailableError } from '../store.ts';
+import { isPostgresUnavailable, isRetryableConflict, toStorageError } from './errors.ts';
+import { createPostgresWriteStatements, type PostgresWriteStatements } from './write-statements.ts';
+
+/** Most commands one transaction takes; the rest wait for the next one (as on SQLite). */
+export const GROUP_COMMIT_MAX_COMMANDS = 512;
+/** A batch that deadlocked with another replica's (40P01) or hit a serialization failure is run again this many times at most. */
+export const BATCH_CONFLICT_RETRIES = 5;
+
+/**
+ * The commands that can append to the change feed (src/changes/record.ts is reached from these
+ * scripts only). Their transaction takes the change-feed lock at BEGIN, before any instance lock:
+ * taken later, replica A could hold instance X and wait for the feed lock while replica B holds
+ * the feed lock and waits for X.
+ */
+const RECORDS_CHANGES: ReadonlySet<WriteCommand['kind']> = new Set(['ingest', 'replay', 'finishJob', 'recordCheck']);
+
+interface QueuedWrite {
+  command: WriteCommand;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export interface PostgresWriterOptions {
+  /** After each COMMIT: how many commands it held, and the highest change position it appended (0: none). */
+  onCommit(commands: number, appendedPosition: number): void;
+}
+
+/**
+ * Group commit on PostgreSQL. The commands queued during one event-loop turn become one
+ * transaction on a connection of the write pool: BEGIN, then each command in its own savepoint
+ * (a failing command is rolled back alone and only its promise rejects), then one COMMIT, so a
+ * batch costs one WAL flush. One batch is in flight at a time; the next accumulates meanwhile.
+ * A failed BEGIN or COMMIT, or a connection lost mid-batch, rejects every command of the batch
+ * with StorageUnavailableError: none was answered yet, and the transaction rolled back with its
+ * connection, so nothing is half-written.
+ *
+ * Between replicas: a batch is ordered by instance (instanceOf) so instance locks are always
+ * taken in the same order, the change-feed lock comes first, and a batch that deadlocks anyway
+ * (a replay locks an instance it learns mid-script) is run again whole.
+ */
+export function createPostgresWriter(pool: pg.Pool, options: PostgresWriterOptions) {
+  let queued: QueuedWrite[] = [];
+  let scheduled = false;
+  let running: Promise<void> | null = null;
+  const statementsOf = new WeakMap<pg.PoolClient, PostgresWriteStatements>();
+
+  function schedule(): void {
+    if (scheduled || running || queued.length === 0) return;
+    scheduled = true;
+    // setImmediate runs after the poll phase: every request parsed in this turn joins the batch.
+    setImmediate(startBatch);
+  }
+
+  function startBatch(): void {
+    scheduled = false;
+    if (running || queued.length === 0) return;
+    const batch = queued.slice(0, GROUP_COMMIT_MAX_COMMANDS);
+    queued = queued.slice(batch.length);
+    running = runBatch(batch).finally(() => {
+      running = null;
+      schedule();
+    });
+  }
+
+  async function runBatch(batch: QueuedWrite[]): Promise<void> {
+    // Stable: the commands of one instance keep their order of arrival.
+    const ordered = [...batch].sort((a, b) => compareInstances(instanceOf(a.command), instanceOf(b.command)));
+    const takesFeedLock = ordered.some((entry) => RECORDS_CHANGES.has(entry.command.kind));
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= BATCH_CONFLICT_RETRIES; attempt++) {
+      let result: { outcomes: Outcome[]; appendedPosition: number } | 'conflict';
+      try {
+        result = await transaction(ordered, takesFeedLock);
+      } catch (error) {
+        const unavailable = toStorageError(error);
+        const reason =
+          unavailable instanceof StorageUnavailableError
+            ? unavailable
+            : new StorageUnavailableError(`The transaction failed: ${String((error as Error)?.message ?? error)}`);
+        for (const entry of ordered) entry.reject(reason);
+        return;
+      }
+      if (result === 'conflict') {
+        lastError = new StorageUnavailableError('Writes kept conflicting with another replica', '40P01');
+        continue;
+      }
+      const { outcomes, appendedPosition } = result;
+      ordered.forEach((entry, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) entry.resolve(outcome.value);
+        else entry.reject(outcome.error);
+      });
+      try {
+        options.onCommit(ordered.length, appendedPosition);
+      } catch {
+        // a listener's failure is not the writer's
+      }
+      return;
+    }
+    for (const entry of ordered) entry.reject(lastError);
+  }
+
+  /** One attempt at the batch: its outcomes, or 'conflict' when it must be run again whole. Throws when the transaction itself failed. */
+  async function transaction(
+    ordered: QueuedWrite[],
+    takesFeedLock: boolean,
+  ): Promise<{ outcomes: Outcome[]; appendedPosition: number } | 'conflict'> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    let statements = statementsOf.get(client);
+    if (!statements) {
+      statementsOf.set(client, (statements = createPostgresWriteStatements(client)));
+      // A connection that dies while checked out emits 'error' besides failing the query in
+      // flight (which is how the batch learns of it); unheard, that event would crash the process.
+      client.on('error', () => {});
+    }
+    statements.transactionEnded();
+    statements.takeAppendedPosition();
+    try {
+      await client.query('BEGIN');
+      try {
+        if (takesFeedLock) await statements.lockChangeFeed();
+        const outcomes: Outcome[] = [];
+        for (const entry of ordered) {
+          await client.query('SAVEPOINT command');
+          statements.savepointTaken();
+          try {
+            const instance = instanceOf(entry.command);
+            // Every command on an instance holds its lock (the scripts ask again, a no-op): a
+            // job's outcome then reads the installation no other replica is writing meanwhile.
+            if (instance !== null) await statements.lockInstance(instance);
+            const value = await runCommand(statements, entry.command);
+            await client.query('RELEASE SAVEPOINT command');
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            if (isRetryableConflict(error)) {
+              await client.query('ROLLBACK');
+              return 'conflict';
+            }
+            if (isPostgresUnavailable(error)) throw error;
+            await client.query('ROLLBACK TO SAVEPOINT command');
+            await client.query('RELEASE SAVEPOINT command');
+            statements.savepointRolledBack();
+            outcomes.push({ ok: false, error: toStorageError(error) });
+          }
+        }
+        await client.query('COMMIT');
+        return { outcomes, appendedPosition: statements.takeAppendedPosition() };
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    } catch (error) {
+      // A connection that failed mid-transaction is not given back to the pool.
+      if (isPostgresUnavailable(error)) broken = error as Error;
+      throw error;
+    } finally {
+      statements.transactionEnded();
+      client.release(broken);
+    }
+  }
+
+  return {
+    /** Queues a command for the next group commit; resolves once its transaction committed. */
+    write(command: WriteCommand): Promise<unknown> {
+      return new Promise((resolve, reject) => {
+        queued.push({ command, resolve, reject });
+        schedule();
+      });
+    },
+    /** Commits what is queued, and waits for the batch in flight. */
+    async drain(): Promise<void> {
+      while (running || queued.length > 0) {
+        if (!running) startBatch();
+        await running;
+      }
+    },
+  };
+}
+
+export type PostgresWriter = ReturnType<typeof createPostgresWriter>;
+
+/** Commands without an instance first (they lock none), then by instance id. */
+function compareInstances(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a < b ? -1 : 1;
+}
