@@ -132,7 +132,8 @@ export function replicasOf(options: {
       publicKeyPem: options.publicKeyPem,
       wixUrl: options.wixUrl,
       databasePath: options.databaseUrl,
-      overrides: { REGISTRY_API_KEYS: options.apiKey, LOG_LEVEL: 'warn', ...options.env },
+      // LOG_LEVEL stays info: spawnRegistry waits for the "listening" line.
+      overrides: { REGISTRY_API_KEYS: options.apiKey, ...options.env },
     });
   return {
     all,
