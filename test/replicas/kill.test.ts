@@ -1,8 +1,9 @@
 /**
- * A replica SIGKILLed mid-stream. Three replicas take a stream of new installations round-robin;
- * the fake Wix answers token requests slowly, so every replica holds outbox jobs (leased, waiting
- * on Wix) when one of them is killed. A replacement replica starts at once, while the survivors
- * still hold their own leases. Then:
+ * A replica SIGKILLed mid-stream. The fake Wix answers token requests slowly, so outbox jobs stay
+ * leased (waiting on Wix) for a while. One replica starts alone and takes the first deliveries;
+ * two more start while it holds leases (a starting replica must not take them over) and join the
+ * round-robin stream; then the first is killed while jobs are held, and a replacement starts at
+ * once, while the survivors hold their own leases. Then:
  * - every delivery any replica answered 200 is in the database and on every live replica's API;
  * - the dead replica's jobs are taken over when their lease lapses (60 s, OUTBOX_LEASE_MS: the
  *   registry has no knob to shorten it, so this test waits), and every installation gets exactly
@@ -61,7 +62,8 @@ describeOnPostgres('replicas: one SIGKILLed mid-stream', () => {
   it(
     'loses no acknowledged delivery, and the survivors configure every installation exactly once',
     async () => {
-      const live: ServerProcess[] = await fleet.start(3);
+      // The victim starts alone and takes the first deliveries, so it holds leases when the others start.
+      const live: ServerProcess[] = await fleet.start(1);
       wix.fake.fail('token', ...Array.from({ length: SLOW_TOKEN_REQUESTS }, () => ({ kind: 'delay' as const, ms: SLOW_TOKEN_MS })));
 
       const acked = new Map<string, string>(); // instanceId -> JWT answered 200
@@ -69,7 +71,7 @@ describeOnPostgres('replicas: one SIGKILLed mid-stream', () => {
       const otherAnswers: string[] = [];
       let sent = 0;
       let stop = false;
-      const victim = live[1]!;
+      const victim = live[0]!;
       const streams = Array.from({ length: IN_FLIGHT }, async (_, lane) => {
         while (!stop) {
           const n = sent++;
@@ -99,10 +101,17 @@ describeOnPostgres('replicas: one SIGKILLed mid-stream', () => {
         }
       });
 
-      // Kill once every replica has taken deliveries and holds jobs waiting on the slow token endpoint.
-      for (let waited = 0; (acked.size < 60 || wix.fake.callsTo('token').length < 12) && waited < 30_000; waited += 50) await sleep(50);
-      await sleep(Math.floor(Math.random() * 500));
-      const [held] = await db.query<{ running: number }>(`SELECT count(*) AS running FROM outbox_jobs WHERE status = 'running'`);
+      const runningJobs = async () =>
+        (await db.query<{ n: number }>(`SELECT count(*) AS n FROM outbox_jobs WHERE status = 'running'`))[0]!.n;
+      for (let waited = 0; (acked.size < 30 || (await runningJobs()) === 0) && waited < 30_000; waited += 100) await sleep(100);
+      const heldBeforeOthers = await runningJobs();
+      // Two more replicas start while the victim holds its leases (they must not take them over),
+      // and join the rotation; the stream goes on over all three.
+      live.push(...(await fleet.start(2)));
+      for (let waited = 0; acked.size < 120 && waited < 30_000; waited += 50) await sleep(50);
+      // Kill while jobs are held (each waits 1.5 s on its token).
+      for (let waited = 0; (await runningJobs()) === 0 && waited < 10_000; waited += 50) await sleep(50);
+      const held = await runningJobs();
       const killedAt = Date.now();
       victim.child.kill('SIGKILL');
       live.splice(live.indexOf(victim), 1);
@@ -115,10 +124,12 @@ describeOnPostgres('replicas: one SIGKILLed mid-stream', () => {
       stop = true;
       await Promise.all(streams);
       console.log(
-        `[replicas-kill] ${acked.size} deliveries answered 200, ${cutOff} cut off by the kill, ${held?.running ?? 0} jobs running at the kill`,
+        `[replicas-kill] ${acked.size} deliveries answered 200, ${cutOff} cut off by the kill; jobs running when the others started ${heldBeforeOthers}, at the kill ${held}`,
       );
       expect(otherAnswers).toEqual([]);
       expect(acked.size).toBeGreaterThan(0);
+      // Else the test would not show a takeover.
+      expect(held).toBeGreaterThan(0);
 
       // Every acknowledged delivery is stored byte for byte, with its installation.
       const rows = await db.query<{ hash: string; jwt: string | null; instanceId: string; status: string | null }>(
