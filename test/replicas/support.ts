@@ -132,8 +132,11 @@ export function replicasOf(options: {
       publicKeyPem: options.publicKeyPem,
       wixUrl: options.wixUrl,
       databasePath: options.databaseUrl,
-      // LOG_LEVEL stays info: spawnRegistry waits for the "listening" line.
-      overrides: { REGISTRY_API_KEYS: options.apiKey, ...options.env },
+      // LOG_LEVEL stays info: spawnRegistry waits for the "listening" line. Reconciliation off:
+      // these tests remove instances by webhook only, so the fake Wix still grants them tokens,
+      // and a scheduled check of an installation older than RECONCILE_AFTER_DAYS would rightly
+      // "repair" it as reinstalled in the middle of a test.
+      overrides: { REGISTRY_API_KEYS: options.apiKey, RECONCILE_SCHEDULE: 'off', ...options.env },
     });
   return {
     all,
