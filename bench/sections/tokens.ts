@@ -58,7 +58,7 @@ const tokenTargets = (ctx: Context): TokenTarget[] =>
       };
     });
 
-/** One measured run of the token API on a target; null when the route is not there ("not available yet"). */
+/** One measured run of the token API on a target, or why not when the route is not there ("not available yet"). */
 async function measureTokens(ctx: Context, target: TokenTarget, pathsFile: string): Promise<TokenRun | { unavailable: string }> {
   const { settings } = ctx;
   const installs = ctx.pool.slice(0, settings.tokens.installs);
