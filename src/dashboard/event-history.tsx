@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { InstallationQueries } from '../installations/queries.ts';
 import { Badge, Time } from './format.tsx';
+import { TablePanel } from './table-panel.tsx';
 
 export type InstallationDetail = NonNullable<Awaited<ReturnType<InstallationQueries['get']>>>;
 export type InstallationEvent = InstallationDetail['events'][number];
@@ -20,54 +21,47 @@ function EventData(props: { event: InstallationEvent }) {
 /** Every stored event of an installation, oldest first by `iat`, with what it did. */
 export function EventHistory(props: { events: InstallationEvent[] }) {
   return (
-    <section class="panel section" aria-labelledby="history-heading">
-      <div class="panel-head">
-        <h2 id="history-heading">Event history</h2>
-        <p>Oldest first, by the time Wix issued each event</p>
-      </div>
-      {props.events.length === 0 ? (
-        <p class="empty">No events stored.</p>
-      ) : (
-        <div class="table-wrap" role="region" aria-label="Event history" tabindex={0}>
-          <table class="cards" data-testid="history">
-            <caption class="visually-hidden">Event history</caption>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col" class="nowrap">
-                  Issued (UTC)
-                </th>
-                <th scope="col" class="nowrap">
-                  Received (UTC)
-                </th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Data</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.events.map((e) => (
-                <tr>
-                  <th scope="row" class="mono">
-                    {e.eventType}
-                  </th>
-                  <td class="nowrap" data-label="Issued">
-                    <Time iso={e.issuedAt} />
-                  </td>
-                  <td class="nowrap" data-label="Received">
-                    <Time iso={e.receivedAt} />
-                  </td>
-                  <td data-label="Outcome">
-                    <Badge value={e.outcome} />
-                  </td>
-                  <td data-label="Data">
-                    <EventData event={e} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
+    <TablePanel
+      id="history"
+      spaced
+      label="Event history"
+      testId="history"
+      title="Event history"
+      subtitle="Oldest first, by the time Wix issued each event"
+      empty={props.events.length === 0 ? 'No events stored.' : null}
+      head={
+        <>
+          <th scope="col">Event</th>
+          <th scope="col" class="nowrap">
+            Issued (UTC)
+          </th>
+          <th scope="col" class="nowrap">
+            Received (UTC)
+          </th>
+          <th scope="col">Outcome</th>
+          <th scope="col">Data</th>
+        </>
+      }
+    >
+      {props.events.map((e) => (
+        <tr>
+          <th scope="row" class="mono">
+            {e.eventType}
+          </th>
+          <td class="nowrap" data-label="Issued">
+            <Time iso={e.issuedAt} />
+          </td>
+          <td class="nowrap" data-label="Received">
+            <Time iso={e.receivedAt} />
+          </td>
+          <td data-label="Outcome">
+            <Badge value={e.outcome} />
+          </td>
+          <td data-label="Data">
+            <EventData event={e} />
+          </td>
+        </tr>
+      ))}
+    </TablePanel>
   );
 }

@@ -211,7 +211,10 @@ export interface SharedTokenStore {
    * runs (a token request to Wix, bounded by its timeout); a caller that waits for it longer
    * than the engine allows is refused with a StorageUnavailableError.
    */
-  locked<T>(instanceId: string, work: (row: SealedTokenRow | null, save: (row: SealedTokenRow, now: number) => Promise<void>) => Promise<T>): Promise<T>;
+  locked<T>(
+    instanceId: string,
+    work: (row: SealedTokenRow | null, save: (row: SealedTokenRow, now: number) => Promise<void>) => Promise<T>,
+  ): Promise<T>;
   /**
    * Deletes the instance's row, under the same lock (so a refresh in flight elsewhere finishes
    * first), when `matches` accepts it (any row when omitted): true if one was deleted.

@@ -1,7 +1,5 @@
 import Database from 'better-sqlite3';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { copyFileSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import { createManualClock } from '../../src/clock.ts';
 import type { BackoffPolicy } from '../../src/outbox/backoff.ts';
@@ -12,6 +10,8 @@ import type { ApiKeyEntry } from '../../src/http/scopes.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { createRegistry, type PushOptions, type Registry } from '../../src/registry.ts';
 import { createTestSigner, type TestSigner } from './sign.ts';
+import { createTestDatabase, TEST_ENGINE, type ScratchDatabase } from './engine.ts';
+import type { TestDatabase } from './database.ts';
 
 export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
 export const TEST_APP_ID = '11111111-2222-4333-8444-555555555555';
@@ -21,8 +21,17 @@ export interface TestRegistry {
   registry: Registry;
   app: Registry['app'];
   store: RegistryStore;
+  /** A temporary directory of the test's own (files beside the database: exports, imports). */
   dir: string;
+  /** DATABASE_URL for this registry's database (a file path on SQLite, a URL on PostgreSQL): for the CLI. */
+  databaseUrl: string;
+  /** The SQLite file; throws on PostgreSQL (a test that needs the file runs on SQLite only). */
   dbPath: string;
+  /**
+   * The test's own connection to the same database, on either engine, for looking at rows and
+   * for changing them behind the registry's back (see test/helpers/database.ts).
+   */
+  db: TestDatabase;
   signer: TestSigner;
   clock: ReturnType<typeof createManualClock>;
   /** POSTs a body to /webhooks/wix through app.request(). */
@@ -30,8 +39,8 @@ export interface TestRegistry {
   /** GET with the test API key. */
   api(path: string, init?: RequestInit): Promise<Response>;
   /**
-   * A connection of the test's own to the same file, for looking at rows and for changing them
-   * behind the registry's back; closed after `use`.
+   * A better-sqlite3 connection of the test's own to the same file, closed after `use`: for the
+   * tests about SQLite itself (pragmas, the file). Throws on PostgreSQL: use `db`.
    */
   sql<T>(use: (db: Database.Database) => T): T;
   /**
@@ -44,7 +53,10 @@ export interface TestRegistry {
 
 let sharedSigner: Promise<TestSigner> | undefined;
 
-/** The real registry on a fresh SQLite file migrated from migrations/, with a manual clock. */
+/**
+ * The real registry on a fresh database of the run's engine (test/helpers/engine.ts), migrated
+ * as the server migrates it, with a manual clock.
+ */
 export interface TestRegistryOptions {
   wixApiBaseUrl?: string;
   now?: number;
@@ -61,7 +73,7 @@ export interface TestRegistryOptions {
   sqlite?: OpenStoreOptions['sqlite'];
   /** RAW_DELIVERY_RETENTION_DAYS (default 30). */
   rawDeliveryRetentionDays?: number;
-  /** A database file to start from (copied first): a restored backup. */
+  /** A database file to start from (copied first): a restored backup. SQLite only. */
   restoreFrom?: string;
   /** REGISTRY_EVENT_ENDPOINTS / REGISTRY_EVENT_SECRET (pushes start with `registry.start()`). */
   push?: PushOptions;
@@ -83,13 +95,12 @@ export async function createTestRegistry(initialOptions: TestRegistryOptions = {
   let options = initialOptions;
   sharedSigner ??= createTestSigner();
   const signer = await sharedSigner;
-  const dir = mkdtempSync(join(tmpdir(), 'wix-registry-test-'));
-  const dbPath = join(dir, 'registry.db');
-  if (options.restoreFrom) copyFileSync(options.restoreFrom, dbPath);
+  const database = await createTestDatabase();
+  if (options.restoreFrom) copyFileSync(options.restoreFrom, sqliteOnly(database, 'restoreFrom'));
   const clock = createManualClock(options.now ?? Date.UTC(2026, 10, 1));
-  // The store as the server opens it: writer and reader threads.
+  // The store as the server opens it: writer and reader threads (SQLite), its pools (PostgreSQL).
   const build = async () => {
-    const store = await openStore(dbPath, { threads: true, sqlite: { readers: 2, ...options.sqlite } });
+    const store = await openStore(database.url, { threads: true, sqlite: { readers: 2, ...options.sqlite } });
     const registry = createRegistry({
       wix: { appId: TEST_APP_ID, appSecret: TEST_APP_SECRET, publicKeys: [createPublicKey(signer.publicKeyPem)] },
       wixApiBaseUrl: options.wixApiBaseUrl ?? 'http://127.0.0.1:9',
@@ -108,7 +119,13 @@ export async function createTestRegistry(initialOptions: TestRegistryOptions = {
     });
     return { store, registry };
   };
-  let current = await build();
+  let current: Awaited<ReturnType<typeof build>>;
+  try {
+    current = await build();
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
   const harness: TestRegistry = {
     get registry() {
       return current.registry;
@@ -119,14 +136,18 @@ export async function createTestRegistry(initialOptions: TestRegistryOptions = {
     get store() {
       return current.store;
     },
-    dir,
-    dbPath,
+    dir: database.dir,
+    databaseUrl: database.url,
+    get dbPath() {
+      return sqliteOnly(database, 'dbPath');
+    },
+    db: database.db,
     signer,
     clock,
     deliver: async (body, init) => current.registry.app.request('/webhooks/wix', { method: 'POST', body, headers: { 'content-type': 'text/plain' }, ...init }),
     api: async (path, init) =>
       current.registry.app.request(path, { ...init, headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(init?.headers ?? {}) } }),
-    sql: (use) => withSqlite(dbPath, use),
+    sql: (use) => withSqlite(sqliteOnly(database, 'sql()'), use),
     async restart(changes) {
       await current.registry.stop();
       await current.store.close();
@@ -134,20 +155,29 @@ export async function createTestRegistry(initialOptions: TestRegistryOptions = {
       current = await build();
     },
     async close() {
-      await current.registry.stop();
-      await current.store.close();
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        await current.registry.stop();
+        await current.store.close();
+      } finally {
+        await database.drop();
+      }
     },
   };
   return harness;
 }
 
+/** The file of a SQLite scratch database, for what only SQLite has; a clear failure on PostgreSQL. */
+export function sqliteOnly(database: Pick<ScratchDatabase, 'sqlitePath'>, what: string): string {
+  if (database.sqlitePath === undefined) {
+    throw new Error(`${what} is SQLite's (a file); on ${TEST_ENGINE} use the engine-neutral db (test/helpers/database.ts)`);
+  }
+  return database.sqlitePath;
+}
+
 /** Row counts of the tables a delivery writes: the "nothing was written" check. */
-export function rowCounts(dbPath: string) {
-  return withSqlite(dbPath, (db) => {
-    const count = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-    return { deliveries: count('deliveries'), installations: count('installations') };
-  });
+export async function rowCounts(db: TestDatabase) {
+  const count = async (table: string) => db.value<number>(`SELECT count(*) AS n FROM ${table}`);
+  return { deliveries: await count('deliveries'), installations: await count('installations') };
 }
 
 export const sec = (iso: string) => Math.floor(Date.parse(iso) / 1000);

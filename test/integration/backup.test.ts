@@ -9,6 +9,7 @@ import { backupDatabase, PG_DUMP_ADVICE } from '../../src/db/backup.ts';
 import { sha256Hex } from '../../src/webhooks/ingest.ts';
 import { REPO_ROOT } from '../helpers/process.ts';
 import { createTestRegistry, TEST_APP_ID, TEST_APP_SECRET, type TestRegistry } from '../helpers/registry.ts';
+import { TEST_ENGINE } from '../helpers/engine.ts';
 
 /**
  * `wix-registry backup <file>` (issue 12): SQLite's online backup, taken by the CLI in its own
@@ -20,7 +21,9 @@ const run = promisify(execFile);
 /** Filler rows, so the copy takes long enough for webhooks to land while it runs. */
 const FILLER_DELIVERIES = 30_000;
 
-describe('wix-registry backup', () => {
+// SQLite only: `wix-registry backup` copies SQLite's file (on PostgreSQL it points to pg_dump,
+// the last case here, which needs no database).
+describe.runIf(TEST_ENGINE === 'sqlite')('wix-registry backup', () => {
   let t: TestRegistry;
   let out: string;
   let env: Record<string, string>;
@@ -31,7 +34,7 @@ describe('wix-registry backup', () => {
     out = mkdtempSync(join(tmpdir(), 'wix-registry-backup-'));
     env = {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.dbPath,
+      DATABASE_URL: t.databaseUrl,
       WIX_APP_ID: TEST_APP_ID,
       WIX_APP_SECRET: TEST_APP_SECRET,
       WIX_PUBLIC_KEY: t.signer.publicKeyPem,

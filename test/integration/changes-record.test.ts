@@ -3,6 +3,16 @@ import type { Change } from '../../src/changes/serialize.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
 import { createTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 import type { TestWebhook } from '../helpers/sign.ts';
+import { TEST_ENGINE } from '../helpers/engine.ts';
+
+/** A trigger that makes writing i-fail's state fail, in each engine's own trigger language. */
+const FAILING_TRIGGER = {
+  sqlite: [`CREATE TRIGGER fail_i_fail BEFORE INSERT ON installations WHEN NEW.instance_id = 'i-fail' BEGIN SELECT RAISE(ABORT, 'boom'); END;`],
+  postgres: [
+    `CREATE FUNCTION fail_i_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.instance_id = 'i-fail' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$`,
+    `CREATE TRIGGER fail_i_fail BEFORE INSERT ON installations FOR EACH ROW EXECUTE FUNCTION fail_i_fail()`,
+  ],
+};
 
 /**
  * Issue 10: every visible transition of an installation appends exactly one change, in the same
@@ -182,7 +192,7 @@ describe('changes recorded with the state they describe', () => {
     expect(await feed()).toEqual(before);
 
     // The stored state drifts from its history (a state-machine fix, a hand edit): the replay repairs it.
-    t.sql((db) => db.prepare(`UPDATE installations SET status = 'removed', removed_at = ? WHERE instance_id = 'i1'`).run(sec(5) * 1000));
+    await t.db.run(`UPDATE installations SET status = 'removed', removed_at = ? WHERE instance_id = 'i1'`, [sec(5) * 1000]);
     expect(await t.registry.ingest.replay(delivery!.id)).toMatchObject({ changed: true });
     const after = await feed();
     expect(after.slice(before.length).map((c) => [c.type, c.installation.status])).toEqual([['installation.installed', 'active']]);
@@ -190,15 +200,11 @@ describe('changes recorded with the state they describe', () => {
 
   it('a failed transaction appends no change: the change commits with its state or not at all', async () => {
     // A trigger makes writing i-fail's state fail inside the delivery's transaction.
-    t.sql((db) =>
-      db.exec(
-        `CREATE TRIGGER fail_i_fail BEFORE INSERT ON installations WHEN NEW.instance_id = 'i-fail' BEGIN SELECT RAISE(ABORT, 'boom'); END;`,
-      ),
-    );
+    for (const statement of FAILING_TRIGGER[TEST_ENGINE]) await t.db.run(statement);
     const token = await t.signer.sign({ eventType: 'AppInstalled', instanceId: 'i-fail', iat: sec(0) });
     expect((await t.deliver(token)).status).toBeGreaterThanOrEqual(500);
     await installed('i-ok', sec(0));
     expect(await types()).toEqual([['installation.installed', 'i-ok']]);
-    expect(t.sql((db) => db.prepare(`SELECT count(*) AS n FROM changes WHERE instance_id = 'i-fail'`).get())).toEqual({ n: 0 });
+    expect((await t.db.query(`SELECT count(*) AS n FROM changes WHERE instance_id = 'i-fail'`))[0]).toEqual({ n: 0 });
   });
 });

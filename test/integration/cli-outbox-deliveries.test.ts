@@ -22,7 +22,7 @@ describe('CLI: outbox list/retry and deliveries list/replay on a real database f
     t = await createTestRegistry({ wixApiBaseUrl: wix.url, backoff: { baseMs: 1, capMs: 1, maxAttempts: 1 }, now: Date.now() });
     env = {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.dbPath,
+      DATABASE_URL: t.databaseUrl,
       WIX_APP_ID: TEST_APP_ID,
       WIX_APP_SECRET: TEST_APP_SECRET,
       WIX_PUBLIC_KEY: t.signer.publicKeyPem,
@@ -52,7 +52,7 @@ describe('CLI: outbox list/retry and deliveries list/replay on a real database f
     const rows = JSON.parse(await cli('deliveries', 'list', '--json')) as { id: number; eventType: string; instanceId: string }[];
     expect(rows).toEqual([expect.objectContaining({ eventType: 'AppInstalled', instanceId: 'cli-1' })]);
     expect(await cli('deliveries', 'replay', String(rows[0]!.id))).toContain('state already matches');
-    t.sql((db) => db.prepare(`UPDATE installations SET status = 'removed' WHERE instance_id = 'cli-1'`).run());
+    await t.db.run(`UPDATE installations SET status = 'removed' WHERE instance_id = 'cli-1'`);
     expect(await cli('deliveries', 'replay', String(rows[0]!.id))).toContain('state recomputed');
     expect((await t.registry.queries.get('cli-1'))?.installation.status).toBe('active');
   });

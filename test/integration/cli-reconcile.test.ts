@@ -37,7 +37,7 @@ describe('CLI: import and reconcile', () => {
     t = await createTestRegistry({ wixApiBaseUrl: wix.url, now: Date.now() });
     env = {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.dbPath,
+      DATABASE_URL: t.databaseUrl,
       WIX_APP_ID: TEST_APP_ID,
       WIX_APP_SECRET: TEST_APP_SECRET,
       WIX_PUBLIC_KEY: t.signer.publicKeyPem,
@@ -76,11 +76,11 @@ describe('CLI: import and reconcile', () => {
     });
     expect((await t.store.installations.get(ID(2)))!.status).toBe('active');
     expect((await t.store.installations.get(ID(3)))!.status).toBe('removed');
-    const before = rowCounts(t.dbPath);
+    const before = await rowCounts(t.db);
     const second = await cli(['import', file]);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('imported 0: active 0, removed 0, failed 0; skipped 3 (already known)');
-    expect(rowCounts(t.dbPath)).toEqual(before);
+    expect(await rowCounts(t.db)).toEqual(before);
   });
 
   it('import: NDJSON; a file with lines that are not ids imports nothing and names them', async () => {
@@ -104,7 +104,7 @@ describe('CLI: import and reconcile', () => {
   });
 
   it('reconcile: a wrong app secret or Wix failing changes nothing and exits non-zero with the reason', async () => {
-    const before = rowCounts(t.dbPath);
+    const before = await rowCounts(t.db);
     const wrong = await cli(['reconcile', '--json'], { WIX_APP_SECRET: 'not-the-secret' });
     expect(wrong.code).toBe(1);
     expect(JSON.parse(wrong.stdout)).toMatchObject({ removed: 0, stoppedEarly: true });
@@ -115,7 +115,7 @@ describe('CLI: import and reconcile', () => {
     wix.fake.clearFaults();
     expect(failing.code).toBe(1);
     expect(failing.stderr).toMatch(/stopped early for safety: Wix is not answering .*500/);
-    expect(rowCounts(t.dbPath)).toEqual(before);
+    expect(await rowCounts(t.db)).toEqual(before);
   });
 
   it('reconcile --instance: an unknown instance is refused with a pointer to import', async () => {

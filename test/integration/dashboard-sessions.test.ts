@@ -44,16 +44,15 @@ describe('dashboard sessions are kept on the server', () => {
       headers: { cookie, origin: ORIGIN },
     });
   }
-  const storedSessions = () =>
-    t.sql((db) => db.prepare('SELECT id_hash, api_key_id FROM dashboard_sessions').all() as { id_hash: string; api_key_id: string }[]);
+  const storedSessions = () => t.db.query<{ id_hash: string; api_key_id: string }>('SELECT id_hash, api_key_id FROM dashboard_sessions');
 
   it('signing in stores a row keyed by the hash of the session id, never the id or the key', async () => {
     t = await createTestRegistry();
     const cookie = await signIn();
     const id = cookie.split('=')[1]!.split('.')[1]!;
-    const rows = storedSessions();
+    const rows = await storedSessions();
     expect(rows).toEqual([{ id_hash: expect.stringMatching(/^[0-9a-f]{64}$/), api_key_id: apiKeyFingerprint(TEST_API_KEY) }]);
-    const dump = t.sql((db) => JSON.stringify(db.prepare('SELECT * FROM dashboard_sessions').all()));
+    const dump = JSON.stringify(await t.db.query('SELECT * FROM dashboard_sessions'));
     expect(dump).not.toContain(id);
     expect(dump).not.toContain(TEST_API_KEY);
   });
@@ -68,7 +67,7 @@ describe('dashboard sessions are kept on the server', () => {
     expect(out.headers.get('set-cookie')).toMatch(new RegExp(`^${SESSION_COOKIE}=; Max-Age=0`));
     // The browser dropped its cookie; a copy kept elsewhere (stolen, or another tab) is refused too, at once.
     expect(await statusOf(cookie)).toBe(303);
-    expect(storedSessions().map((r) => r.api_key_id)).toEqual([apiKeyFingerprint(OTHER_KEY)]);
+    expect((await storedSessions()).map((r) => r.api_key_id)).toEqual([apiKeyFingerprint(OTHER_KEY)]);
     await t.restart();
     expect(await statusOf(cookie)).toBe(303);
     // Another session was left alone, and survives the restart: the secret is the stored one.
@@ -82,7 +81,7 @@ describe('dashboard sessions are kept on the server', () => {
     await t.restart({ apiKeys: [TEST_API_KEY] });
     expect(await statusOf(removed)).toBe(303);
     expect(await statusOf(kept)).toBe(200);
-    expect(storedSessions().map((r) => r.api_key_id)).toEqual([apiKeyFingerprint(TEST_API_KEY)]);
+    expect((await storedSessions()).map((r) => r.api_key_id)).toEqual([apiKeyFingerprint(TEST_API_KEY)]);
     await t.restart({ apiKeys: [TEST_API_KEY, OTHER_KEY] });
     expect(await statusOf(removed)).toBe(303);
     expect(await statusOf(await signIn(OTHER_KEY))).toBe(200);
@@ -111,7 +110,7 @@ describe('dashboard sessions are kept on the server', () => {
     expect(await res.json()).toEqual({ ended: 2 });
     // No clock moved: the cache of this process was dropped with the rows.
     expect([await statusOf(first), await statusOf(second)]).toEqual([303, 303]);
-    expect(storedSessions()).toEqual([]);
+    expect(await storedSessions()).toEqual([]);
     await t.restart();
     expect(await statusOf(first)).toBe(303);
   });
@@ -149,13 +148,11 @@ describe('dashboard sessions are kept on the server', () => {
     t = await createTestRegistry();
     const cookie = await signIn();
     const secretOf = (registry: TestRegistry) =>
-      registry.sql(
-        (db) => db.prepare(`SELECT value FROM registry_state WHERE name = 'dashboard.session_secret'`).pluck().get() as string | undefined,
-      );
-    const secret = secretOf(t);
+      registry.db.value<string | undefined>(`SELECT value FROM registry_state WHERE name = 'dashboard.session_secret'`);
+    const secret = await secretOf(t);
     expect(secret).toMatch(/^[\w-]{43}$/);
     await t.restart();
-    expect(secretOf(t)).toBe(secret);
+    expect(await secretOf(t)).toBe(secret);
     expect(await statusOf(cookie)).toBe(200);
     // The same app secret and keys on another database: another secret, so this cookie means nothing there.
     const other = await createTestRegistry();
@@ -166,7 +163,7 @@ describe('dashboard sessions are kept on the server', () => {
         headers: { origin: ORIGIN },
       });
       expect(res.status).toBe(303);
-      expect(secretOf(other)).not.toBe(secret);
+      expect(await secretOf(other)).not.toBe(secret);
       expect((await other.app.request('/dashboard', { headers: { cookie } })).status).toBe(303);
     } finally {
       await other.close();
@@ -177,7 +174,7 @@ describe('dashboard sessions are kept on the server', () => {
     t = await createTestRegistry({ apiKeys: [TEST_API_KEY, OTHER_KEY], now: Date.now() });
     const env = {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.dbPath,
+      DATABASE_URL: t.databaseUrl,
       WIX_APP_ID: TEST_APP_ID,
       WIX_APP_SECRET: TEST_APP_SECRET,
       WIX_PUBLIC_KEY: t.signer.publicKeyPem,

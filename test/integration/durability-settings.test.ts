@@ -14,8 +14,10 @@ import type { SqliteStore } from '../../src/db/sqlite/store.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startRegistry } from '../../src/main.ts';
 import { TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
+import { TEST_ENGINE } from '../helpers/engine.ts';
 
-describe('durability settings of the connections the server opens', () => {
+// SQLite only: pragmas of SQLite's connections and the modes of its files.
+describe.runIf(TEST_ENGINE === 'sqlite')('durability settings of the connections the server opens', () => {
   const dir = mkdtempSync(join(tmpdir(), 'wix-durability-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -1,28 +1,25 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signWixWebhook } from '../../src/sandbox/webhook-signer.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
 import { liveRegistryEnv, spawnRegistry, type ServerProcess } from '../helpers/process.ts';
 import { TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
+import { createTestDatabase, type ScratchDatabase } from '../helpers/engine.ts';
 
 describe('outbox across a crash (SIGKILL) while Wix is failing', () => {
   let wix: RunningFakeWix;
-  let dir: string;
+  let database: ScratchDatabase;
   const servers: ServerProcess[] = [];
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
   beforeAll(async () => {
     wix = await startFakeWix();
-    dir = mkdtempSync(join(tmpdir(), 'wix-crash-'));
+    database = await createTestDatabase();
   });
   afterAll(async () => {
     for (const s of servers) s.child.kill('SIGKILL');
     await wix.close();
-    rmSync(dir, { recursive: true, force: true });
+    await database.drop();
   });
 
   const env = () =>
@@ -31,7 +28,7 @@ describe('outbox across a crash (SIGKILL) while Wix is failing', () => {
       appSecret: TEST_APP_SECRET,
       publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       wixUrl: wix.url,
-      databasePath: join(dir, 'registry.db'),
+      databasePath: database.url,
     });
 
   it('ends in exactly one accepted send after the restart', async () => {
@@ -50,16 +47,11 @@ describe('outbox across a crash (SIGKILL) while Wix is failing', () => {
     const second = await spawnRegistry(env());
     servers.push(second);
     await vi.waitFor(() => expect(wix.fake.biEvents.filter((e) => e.instanceId === 'crash-1')).toHaveLength(1), { timeout: 10_000 });
-    await vi.waitFor(() => {
-      const db = new Database(join(dir, 'registry.db'), { readonly: true });
-      try {
-        const job = db.prepare(`SELECT status FROM outbox_jobs WHERE instance_id = 'crash-1' AND kind = 'finished_configuration'`).get() as { status: string };
-        expect(job.status).toBe('done');
-        const inst = db.prepare(`SELECT configured_at FROM installations WHERE instance_id = 'crash-1'`).get() as { configured_at: number | null };
-        expect(inst.configured_at).not.toBeNull();
-      } finally {
-        db.close();
-      }
+    await vi.waitFor(async () => {
+      const [job] = await database.db.query<{ status: string }>(`SELECT status FROM outbox_jobs WHERE instance_id = 'crash-1' AND kind = 'finished_configuration'`);
+      expect(job!.status).toBe('done');
+      const [inst] = await database.db.query<{ configured_at: number | null }>(`SELECT configured_at FROM installations WHERE instance_id = 'crash-1'`);
+      expect(inst!.configured_at).not.toBeNull();
     }, { timeout: 5_000 });
     // The delivery survived the kill, and a Wix resend is still recognised.
     const again = await fetch(`${second.url}/webhooks/wix`, { method: 'POST', body: jwt });

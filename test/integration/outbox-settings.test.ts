@@ -4,10 +4,6 @@
  * jobs' rows (attempts, run_after, status), while Wix keeps failing. The worker runs on its own
  * timers; only the registry's clock is moved, from one due time to the next.
  */
-import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createManualClock } from '../../src/clock.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -15,6 +11,7 @@ import { startRegistry, type RunningRegistry } from '../../src/main.ts';
 import type { Fault } from '../../src/sandbox/fake-wix.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
 import { TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
+import { createTestDatabase, type ScratchDatabase } from '../helpers/engine.ts';
 import { createTestSigner, type TestSigner } from '../helpers/sign.ts';
 
 const SECOND = 1_000;
@@ -37,7 +34,7 @@ beforeAll(async () => {
 afterAll(() => wix.close());
 
 describe('outbox retry settings, from the environment to the worker', () => {
-  let dir: string;
+  let database: ScratchDatabase | undefined;
   let running: RunningRegistry | undefined;
   const clock = createManualClock(Date.UTC(2026, 10, 1));
 
@@ -45,19 +42,20 @@ describe('outbox retry settings, from the environment to the worker', () => {
     await running?.stop();
     running = undefined;
     wix.fake.clearFaults();
-    rmSync(dir, { recursive: true, force: true });
+    await database?.drop();
+    database = undefined;
   });
 
-  /** A live-mode registry as `npm start` builds it, on a fresh file, with only `env` added. */
+  /** A live-mode registry as `npm start` builds it, on a fresh database, with only `env` added. */
   async function start(env: Record<string, string>): Promise<RunningRegistry> {
-    dir = mkdtempSync(join(tmpdir(), 'wix-outbox-settings-'));
+    database = await createTestDatabase();
     running = await startRegistry({
       env: {
         WIX_APP_ID: TEST_APP_ID,
         WIX_APP_SECRET: TEST_APP_SECRET,
         WIX_PUBLIC_KEY: signer.publicKeyPem,
         WIX_API_BASE_URL: wix.url,
-        DATABASE_URL: join(dir, 'registry.db'),
+        DATABASE_URL: database.url,
         PORT: '0',
         HOST: '127.0.0.1',
         ...env,
@@ -70,22 +68,15 @@ describe('outbox retry settings, from the environment to the worker', () => {
   }
 
   /** The jobs as stored, read through a connection of the test's own. */
-  function jobs(): JobRow[] {
-    const db = new Database(running!.config.databasePath, { readonly: true });
-    try {
-      return db
-        .prepare('SELECT kind, status, attempts, run_after AS runAfter, updated_at AS updatedAt FROM outbox_jobs ORDER BY kind')
-        .all() as JobRow[];
-    } finally {
-      db.close();
-    }
+  function jobs(): Promise<JobRow[]> {
+    return database!.db.query<JobRow>('SELECT kind, status, attempts, run_after AS "runAfter", updated_at AS "updatedAt" FROM outbox_jobs ORDER BY kind');
   }
 
   /** Both jobs of the one installation have been tried `attempts` times and are not running. */
   async function attempted(attempts: number): Promise<JobRow[]> {
     await vi.waitFor(
-      () => {
-        const rows = jobs();
+      async () => {
+        const rows = await jobs();
         expect(rows.map((j) => [j.kind, j.attempts, j.status === 'running'])).toEqual([
           ['finished_configuration', attempts, false],
           ['sync_instance', attempts, false],

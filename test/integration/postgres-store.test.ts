@@ -152,15 +152,16 @@ describe.skipIf(!available)('PostgreSQL store: several replicas on one database'
     const store = await open({ listen: false });
     const commits: number[] = [];
     store.observeCommits((commands) => commits.push(commands));
+    // The failing command sits mid-batch: the ones after it still commit.
+    const session = { idHash: `batch-${randomBytes(4).toString('hex')}`, apiKeyId: 'key-batch', createdAt: T0, expiresAt: T0 + 1 };
+    const first = store.write({ kind: 'createSession', session });
+    const again = store.write({ kind: 'createSession', session });
     const handouts = Array.from({ length: 60 }, (_, i) =>
       store.write({
         kind: 'tokenHandout',
         row: { apiKeyId: 'key-batch', instanceId: `batch-${i}`, requestedAt: T0 + i, outcome: 'issued' },
       }),
     );
-    const session = { idHash: `batch-${randomBytes(4).toString('hex')}`, apiKeyId: 'key-batch', createdAt: T0, expiresAt: T0 + 1 };
-    const first = store.write({ kind: 'createSession', session });
-    const again = store.write({ kind: 'createSession', session });
     await Promise.all([...handouts, first]);
     await expect(again).rejects.toMatchObject({ code: '23505' });
     expect(commits).toEqual([62]);
@@ -184,6 +185,41 @@ describe.skipIf(!available)('PostgreSQL store: several replicas on one database'
     await Promise.all([claimUntilEmpty(a), claimUntilEmpty(b), claimUntilEmpty(a), claimUntilEmpty(b)]);
     expect(new Set(claimed).size).toBe(claimed.length);
     expect(claimed.length).toBe(due.n);
+  });
+
+  it('push claims through two stores hand out each change once, and the changes of an instance one after another, in order', async () => {
+    const [a, b] = await Promise.all([open({ listen: false }), open({ listen: false })]);
+    const endpoint = 'https://receiver.example/changes';
+    await a.write({ kind: 'configurePushEndpoints', urls: [endpoint], now: T0 });
+    // Three changes per instance: installed, removed, installed again.
+    for (let step = 0; step < 3; step++) {
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          (i % 2 ? a : b).write(ingest(`push-${i}`, step === 1 ? 'AppRemoved' : 'AppInstalled', T0 - 7_200_000 + step * 1_000)),
+        ),
+      );
+    }
+    const total = (await one<{ n: number }>('SELECT count(*)::int AS n FROM outbox_jobs WHERE endpoint = $1', [endpoint])).n;
+    expect(total).toBe(36);
+    const delivered = new Map<string, number[]>();
+    const claimed: number[] = [];
+    const worker = async (store: RegistryStore) => {
+      for (let idle = 0; idle < 3;) {
+        const jobs = await store.write({ kind: 'claimJobs', now: T0, limit: 4, leaseMs: 60_000, endpoint });
+        idle = jobs.length === 0 ? idle + 1 : 0;
+        for (const job of jobs) {
+          claimed.push(job.id);
+          await store.write({ kind: 'finishJob', job, effect: null, now: T0 });
+          delivered.set(job.instanceId, [...(delivered.get(job.instanceId) ?? []), job.changePosition!]);
+        }
+        if (jobs.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    await Promise.all([worker(a), worker(b), worker(a), worker(b)]);
+    expect(new Set(claimed).size).toBe(claimed.length);
+    expect(claimed.length).toBe(total);
+    for (const positions of delivered.values()) expect(positions).toEqual([...positions].sort((x, y) => x - y));
+    expect(await one('SELECT delivered::int FROM push_endpoints WHERE url = $1', [endpoint])).toEqual({ delivered: 36 });
   });
 
   it('a new store recovers only the running jobs whose lease lapsed, never one a live replica holds', async () => {

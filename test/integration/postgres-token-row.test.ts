@@ -15,7 +15,13 @@ import { TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
 // replicas." Two brokers stand for two replicas: each with its own pool and its own cache, on one
 // scratch PostgreSQL database migrated from migrations/postgres, against the fake Wix over HTTP.
 
-const SERVER = { host: '127.0.0.1', port: 5432, user: 'postgres' };
+/** The server the scratch database is made on (TEST_POSTGRES_URL, as the rest of the PostgreSQL tests), by a user who may CREATE DATABASE. */
+const ADMIN_URL = process.env.TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const urlOf = (database: string) => {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+};
 const DATABASE = `wixreg_pgtokens_${randomBytes(6).toString('hex')}`;
 const FOUR_HOURS_MS = 14_400_000;
 
@@ -25,14 +31,14 @@ const pools: pg.Pool[] = [];
 let inspect: pg.Pool;
 
 function openPool(database = DATABASE, max = 5): pg.Pool {
-  const pool = new pg.Pool({ ...SERVER, database, max });
+  const pool = new pg.Pool({ connectionString: urlOf(database), max });
   pool.on('error', () => {}); // idle clients of a pool to a dropped database
   pools.push(pool);
   return pool;
 }
 
 beforeAll(async () => {
-  const admin = new pg.Client({ ...SERVER, database: 'postgres' });
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${DATABASE}`);
   await admin.end();
@@ -44,7 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await wix?.close();
   await Promise.all(pools.map((pool) => pool.end()));
-  const admin = new pg.Client({ ...SERVER, database: 'postgres' });
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
   await admin.end();

@@ -187,7 +187,7 @@ describe('pushing changes to the endpoints', () => {
 
     const env = {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.dbPath,
+      DATABASE_URL: t.databaseUrl,
       WIX_APP_ID: TEST_APP_ID,
       WIX_APP_SECRET: TEST_APP_SECRET,
       WIX_PUBLIC_KEY: t.signer.publicKeyPem,

@@ -36,7 +36,7 @@ function cli(args: string[]): Promise<Result> {
     if (!name.startsWith('WIX_') && name !== 'REGISTRY_API_KEYS' && name !== 'NODE_ENV') env[name] = value;
   }
   // Empty Wix credentials (sandbox mode, so no config is needed) and our database.
-  Object.assign(env, { WIX_APP_ID: '', WIX_APP_SECRET: '', WIX_PUBLIC_KEY: '', DATABASE_URL: t.dbPath, NODE_ENV: 'development' });
+  Object.assign(env, { WIX_APP_ID: '', WIX_APP_SECRET: '', WIX_PUBLIC_KEY: '', DATABASE_URL: t.databaseUrl, NODE_ENV: 'development' });
   return new Promise((resolve, reject) => {
     // cwd: the repo, as a user runs it (a .env there cannot override the variables set above).
     const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

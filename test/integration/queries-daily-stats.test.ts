@@ -113,9 +113,8 @@ describe('GET /v1/stats/daily', () => {
     const from = Date.UTC(2026, 8, 15);
     const to = Date.UTC(2026, 9, 10);
     const { body } = await daily(`?from=${new Date(from).toISOString().slice(0, 10)}&to=${new Date(to).toISOString().slice(0, 10)}`);
-    const oracle = (end: number) =>
-      t.sql((db) => db.prepare('SELECT count(*) FROM installations WHERE installed_at < ? AND (removed_at IS NULL OR removed_at >= ?)').pluck().get(end, end)) as number;
-    body.days.forEach((d: { date: string; active: number }, i: number) => expect(d.active, d.date).toBe(oracle(from + (i + 1) * 86_400_000)));
+    const oracle = (end: number) => t.db.value<number>('SELECT count(*) FROM installations WHERE installed_at < ? AND (removed_at IS NULL OR removed_at >= ?)', [end, end]);
+    for (const [i, d] of (body.days as { date: string; active: number }[]).entries()) expect(d.active, d.date).toBe(await oracle(from + (i + 1) * 86_400_000));
     expect(body.days.find((d: { date: string }) => d.date === '2026-10-05').active).toBe(5);
   });
 

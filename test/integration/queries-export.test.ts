@@ -97,7 +97,7 @@ describe('NDJSON', () => {
     expect(text.endsWith('\n')).toBe(true);
     const rows = text.trimEnd().split('\n').map((line) => JSON.parse(line) as Installation);
     expect(rows).toEqual(await listAll('status=removed&sort=removedAt&order=asc'));
-    expect(rows.length).toBe(storedRows(t).filter((r) => r.status === 'removed').length);
+    expect(rows.length).toBe((await storedRows(t)).filter((r) => r.status === 'removed').length);
   });
 
   it('is the default format, and takes every filter', async () => {
@@ -169,21 +169,17 @@ describe('CSV', () => {
 });
 
 describe('a large export', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     // Rows straight into the table: thousands of signed deliveries would only slow the test.
-    t.sql((db) => {
-      const insert = db.prepare(
-        `INSERT INTO installations (instance_id, app_id, status, installed_at, installed_at_inferred, removed_at, last_event_at, first_seen_at, updated_at, site_name)
-         VALUES (?, 'app', ?, ?, 0, ?, ?, ?, ?, ?)`,
-      );
-      db.transaction(() => {
-        for (let n = 0; n < 2_500; n++) {
-          const installed = Date.UTC(2026, 5, 1) + Math.floor(n / 4) * 60_000; // ties in fours
-          const removed = n % 5 === 0 ? installed + 3_600_000 : null;
-          insert.run(`bulk-${String(n).padStart(5, '0')}`, removed ? 'removed' : 'active', installed, removed, installed, installed, installed, `Bulk site, no. ${n}`);
-        }
-      })();
-    });
+    await t.db.runMany(
+      `INSERT INTO installations (instance_id, app_id, status, installed_at, installed_at_inferred, removed_at, last_event_at, first_seen_at, updated_at, site_name)
+       VALUES (?, 'app', ?, ?, ?, ?, ?, ?, ?, ?)`,
+      Array.from({ length: 2_500 }, (_, n) => {
+        const installed = Date.UTC(2026, 5, 1) + Math.floor(n / 4) * 60_000; // ties in fours
+        const removed = n % 5 === 0 ? installed + 3_600_000 : null;
+        return [`bulk-${String(n).padStart(5, '0')}`, removed ? 'removed' : 'active', installed, 0, removed, installed, installed, installed, `Bulk site, no. ${n}`];
+      }),
+    );
   });
 
   it('streams every row once, in order, a page at a time', async () => {
@@ -199,7 +195,7 @@ describe('a large export', () => {
       text += decoder.decode(value, { stream: true });
     }
     const ids = text.trimEnd().split('\n').map((line) => (JSON.parse(line) as Installation).instanceId);
-    expect(ids).toHaveLength(storedRows(t).length);
+    expect(ids).toHaveLength((await storedRows(t)).length);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual((await listAll('')).map((i) => i.instanceId));
     expect(chunks).toBeGreaterThanOrEqual(3); // 2,540 rows at 1,000 per page
@@ -214,7 +210,7 @@ describe('a large export', () => {
 
   it('a sparse search that the walk budget cuts into empty pages still streams every match', async () => {
     // A budget of 50 rows per query: most pages of this search come back empty.
-    const store = await openStore(t.dbPath, { threads: true, sqlite: { readers: 1, reads: { walkBudgetRows: 50 } } });
+    const store = await openStore(t.databaseUrl, { threads: true, sqlite: { readers: 1, reads: { walkBudgetRows: 50 } } });
     const queries = createInstallationQueries(store, { clock: systemClock });
     const query = parseInput(installationExportQuerySchema, { q: 'no. 7', sort: 'updatedAt' });
     const text = await new Response((await queries.exportStream(query)).body).text();

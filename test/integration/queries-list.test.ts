@@ -15,12 +15,15 @@ import { BASE_SEC, DAY_SEC, deliverEvent, NOW_MS, seed, standardSpecs, storedRow
  */
 
 let t: TestRegistry;
+/** The rows as stored: read again whenever a test changes them. */
+let seeded: StoredRow[];
 
 beforeAll(async () => {
   t = await createTestRegistry({ now: NOW_MS });
   await seed(t, standardSpecs());
   // Ties on updatedAt too, so every sort has to break ties by instance id.
-  t.sql((db) => db.prepare(`UPDATE installations SET updated_at = ? WHERE instance_id IN ('inst-03', 'inst-11', 'inst-20', 'inst-28', 'inst-36')`).run(NOW_MS - DAY_SEC * 1000));
+  await t.db.run(`UPDATE installations SET updated_at = ? WHERE instance_id IN ('inst-03', 'inst-11', 'inst-20', 'inst-28', 'inst-36')`, [NOW_MS - DAY_SEC * 1000]);
+  seeded = await storedRows(t);
 });
 afterAll(() => t.close());
 
@@ -83,7 +86,7 @@ function expectedIds(f: Filters): string[] {
   const sign = f.order === 'asc' ? 1 : -1;
   const column = SORT_COLUMN[sort];
   const byId = (a: StoredRow, b: StoredRow) => sign * (a.instance_id < b.instance_id ? -1 : a.instance_id > b.instance_id ? 1 : 0);
-  return storedRows(t)
+  return seeded
     .filter((r) => matches(r, f))
     .sort((a, b) => {
       const ka = a[column];
@@ -113,7 +116,7 @@ const ORDERS = ['desc', 'asc'] as const;
 
 describe('GET /v1/installations pages through every filter and sort', () => {
   it('the seed is varied enough to mean something', () => {
-    const rows = storedRows(t);
+    const rows = seeded;
     expect(rows).toHaveLength(40);
     expect(rows.filter((r) => r.status === 'removed').length).toBeGreaterThan(5);
     expect(new Set(rows.map((r) => r.installed_at)).size).toBeLessThan(20); // ties
@@ -148,7 +151,7 @@ describe('GET /v1/installations pages through every filter and sort', () => {
 
   it('a cursor from the first release ([installedAt, instanceId]) still continues newest first', async () => {
     const ids = expectedIds({});
-    const row = storedRows(t).find((r) => r.instance_id === ids[9])!;
+    const row = seeded.find((r) => r.instance_id === ids[9])!;
     const legacy = Buffer.from(JSON.stringify([row.installed_at, row.instance_id])).toString('base64url');
     const page = (await getJson(`/v1/installations?limit=3&cursor=${legacy}`)).body as Page;
     expect(page.items.map((i) => i.instanceId)).toEqual(ids.slice(10, 13));
@@ -166,7 +169,7 @@ describe('both access paths give the same answer', () => {
   ] as const) {
     it(name, async () => {
       // A second store on the same file, its planner forced; exports come 4 rows a chunk.
-      const store = await openStore(t.dbPath, { threads: false, sqlite: { reads: { maxRowsToSort, walkBudgetRows, exportPageRows: 4 } } });
+      const store = await openStore(t.databaseUrl, { threads: false, sqlite: { reads: { maxRowsToSort, walkBudgetRows, exportPageRows: 4 } } });
       const queries = createInstallationQueries(store, { clock: systemClock });
       let shortPages = 0;
       for (const sort of SORTS) {
@@ -204,7 +207,7 @@ describe('both access paths give the same answer', () => {
 describe('search through the trigram index', () => {
   it('a search of three or more characters fills every page, even where a walk runs out of budget (the index finishes the page)', async () => {
     // Never sort a filter's matches, and look at 3 rows per walk: without the index, pages come back short.
-    const store = await openStore(t.dbPath, { threads: false, sqlite: { reads: { maxRowsToSort: 0, walkBudgetRows: 3 } } });
+    const store = await openStore(t.databaseUrl, { threads: false, sqlite: { reads: { maxRowsToSort: 0, walkBudgetRows: 3 } } });
     try {
       const queries = createInstallationQueries(store, { clock: systemClock });
       for (const q of ['wixsite', 'bakery', 'inst-1', 'YOGA', 'e_c', '100%']) {
@@ -228,7 +231,7 @@ describe('search through the trigram index', () => {
 
 describe('filters, one by one', () => {
   const ids = async (qs: string) => ((await getJson(`/v1/installations?limit=500&${qs}`)).body as Page).items.map((i) => i.instanceId).sort();
-  const rowsWhere = (pred: (r: StoredRow) => boolean) => storedRows(t).filter(pred).map((r) => r.instance_id).sort();
+  const rowsWhere = (pred: (r: StoredRow) => boolean) => seeded.filter(pred).map((r) => r.instance_id).sort();
 
   it('plan=paid is is_free = 0 or a paid-plan product; plan=free is every other row', async () => {
     const paid = await ids('plan=paid');
@@ -238,7 +241,7 @@ describe('filters, one by one', () => {
     expect([...paid, ...free].sort()).toEqual(rowsWhere(() => true));
     // The cases that make the definition: paid by is_free alone, paid by product despite
     // is_free = 1, and free because nothing is known.
-    const rows = storedRows(t);
+    const rows = seeded;
     expect(rows.some((r) => r.is_free === 0 && r.plan_vendor_product_id === null && paid.includes(r.instance_id))).toBe(true);
     expect(rows.some((r) => r.is_free === 1 && r.plan_vendor_product_id !== null && paid.includes(r.instance_id))).toBe(true);
     expect(rows.some((r) => r.is_free === null && r.plan_vendor_product_id === null && free.includes(r.instance_id))).toBe(true);
@@ -358,6 +361,7 @@ describe('paging while the table changes (runs last: it adds a row)', () => {
     const first = (await getJson('/v1/installations?limit=5')).body as Page;
     // Newer than every seeded install: it sorts before the cursor.
     await deliverEvent(t, 'AppInstalled', 'inst-late', NOW_MS / 1000 - 60, { appId: 'app' });
+    seeded = await storedRows(t);
     const rest = (await walk({ limit: '7', cursor: first.nextCursor! })).flatMap((p) => p.items);
     expect([...first.items, ...rest].map((i) => i.instanceId)).toEqual(before);
     expect(expectedIds({})[0]).toBe('inst-late');

@@ -38,11 +38,12 @@ export async function seed(t: TestRegistry, specs: SeedSpec[]): Promise<void> {
       await deliverEvent(t, 'PaidPlanPurchased', spec.instanceId, spec.installedSec + HOUR_SEC, { vendorProductId: spec.product, cycle: 'YEARLY' });
     }
     if (spec.removedSec !== undefined) await deliverEvent(t, 'AppRemoved', spec.instanceId, spec.removedSec, { appId: 'app' });
-    t.sql((db) =>
-      db
-        .prepare('UPDATE installations SET is_free = ?, site_name = ?, site_url = ? WHERE instance_id = ?')
-        .run(spec.isFree === undefined || spec.isFree === null ? null : Number(spec.isFree), spec.siteName ?? null, spec.siteUrl ?? null, spec.instanceId),
-    );
+    await t.db.run('UPDATE installations SET is_free = ?, site_name = ?, site_url = ? WHERE instance_id = ?', [
+      spec.isFree === undefined || spec.isFree === null ? null : Number(spec.isFree),
+      spec.siteName ?? null,
+      spec.siteUrl ?? null,
+      spec.instanceId,
+    ]);
   }
   t.clock.set(NOW_MS);
 }
@@ -60,8 +61,8 @@ export interface StoredRow {
   site_url: string | null;
 }
 
-export function storedRows(t: TestRegistry): StoredRow[] {
-  return t.sql((db) => db.prepare('SELECT * FROM installations').all()) as StoredRow[];
+export function storedRows(t: TestRegistry): Promise<StoredRow[]> {
+  return t.db.query<StoredRow>('SELECT * FROM installations');
 }
 
 /**

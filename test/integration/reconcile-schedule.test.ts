@@ -32,19 +32,13 @@ describe('scheduled reconciliation', () => {
         timeoutMs: 500,
       }),
     });
-  const walkRow = () =>
-    t.sql((db) =>
-      db
-        .prepare(
-          'SELECT cursor, lease_owner AS owner, next_run_at AS nextRunAt, last_stop AS lastStop FROM reconcile_schedule WHERE name = ?',
-        )
-        .get(RECONCILE_WALK_NAME),
-    ) as {
-      cursor: string | null;
-      owner: string | null;
-      nextRunAt: number;
-      lastStop: string | null;
-    };
+  const walkRow = async () =>
+    (
+      await t.db.query<{ cursor: string | null; owner: string | null; nextRunAt: number; lastStop: string | null }>(
+        'SELECT cursor, lease_owner AS owner, next_run_at AS "nextRunAt", last_stop AS "lastStop" FROM reconcile_schedule WHERE name = ?',
+        [RECONCILE_WALK_NAME],
+      )
+    )[0]!;
 
   beforeAll(async () => {
     wix = await startFakeWix();
@@ -69,7 +63,7 @@ describe('scheduled reconciliation', () => {
     const first = await scheduler.runOnce();
     expect(first).toMatchObject({ examined: 2, due: 2, wrapped: false, summary: { checked: 2, removed: 1, stopped: null } });
     expect((await t.store.installations.get('old-b'))!.status).toBe('removed');
-    expect(walkRow()).toMatchObject({ owner: null, nextRunAt: t.clock.now() + INTERVAL_MS, lastStop: null });
+    expect(await walkRow()).toMatchObject({ owner: null, nextRunAt: t.clock.now() + INTERVAL_MS, lastStop: null });
 
     // Not due again before the interval, whoever asks.
     expect(await schedulerAs('replica-2').runOnce()).toBeNull();
@@ -80,7 +74,7 @@ describe('scheduled reconciliation', () => {
     t.clock.advance(INTERVAL_MS);
     // fresh-e was heard from an hour ago: looked at, not checked; the walk wraps.
     expect(await scheduler.runOnce()).toMatchObject({ examined: 1, due: 0, wrapped: true, summary: null });
-    expect(walkRow().cursor).toBeNull();
+    expect((await walkRow()).cursor).toBeNull();
     t.clock.advance(INTERVAL_MS);
     // Everything checked in this round is not due again until RECONCILE_AFTER_DAYS have passed.
     const calls = wix.fake.callsTo('token').length;
@@ -96,17 +90,17 @@ describe('scheduled reconciliation', () => {
     expect(await schedulerAs('replica-1').runOnce()).toBeNull();
     t.clock.advance(30_001);
     expect(await schedulerAs('replica-1').runOnce()).not.toBeNull();
-    expect(walkRow().owner).toBeNull();
+    expect((await walkRow()).owner).toBeNull();
   });
 
   it('a slice that stops for safety is not skipped: the walk stays, and waits before trying again', async () => {
     t.clock.advance(8 * DAY_MS); // everything is due again
     wix.fake.fail('token', ...Array.from({ length: 10 }, () => ({ kind: 'status' as const, status: 503 })));
-    const before = walkRow().cursor;
+    const before = (await walkRow()).cursor;
     const stopped = await schedulerAs('replica-1').runOnce();
     expect(stopped?.summary?.stopped).toMatch(/Wix is not answering.*503/);
     expect(stopped?.summary?.removed).toBe(0);
-    const row = walkRow();
+    const row = await walkRow();
     expect(row.cursor).toBe(before);
     expect(row.lastStop).toMatch(/503/);
     expect(row.nextRunAt).toBeGreaterThanOrEqual(t.clock.now() + RECONCILE_STOP_BACKOFF_MS - 1);

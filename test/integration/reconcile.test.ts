@@ -102,11 +102,11 @@ describe('reconcile and import', () => {
       });
       expect(await t.store.deliveries.jwt(list[0]!.id)).toMatchObject({ jwt: null, source: 'reconcile' });
 
-      const before = rowCounts(t.dbPath);
+      const before = await rowCounts(t.db);
       t.clock.advance(60_000);
       const again = await reconciler().reconcile(['r-a', 'r-c']);
       expect(again).toMatchObject({ checked: 2, removed: 0, updated: 0, stopped: null });
-      expect(rowCounts(t.dbPath)).toEqual(before);
+      expect(await rowCounts(t.db)).toEqual(before);
     });
 
     it('a later reinstall webhook wins over the repair; a webhook older than the check does not undo it', async () => {
@@ -146,12 +146,12 @@ describe('reconcile and import', () => {
 
     it('a wrong app secret removes nothing, stops early, and says why', async () => {
       await installAndSync('x-1', 'x-2', 'x-3');
-      const before = rowCounts(t.dbPath);
+      const before = await rowCounts(t.db);
       const summary = await reconciler({ appSecret: 'wrong-secret' }).reconcile(['x-1', 'x-2', 'x-3']);
       expect(summary.removed).toBe(0);
       expect(summary.stopped).toMatch(/refusing the app.*WIX_APP_SECRET/);
       expect(summary.failed).toBe(3);
-      expect(rowCounts(t.dbPath)).toEqual(before);
+      expect(await rowCounts(t.db)).toEqual(before);
       for (const id of ['x-1', 'x-2', 'x-3']) expect((await installation(id)).status).toBe('active');
     });
 
@@ -243,11 +243,11 @@ describe('reconcile and import', () => {
       };
       expect(stats.days[0]).toMatchObject({ installs: 0, removals: 0 });
 
-      const before = rowCounts(t.dbPath);
+      const before = await rowCounts(t.db);
       const calls = tokenRequests();
       t.clock.advance(60_000);
       expect(await reconciler().importIds(ids)).toMatchObject({ imported: 0, active: 0, removed: 0, failed: 0, skipped: 4 });
-      expect(rowCounts(t.dbPath)).toEqual(before);
+      expect(await rowCounts(t.db)).toEqual(before);
       expect(tokenRequests()).toBe(calls);
     });
 
@@ -270,7 +270,7 @@ describe('reconcile and import', () => {
       const summary = await reconciler({ appSecret: 'wrong-secret' }).importIds(Array.from({ length: 12 }, (_, i) => `ws-${i}`));
       expect(summary).toMatchObject({ imported: 12, active: 0, removed: 0, failed: 12 });
       expect(summary.stopped).toMatch(/refused tokens for 10 instances and issued none/);
-      expect(rowCounts(t.dbPath)).toEqual({ deliveries: 0, installations: 0 });
+      expect(await rowCounts(t.db)).toEqual({ deliveries: 0, installations: 0 });
     });
 
     it('with only removed ids and no installation to compare with, records nothing: a removal cannot be told from a refusal of the app', async () => {
@@ -278,7 +278,7 @@ describe('reconcile and import', () => {
       const summary = await reconciler().importIds(['o-1', 'o-2']);
       expect(summary).toMatchObject({ imported: 2, removed: 0, failed: 2 });
       expect(summary.stopped).toMatch(/nothing was recorded/);
-      expect(rowCounts(t.dbPath)).toEqual({ deliveries: 0, installations: 0 });
+      expect(await rowCounts(t.db)).toEqual({ deliveries: 0, installations: 0 });
     });
   });
 });

@@ -7,6 +7,13 @@ import { createLogger } from '../../src/logger.ts';
 import { sha256Hex } from '../../src/webhooks/ingest.ts';
 import { REPO_ROOT } from '../helpers/process.ts';
 import { createTestRegistry, TEST_APP_ID, TEST_APP_SECRET, type TestRegistry } from '../helpers/registry.ts';
+import { TEST_ENGINE } from '../helpers/engine.ts';
+
+/**
+ * A delivery's raw JWT wherever the engine keeps it: SQLite databases from before delivery_jwts
+ * hold it in the delivery row; PostgreSQL's deliveries have no such column.
+ */
+const RAW_JWT = TEST_ENGINE === 'sqlite' ? 'coalesce(j.jwt, d.jwt)' : "coalesce(j.jwt, '')";
 
 /**
  * Retention (issue 12): after RAW_DELIVERY_RETENTION_DAYS a delivery's raw JWT is dropped, in
@@ -34,17 +41,7 @@ describe('retention of raw deliveries', () => {
   }
   /** The raw JWT of each delivery, by id, wherever it is kept: '' once pruned. */
   const rawJwts = () =>
-    t.sql(
-      (db) =>
-        db
-          .prepare(
-            `SELECT d.id, coalesce(j.jwt, d.jwt) AS jwt FROM deliveries d LEFT JOIN delivery_jwts j ON j.delivery_id = d.id ORDER BY d.id`,
-          )
-          .all() as {
-          id: number;
-          jwt: string;
-        }[],
-    );
+    t.db.query<{ id: number; jwt: string }>(`SELECT d.id, ${RAW_JWT} AS jwt FROM deliveries d LEFT JOIN delivery_jwts j ON j.delivery_id = d.id ORDER BY d.id`);
 
   it('keeps every raw JWT inside the window (a resend is still a duplicate) and drops them after it, keeping hash, history and state', async () => {
     t = await createTestRegistry({ now: T0, rawDeliveryRetentionDays: 3 });
@@ -58,13 +55,13 @@ describe('retention of raw deliveries', () => {
     // At the end of the first delivery's window (3 days to the millisecond): nothing goes.
     t.clock.set(T0 + 3 * DAY);
     expect(await t.registry.retention.runOnce()).toMatchObject({ rawJwtsPruned: 0 });
-    expect(rawJwts().map((r) => r.jwt)).toEqual([installed, plan]);
+    expect((await rawJwts()).map((r) => r.jwt)).toEqual([installed, plan]);
     await deliver(installed, 'duplicate'); // Wix's last resend comes ~47 h after the first attempt
 
     // Past 3 days the first one's JWT goes; the second one, a day younger, stays.
     t.clock.set(T0 + 3 * DAY + 1);
     expect(await t.registry.retention.runOnce()).toMatchObject({ rawJwtsPruned: 1, receivedBefore: T0 + 1 });
-    expect(rawJwts().map((r) => r.jwt)).toEqual(['', plan]);
+    expect((await rawJwts()).map((r) => r.jwt)).toEqual(['', plan]);
     const [first, second] = (await t.store.deliveries.list({ instanceId: 'ret-1' })).reverse();
     expect(first).toMatchObject({ eventType: 'AppInstalled', sha256: sha256Hex(installed), jwtPruned: true });
     expect(second).toMatchObject({ eventType: 'PaidPlanPurchased', jwtPruned: false });
@@ -86,7 +83,7 @@ describe('retention of raw deliveries', () => {
       status: 'removed',
       plan: { vendorProductId: 'premium' },
     });
-    expect(rawJwts().map((r) => r.jwt)).toEqual(['', plan, removed]);
+    expect((await rawJwts()).map((r) => r.jwt)).toEqual(['', plan, removed]);
   });
 
   it('prunes in small batches, one write command each, oldest first', async () => {
@@ -116,7 +113,7 @@ describe('retention of raw deliveries', () => {
     const prunes = commands.filter((c) => c.kind === 'pruneRawJwts');
     expect(prunes).toHaveLength(3);
     expect(prunes.every((c) => c.kind === 'pruneRawJwts' && c.limit === 3)).toBe(true);
-    expect(rawJwts().map((r) => r.jwt)).toEqual([...Array<string>(8).fill(''), jwts[8]]);
+    expect((await rawJwts()).map((r) => r.jwt)).toEqual([...Array<string>(8).fill(''), jwts[8]]);
     // Nothing more is due: one batch finds that out.
     expect(await retention.runOnce()).toMatchObject({ rawJwtsPruned: 0, batches: 1 });
   });
@@ -126,7 +123,10 @@ describe('retention of raw deliveries', () => {
     for (let i = 0; i < 5; i++) await deliver(await sign('AppInstalled', `order-${i}`));
     // Receive times by id: old, old, young, old, young (a clock that stepped, a replica's clock).
     const received = [T0 - 40 * DAY, T0 - 39 * DAY, T0 - 10 * DAY, T0 - 38 * DAY, T0 - 9 * DAY];
-    t.sql((db) => received.forEach((at, i) => db.prepare('UPDATE deliveries SET received_at = ? WHERE id = ?').run(at, i + 1)));
+    await t.db.runMany(
+      'UPDATE deliveries SET received_at = ? WHERE id = ?',
+      received.map((at, i) => [at, i + 1]),
+    );
     const retention = createRetention({
       store: t.store,
       clock: t.clock,
@@ -136,14 +136,15 @@ describe('retention of raw deliveries', () => {
       batchPauseMs: 0,
     });
     await retention.runOnce();
-    expect(rawJwts().map((r) => r.jwt === '')).toEqual([true, true, false, false, false]);
+    expect((await rawJwts()).map((r) => r.jwt === '')).toEqual([true, true, false, false, false]);
     // Once the third is old too, the walk goes on past it.
     t.clock.set(T0 + 21 * DAY);
     await retention.runOnce();
-    expect(rawJwts().map((r) => r.jwt === '')).toEqual([true, true, true, true, false]);
+    expect((await rawJwts()).map((r) => r.jwt === '')).toEqual([true, true, true, true, false]);
   });
 
-  it('gives whole pages back for new rows of any table, without a VACUUM', async () => {
+  // SQLite only: pages and the freelist of SQLite's file.
+  it.runIf(TEST_ENGINE === 'sqlite')('gives whole pages back for new rows of any table, without a VACUUM', async () => {
     t = await createTestRegistry({ now: T0 });
     const filler = 'x'.repeat(3_000); // a JWT-sized payload, so each one fills most of a page
     await Promise.all(
@@ -179,7 +180,8 @@ describe('retention of raw deliveries', () => {
     expect(pages().total).toBe(after.total);
   });
 
-  it('prunes a delivery stored before delivery_jwts existed (its JWT kept in the delivery row) the same way', async () => {
+  // SQLite only: databases from before delivery_jwts are SQLite files (PostgreSQL started with it).
+  it.runIf(TEST_ENGINE === 'sqlite')('prunes a delivery stored before delivery_jwts existed (its JWT kept in the delivery row) the same way', async () => {
     t = await createTestRegistry({ now: T0 });
     const old = await sign('AppInstalled', 'legacy-1');
     await deliver(old);
@@ -222,7 +224,7 @@ describe('retention of raw deliveries', () => {
     await deliver(fresh);
     const env = {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.dbPath,
+      DATABASE_URL: t.databaseUrl,
       WIX_APP_ID: TEST_APP_ID,
       WIX_APP_SECRET: TEST_APP_SECRET,
       WIX_PUBLIC_KEY: t.signer.publicKeyPem,
@@ -246,6 +248,6 @@ describe('retention of raw deliveries', () => {
     expect((refused as { stderr: string }).stderr).toContain(`deliveries replay ${oldId}\` (without --url)`);
     expect(await cli('deliveries', 'replay', String(oldId))).toContain('state already matches its history');
     expect(await cli('deliveries', 'prune', '--help')).toContain('RAW_DELIVERY_RETENTION_DAYS');
-    expect(rawJwts().map((r) => r.jwt)).toEqual(['', fresh]);
+    expect((await rawJwts()).map((r) => r.jwt)).toEqual(['', fresh]);
   });
 });

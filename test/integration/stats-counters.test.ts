@@ -8,12 +8,10 @@ describe('GET /v1/stats reads trigger-maintained counters that always equal the 
   });
   afterEach(() => t.close());
 
-  const realCounts = () => {
-    const rows = (table: string) =>
-      Object.fromEntries(
-        (t.sql((db) => db.prepare(`SELECT status, count(*) AS n FROM ${table} GROUP BY status`).all()) as { status: string; n: number }[]).map((r) => [r.status, r.n]),
-      );
-    return { installations: rows('installations'), outbox: rows('outbox_jobs') };
+  const realCounts = async () => {
+    const rows = async (table: string) =>
+      Object.fromEntries((await t.db.query<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM ${table} GROUP BY status`)).map((r) => [r.status, r.n]));
+    return { installations: await rows('installations'), outbox: await rows('outbox_jobs') };
   };
 
   it('through installs, removals, reinstalls, cancellations, deletes and direct updates', async () => {
@@ -23,12 +21,12 @@ describe('GET /v1/stats reads trigger-maintained counters that always equal the 
       if (i % 3 === 0) await t.deliver(await t.signer.sign({ eventType: 'AppRemoved', instanceId: `c${i}`, iat: T0 + 100 + i }));
       if (i % 6 === 0) await t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId: `c${i}`, iat: T0 + 200 + i }));
     }
-    t.sql((db) => db.prepare(`UPDATE installations SET status = 'removed' WHERE instance_id = 'c1'`).run());
-    t.sql((db) => db.prepare(`DELETE FROM installations WHERE instance_id = 'c2'`).run());
-    t.sql((db) => db.prepare(`UPDATE outbox_jobs SET status = 'dead' WHERE id IN (SELECT id FROM outbox_jobs WHERE status = 'pending' LIMIT 3)`).run());
+    await t.db.run(`UPDATE installations SET status = 'removed' WHERE instance_id = 'c1'`);
+    await t.db.run(`DELETE FROM installations WHERE instance_id = 'c2'`);
+    await t.db.run(`UPDATE outbox_jobs SET status = 'dead' WHERE id IN (SELECT id FROM outbox_jobs WHERE status = 'pending' LIMIT 3)`);
 
     const stats = (await (await t.api('/v1/stats')).json()) as { installations: Record<string, number>; outbox: Record<string, number> };
-    const real = realCounts();
+    const real = await realCounts();
     expect(stats.installations).toEqual({ active: real.installations.active ?? 0, removed: real.installations.removed ?? 0 });
     expect(stats.installations.active! + stats.installations.removed!).toBe(29);
     for (const status of ['pending', 'running', 'done', 'dead', 'cancelled']) expect(stats.outbox[status]).toBe(real.outbox[status] ?? 0);

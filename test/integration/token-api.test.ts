@@ -24,7 +24,7 @@ describe('POST /v1/installations/:instanceId/access-token', () => {
 
   const requestToken = (instanceId: string, headers: Record<string, string> = { authorization: `Bearer ${TEST_API_KEY}` }) =>
     t.app.request(`/v1/installations/${instanceId}/access-token`, { method: 'POST', headers });
-  const audit = () => t.sql((db) => db.prepare('SELECT * FROM token_handouts ORDER BY id').all()) as Record<string, unknown>[];
+  const audit = () => t.db.query('SELECT * FROM token_handouts ORDER BY id');
 
   it('hands out the instance token with its expiry, uncacheable, and audits it without the token', async () => {
     const res = await requestToken('live-1');
@@ -33,7 +33,7 @@ describe('POST /v1/installations/:instanceId/access-token', () => {
     const body = (await res.json()) as { accessToken: string; expiresAt: string };
     expect(body.accessToken).toMatch(/^OauthNG\.JWS\./);
     expect(body.expiresAt).toBe(new Date(t.clock.now() + 14_400_000).toISOString());
-    const rows = audit();
+    const rows = await audit();
     expect(rows).toEqual([
       expect.objectContaining({ api_key_id: apiKeyFingerprint(TEST_API_KEY), instance_id: 'live-1', outcome: 'issued', requested_at: t.clock.now() }),
     ]);
@@ -52,7 +52,7 @@ describe('POST /v1/installations/:instanceId/access-token', () => {
     expect(gone.status).toBe(410);
     expect(((await gone.json()) as { error: { code: string } }).error.code).toBe('gone');
     expect(wix.fake.calls).toHaveLength(0);
-    expect(audit().map((r) => r.outcome)).toEqual(['unknown_instance', 'removed_instance']);
+    expect((await audit()).map((r) => r.outcome)).toEqual(['unknown_instance', 'removed_instance']);
   });
 
   it('502 when Wix refuses (wix_refused) or fails (bad_gateway), with no internals in the body', async () => {
@@ -69,13 +69,13 @@ describe('POST /v1/installations/:instanceId/access-token', () => {
     expect(await codeOf(await requestToken('live-1'))).toEqual([502, 'bad_gateway']);
     wix.fake.fail('token', { kind: 'drop' });
     expect(await codeOf(await requestToken('live-1'))).toEqual([502, 'bad_gateway']);
-    expect(audit().map((r) => r.outcome)).toEqual(['refused', 'failed', 'failed']);
+    expect((await audit()).map((r) => r.outcome)).toEqual(['refused', 'failed', 'failed']);
   });
 
   it('needs an API key', async () => {
     expect((await requestToken('live-1', {})).status).toBe(401);
     expect((await requestToken('live-1', { authorization: 'Bearer wrong-key-0123456789abc' })).status).toBe(401);
     expect(wix.fake.calls).toHaveLength(0);
-    expect(audit()).toHaveLength(0);
+    expect(await audit()).toHaveLength(0);
   });
 });

@@ -144,7 +144,7 @@ describe('the token audit', () => {
   it('`wix-registry audit tokens` prints the same rows, with the same filters, as a table or JSON', async () => {
     const env = {
       PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.dbPath,
+      DATABASE_URL: t.databaseUrl,
       WIX_APP_ID: TEST_APP_ID,
       WIX_APP_SECRET: TEST_APP_SECRET,
       WIX_PUBLIC_KEY: t.signer.publicKeyPem,

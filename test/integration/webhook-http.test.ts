@@ -38,9 +38,9 @@ describe('POST /webhooks/wix over real HTTP (the body read from the Node stream)
   });
 
   it('refuses more than 64 KiB with 413, by declared length and while streaming, writing nothing', async () => {
-    const before = rowCounts(t.dbPath);
+    const before = await rowCounts(t.db);
     expect((await post(server.url, 'x'.repeat(64 * 1024 + 1))).status).toBe(413);
     expect((await post(server.url, 'x'.repeat(200 * 1024), true)).status).toBe(413);
-    expect(rowCounts(t.dbPath)).toEqual(before);
+    expect(await rowCounts(t.db)).toEqual(before);
   });
 });

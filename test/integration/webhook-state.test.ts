@@ -49,7 +49,7 @@ describe('webhook ingest and the installation state machine (through the real ap
     await deliver(token);
     await deliver(token, 'duplicate');
     await deliver(` ${token}\n`, 'duplicate');
-    expect(rowCounts(t.dbPath)).toEqual({ deliveries: 1, installations: 1 });
+    expect(await rowCounts(t.db)).toEqual({ deliveries: 1, installations: 1 });
   });
 
   it('out of order: a removal arriving before its install ends removed', async () => {
@@ -114,7 +114,7 @@ describe('webhook ingest and the installation state machine (through the real ap
       ['AppInstalled', 'applied'],
       ['InvoiceStatusUpdated', 'ignored'],
     ]);
-    expect(rowCounts(t.dbPath)).toEqual({ deliveries: 3, installations: 1 });
+    expect(await rowCounts(t.db)).toEqual({ deliveries: 3, installations: 1 });
     expect((await t.api('/v1/installations/i2')).status).toBe(404);
   });
 
@@ -145,6 +145,6 @@ describe('webhook ingest and the installation state machine (through the real ap
     const answers = await Promise.all([...tokens, tokens[0]!, tokens[1]!].map((token) => t.deliver(token).then((r) => r.json())));
     expect(answers.filter((a) => (a as { status: string }).status === 'accepted')).toHaveLength(40);
     expect(answers.filter((a) => (a as { status: string }).status === 'duplicate')).toHaveLength(2);
-    expect(rowCounts(t.dbPath)).toEqual({ deliveries: 40, installations: 40 });
+    expect(await rowCounts(t.db)).toEqual({ deliveries: 40, installations: 40 });
   });
 });

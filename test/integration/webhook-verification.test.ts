@@ -7,9 +7,7 @@ import { createLogger } from '../../src/logger.ts';
 import { createRegistry } from '../../src/registry.ts';
 import { createTestSigner, rawJwt } from '../helpers/sign.ts';
 import { createTestRegistry, rowCounts, type TestRegistry } from '../helpers/registry.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createTestDatabase } from '../helpers/engine.ts';
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/wix-signed-app-installed.json', import.meta.url), 'utf8')) as {
   publicKeyPem: string;
@@ -28,9 +26,8 @@ const installed = (instanceId = 'inst-1') => ({
 
 describe('the real Wix-signed webhook (shared/fixtures)', () => {
   async function registryWithFixtureKey(nowMs: number) {
-    const dir = mkdtempSync(join(tmpdir(), 'wix-fixture-'));
-    const dbPath = join(dir, 'r.db');
-    const store = await openStore(dbPath, { threads: true, sqlite: { readers: 1 } });
+    const database = await createTestDatabase();
+    const store = await openStore(database.url, { threads: true, sqlite: { readers: 1 } });
     const registry = createRegistry({
       wix: { appId: fixture.appId, appSecret: 's', publicKeys: [createPublicKey(fixture.publicKeyPem)] },
       wixApiBaseUrl: 'http://127.0.0.1:9',
@@ -39,13 +36,13 @@ describe('the real Wix-signed webhook (shared/fixtures)', () => {
       logger: createLogger('silent'),
       clock: createManualClock(nowMs),
     });
-    return { registry, dbPath, cleanup: async () => (await store.close(), rmSync(dir, { recursive: true, force: true })) };
+    return { registry, db: database.db, cleanup: async () => (await store.close(), await database.drop()) };
   }
   const post = (app: { request: (p: string, i: RequestInit) => Response | Promise<Response> }, body: string) =>
     app.request('/webhooks/wix', { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
 
   it('is accepted with the clock inside its iat..exp window, and recorded', async () => {
-    const { registry, dbPath, cleanup } = await registryWithFixtureKey((fixture.claims.iat + 3600) * 1000);
+    const { registry, db, cleanup } = await registryWithFixtureKey((fixture.claims.iat + 3600) * 1000);
     try {
       const res = await post(registry.app, fixture.jwt);
       expect(res.status).toBe(200);
@@ -60,18 +57,18 @@ describe('the real Wix-signed webhook (shared/fixtures)', () => {
       // Wix resends the identical JWT: acknowledged, not stored twice.
       const again = await post(registry.app, fixture.jwt);
       expect(await again.json()).toEqual({ status: 'duplicate' });
-      expect(rowCounts(dbPath)).toEqual({ deliveries: 1, installations: 1 });
+      expect(await rowCounts(db)).toEqual({ deliveries: 1, installations: 1 });
     } finally {
       await cleanup();
     }
   });
 
   it('is refused once expired (clock past exp + tolerance), writing nothing', async () => {
-    const { registry, dbPath, cleanup } = await registryWithFixtureKey((fixture.claims.exp + 120) * 1000);
+    const { registry, db, cleanup } = await registryWithFixtureKey((fixture.claims.exp + 120) * 1000);
     try {
       const res = await post(registry.app, fixture.jwt);
       expect(res.status).toBe(401);
-      expect(rowCounts(dbPath)).toEqual({ deliveries: 0, installations: 0 });
+      expect(await rowCounts(db)).toEqual({ deliveries: 0, installations: 0 });
     } finally {
       await cleanup();
     }
@@ -91,14 +88,14 @@ describe('POST /webhooks/wix refuses anything that does not verify', () => {
     const json = (await res.json()) as { error: { code: string; message: string; requestId: string } };
     expect(json.error.code).toBe(code);
     expect(json.error.requestId).toBeTruthy();
-    expect(rowCounts(t.dbPath)).toEqual({ deliveries: 0, installations: 0 });
+    expect(await rowCounts(t.db)).toEqual({ deliveries: 0, installations: 0 });
   }
 
   it('accepts a correctly signed delivery (the control case)', async () => {
     const res = await t.deliver(await t.signer.sign(installed()));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'accepted' });
-    expect(rowCounts(t.dbPath)).toEqual({ deliveries: 1, installations: 1 });
+    expect(await rowCounts(t.db)).toEqual({ deliveries: 1, installations: 1 });
   });
 
   it('refuses a token signed with another key', async () => {

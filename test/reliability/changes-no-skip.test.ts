@@ -24,8 +24,8 @@ describe('no change skipped or repeated while many writers commit and a follower
   let side: RegistryStore;
   beforeAll(async () => {
     t = await createTestRegistry({ now: Date.UTC(2026, 10, 1, 12) });
-    // A second writer on the same file: its own connection, on this thread (what the CLI opens).
-    side = await openStore(t.dbPath, { threads: false, sqlite: { busyTimeoutMs: 10_000 } });
+    // A second writer on the same database: its own connection, on this thread (what the CLI opens).
+    side = await openStore(t.databaseUrl, { threads: false, sqlite: { busyTimeoutMs: 10_000 } });
   });
   afterAll(async () => {
     await side.close();

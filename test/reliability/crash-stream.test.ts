@@ -6,16 +6,14 @@
  * the commit that records it).
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signWixWebhook } from '../../src/sandbox/webhook-signer.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
 import { liveRegistryEnv, spawnRegistry, type ServerProcess } from '../helpers/process.ts';
 import { TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
-import { mapLimit, sha256Hex, sleep, withReadonlyDb } from './support.ts';
+import { createTestDatabase, type ScratchDatabase } from '../helpers/engine.ts';
+import { expectIntactIfSqlite, mapLimit, sha256Hex, sleep } from './support.ts';
 
 const KILLS = 5;
 /** Webhook requests in flight at once; also the outbox worker's concurrency (OUTBOX_CONCURRENCY). */
@@ -38,20 +36,18 @@ const isCutOff = (err: unknown) => err instanceof TypeError;
 
 describe('crash: SIGKILL mid-stream, five times on one database file', () => {
   let wix: RunningFakeWix;
-  let dir: string;
-  let dbPath: string;
+  let database: ScratchDatabase;
   const servers: ServerProcess[] = [];
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
   beforeAll(async () => {
     wix = await startFakeWix();
-    dir = mkdtempSync(join(tmpdir(), 'wix-crash-stream-'));
-    dbPath = join(dir, 'registry.db');
+    database = await createTestDatabase();
   });
   afterAll(async () => {
     for (const s of servers) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
     await wix.close();
-    rmSync(dir, { recursive: true, force: true });
+    await database.drop();
   });
 
   const env = () => ({
@@ -60,7 +56,7 @@ describe('crash: SIGKILL mid-stream, five times on one database file', () => {
       appSecret: TEST_APP_SECRET,
       publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       wixUrl: wix.url,
-      databasePath: dbPath,
+      databasePath: database.url,
       overrides: { REGISTRY_API_KEYS: API_KEY },
     }),
   });
@@ -75,26 +71,22 @@ describe('crash: SIGKILL mid-stream, five times on one database file', () => {
   }
 
   /** Every acknowledged delivery is stored byte for byte, and the file is intact. */
-  function expectDurable(acked: ReadonlyMap<string, string>) {
-    withReadonlyDb(dbPath, (db) => {
-      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      const stored = new Map(
-        (
-          db
-            .prepare('SELECT d.jwt_sha256 AS hash, j.jwt, d.instance_id AS instanceId FROM deliveries d LEFT JOIN delivery_jwts j ON j.delivery_id = d.id')
-            .all() as { hash: string; jwt: string; instanceId: string }[]
-        ).map(
-          (r) => [r.hash, r],
-        ),
-      );
-      const installed = new Set((db.prepare('SELECT instance_id AS id FROM installations').pluck().all() as string[]));
-      const missing: string[] = [];
-      for (const [instanceId, jwt] of acked) {
-        const row = stored.get(sha256Hex(jwt));
-        if (!row || row.jwt !== jwt || row.instanceId !== instanceId || !installed.has(instanceId)) missing.push(instanceId);
-      }
-      expect(missing, 'deliveries answered 200 but not on disk after the crash').toEqual([]);
-    });
+  async function expectDurable(acked: ReadonlyMap<string, string>) {
+    expectIntactIfSqlite(database);
+    const stored = new Map(
+      (
+        await database.db.query<{ hash: string; jwt: string; instanceId: string }>(
+          'SELECT d.jwt_sha256 AS hash, j.jwt, d.instance_id AS "instanceId" FROM deliveries d LEFT JOIN delivery_jwts j ON j.delivery_id = d.id',
+        )
+      ).map((r) => [r.hash, r]),
+    );
+    const installed = new Set(await database.db.values<string>('SELECT instance_id AS id FROM installations'));
+    const missing: string[] = [];
+    for (const [instanceId, jwt] of acked) {
+      const row = stored.get(sha256Hex(jwt));
+      if (!row || row.jwt !== jwt || row.instanceId !== instanceId || !installed.has(instanceId)) missing.push(instanceId);
+    }
+    expect(missing, 'deliveries answered 200 but not on disk after the crash').toEqual([]);
   }
 
   it(
@@ -112,7 +104,7 @@ describe('crash: SIGKILL mid-stream, five times on one database file', () => {
 
       for (let round = 0; round < KILLS; round++) {
         const server = await start();
-        if (round > 0) expectDurable(acked);
+        if (round > 0) await expectDurable(acked);
 
         let stop = false;
         let sent = 0;
@@ -168,7 +160,7 @@ describe('crash: SIGKILL mid-stream, five times on one database file', () => {
       // The last restart: Wix is healthy from here on.
       wix.fake.clearFaults();
       const last = await start();
-      expectDurable(acked);
+      await expectDurable(acked);
 
       // Through the API too, and a Wix resend of an acknowledged delivery is still recognised.
       const sample = [...acked.entries()].filter((_, i) => i % Math.max(1, Math.floor(acked.size / 200)) === 0);
@@ -181,7 +173,7 @@ describe('crash: SIGKILL mid-stream, five times on one database file', () => {
       });
 
       // Every installation on disk (answered or not) ends up configured, and the outbox is empty.
-      const installedIds = withReadonlyDb(dbPath, (db) => db.prepare(`SELECT instance_id FROM installations WHERE status = 'active'`).pluck().all() as string[]);
+      const installedIds = await database.db.values<string>(`SELECT instance_id FROM installations WHERE status = 'active'`);
       expect(installedIds.length).toBeGreaterThanOrEqual(acked.size);
       const sends = () => {
         const perInstance = new Map<string, number>();
@@ -189,20 +181,18 @@ describe('crash: SIGKILL mid-stream, five times on one database file', () => {
         return perInstance;
       };
       await vi.waitFor(
-        () => {
+        async () => {
           const perInstance = sends();
           const unsent = installedIds.filter((id) => !perInstance.has(id));
           expect(unsent.length, `installations still waiting for APP_FINISHED_CONFIGURATION (e.g. ${unsent.slice(0, 3).join(', ')})`).toBe(0);
-          const counts = withReadonlyDb(dbPath, (db) =>
-            Object.fromEntries((db.prepare('SELECT status, count(*) AS n FROM outbox_jobs GROUP BY status').all() as { status: string; n: number }[]).map((r) => [r.status, r.n])),
+          const counts = Object.fromEntries(
+            (await database.db.query<{ status: string; n: number }>('SELECT status, count(*) AS n FROM outbox_jobs GROUP BY status')).map((r) => [r.status, r.n]),
           );
           expect(counts).toEqual({ done: installedIds.length * 2 });
         },
         { timeout: 90_000, interval: 250 },
       );
-      withReadonlyDb(dbPath, (db) => {
-        expect(db.prepare('SELECT count(*) FROM installations WHERE configured_at IS NULL').pluck().get()).toBe(0);
-      });
+      expect(await database.db.value('SELECT count(*) FROM installations WHERE configured_at IS NULL')).toBe(0);
 
       const perInstance = sends();
       const repeated = [...perInstance.values()].filter((n) => n > 1).length;
@@ -233,7 +223,7 @@ describe('crash: SIGKILL mid-stream, five times on one database file', () => {
 
       last.child.kill('SIGTERM');
       expect(await last.exited).toBe(0);
-      withReadonlyDb(dbPath, (db) => expect(db.pragma('integrity_check', { simple: true })).toBe('ok'));
+      expectIntactIfSqlite(database);
     },
     180_000,
   );

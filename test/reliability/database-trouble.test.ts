@@ -19,6 +19,8 @@ import { signWixWebhook } from '../../src/sandbox/webhook-signer.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
 import { liveRegistryEnv, REPO_ROOT, spawnRegistry, type ServerProcess } from '../helpers/process.ts';
 import { rowCounts, TEST_API_KEY, TEST_APP_ID, TEST_APP_SECRET, withSqlite } from '../helpers/registry.ts';
+import { openTestDatabase } from '../helpers/database.ts';
+import { createTestDatabase, TEST_ENGINE, type ScratchDatabase } from '../helpers/engine.ts';
 import { sha256Hex, sleep } from './support.ts';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -38,7 +40,10 @@ interface Answer {
   body: { status?: string; error?: { code?: string } };
 }
 
-describe('database trouble, in process: the store as main.ts opens it (writer and reader threads)', () => {
+// SQLite only: a lock held by another process, a read-only connection and a file that cannot
+// grow are SQLite's own troubles (its file and pragmas). A PostgreSQL server that goes away is
+// tested with the PostgreSQL store (test/integration/postgres-*.test.ts).
+describe.runIf(TEST_ENGINE === 'sqlite')('database trouble, in process: the store as main.ts opens it (writer and reader threads)', () => {
   let dir: string;
   let dbPath: string;
   let store: SqliteStore;
@@ -81,7 +86,7 @@ describe('database trouble, in process: the store as main.ts opens it (writer an
 
   it('some data to start with', async () => {
     for (let i = 0; i < 20; i++) expect((await deliver(installJwt('seed').jwt)).body).toEqual({ status: 'accepted' });
-    expect(rowCounts(dbPath)).toEqual({ deliveries: 20, installations: 20 });
+    expect(await rowCounts(openTestDatabase(dbPath))).toEqual({ deliveries: 20, installations: 20 });
   });
 
   it(
@@ -113,7 +118,7 @@ describe('database trouble, in process: the store as main.ts opens it (writer an
       for (let i = 0; i < 200 && !out.includes('locked'); i++) await sleep(10);
       expect(out).toContain('locked');
 
-      const before = rowCounts(dbPath);
+      const before = await rowCounts(openTestDatabase(dbPath));
       const one = installJwt('locked');
       const two = installJwt('locked');
       // Two at once share one group commit: both are refused while the lock is still held (the
@@ -121,7 +126,7 @@ describe('database trouble, in process: the store as main.ts opens it (writer an
       const answers = await Promise.all([deliver(one.jwt), deliver(two.jwt)]);
       for (const answer of answers) expectUnavailable(answer);
       expect(out).not.toContain('released'); // the lock really was held throughout
-      expect(rowCounts(dbPath)).toEqual(before);
+      expect(await rowCounts(openTestDatabase(dbPath))).toEqual(before);
       expect(stored(one.jwt) || stored(two.jwt)).toBe(false);
       // Readers are not blocked by the writer (WAL): the query API still answers.
       expect((await api('/v1/installations?limit=5')).status).toBe(200);
@@ -132,14 +137,14 @@ describe('database trouble, in process: the store as main.ts opens it (writer an
       expect((await deliver(one.jwt)).body).toEqual({ status: 'accepted' });
       expect((await deliver(two.jwt)).body).toEqual({ status: 'accepted' });
       expect((await deliver(one.jwt)).body).toEqual({ status: 'duplicate' });
-      expect(rowCounts(dbPath)).toEqual({ deliveries: before.deliveries + 2, installations: before.installations + 2 });
+      expect(await rowCounts(openTestDatabase(dbPath))).toEqual({ deliveries: before.deliveries + 2, installations: before.installations + 2 });
       expect(integrity()).toBe('ok');
     },
     30_000,
   );
 
   it('(b) read-only: 503 and nothing half-written; writable again: 200', async () => {
-    const before = rowCounts(dbPath);
+    const before = await rowCounts(openTestDatabase(dbPath));
     const jobsBefore = outboxJobs();
     const one = installJwt('readonly');
     await store.writerPragma('query_only = ON');
@@ -150,7 +155,7 @@ describe('database trouble, in process: the store as main.ts opens it (writer an
     } finally {
       await store.writerPragma('query_only = OFF');
     }
-    expect(rowCounts(dbPath)).toEqual(before);
+    expect(await rowCounts(openTestDatabase(dbPath))).toEqual(before);
     expect(outboxJobs()).toBe(jobsBefore);
     expect(stored(one.jwt)).toBe(false);
     expect((await deliver(one.jwt)).body).toEqual({ status: 'accepted' });
@@ -171,9 +176,9 @@ describe('database trouble, in process: the store as main.ts opens it (writer an
       try {
         // A delivery needing overflow pages cannot fit at all.
         const big = installJwt('full', 20_000);
-        const before = rowCounts(dbPath);
+        const before = await rowCounts(openTestDatabase(dbPath));
         expectUnavailable(await deliver(big.jwt));
-        expect(rowCounts(dbPath)).toEqual(before);
+        expect(await rowCounts(openTestDatabase(dbPath))).toEqual(before);
         expect(stored(big.jwt)).toBe(false);
         refused.push(big.jwt);
 
@@ -198,7 +203,7 @@ describe('database trouble, in process: the store as main.ts opens it (writer an
         expect(refused.length).toBeGreaterThan(10);
         expect(await writerValue('page_count')).toBe(pages);
         expect(integrity()).toBe('ok');
-        const counts = rowCounts(dbPath);
+        const counts = await rowCounts(openTestDatabase(dbPath));
         expect(counts.installations).toBe(counts.deliveries);
         expect(await (await api(`/v1/installations/${known.items[0]!.instanceId}`)).text()).toBe(snapshot);
       } finally {
@@ -214,17 +219,17 @@ describe('database trouble, in process: the store as main.ts opens it (writer an
 
 describe('database trouble across processes: the CLI beside the running server', () => {
   let wix: RunningFakeWix;
-  let dir: string;
+  let database: ScratchDatabase;
   let server: ServerProcess | undefined;
 
   beforeAll(async () => {
     wix = await startFakeWix();
-    dir = mkdtempSync(join(tmpdir(), 'wix-db-two-procs-'));
+    database = await createTestDatabase();
   });
   afterAll(async () => {
     if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
     await wix.close();
-    rmSync(dir, { recursive: true, force: true });
+    await database.drop();
   });
 
   it(
@@ -235,7 +240,7 @@ describe('database trouble across processes: the CLI beside the running server',
         appSecret: TEST_APP_SECRET,
         publicKeyPem: PUBLIC_KEY_PEM,
         wixUrl: wix.url,
-        databasePath: join(dir, 'registry.db'),
+        databasePath: database.url,
         overrides: { OUTBOX_MAX_ATTEMPTS: '3' },
       });
       server = await spawnRegistry(env, 30_000);

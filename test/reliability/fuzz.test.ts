@@ -309,8 +309,8 @@ describe('fuzz: through the real app', () => {
       }),
       { numRuns: RUNS },
     );
-    expect(rowCounts(empty.dbPath)).toEqual({ deliveries: 0, installations: 0 });
-    expect(empty.sql((db) => db.prepare('SELECT count(*) FROM outbox_jobs').pluck().get())).toBe(0);
+    expect(await rowCounts(empty.db)).toEqual({ deliveries: 0, installations: 0 });
+    expect(await empty.db.value('SELECT count(*) FROM outbox_jobs')).toBe(0);
   }, 60_000);
 
   it('a signed delivery whose iat is past what a Date holds is malformed (400), not stored to break every list later', async () => {
@@ -318,7 +318,7 @@ describe('fuzz: through the real app', () => {
     const res = await empty.deliver(token);
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('malformed_envelope');
-    expect(rowCounts(empty.dbPath)).toEqual({ deliveries: 0, installations: 0 });
+    expect(await rowCounts(empty.db)).toEqual({ deliveries: 0, installations: 0 });
     expect((await empty.api('/v1/installations')).status).toBe(200);
   });
 

@@ -9,6 +9,7 @@ import { createReconciler } from '../../src/reconcile/reconciler.ts';
 import { WixCallError } from '../../src/wix/errors.ts';
 import type { InstanceChecks } from '../../src/wix/instance-checks.ts';
 import { createTestRegistry, TEST_APP_ID, TEST_APP_SECRET, type TestRegistry } from '../helpers/registry.ts';
+import { TEST_ENGINE } from '../helpers/engine.ts';
 
 const INSTANCES = 10_000;
 const RATE_PER_SEC = 50;
@@ -22,24 +23,21 @@ describe(`reconcile: ${INSTANCES.toLocaleString('en')} installations at ${RATE_P
     t = await createTestRegistry({ now: Date.UTC(2026, 10, 1) });
     const now = t.clock.now();
     // Seeded straight into the tables, as 10,000 AppInstalled deliveries would leave them.
-    t.sql((db) =>
-      db.transaction(() => {
-        const delivery = db.prepare(
-          `INSERT INTO deliveries (jwt_sha256, jwt, event_type, instance_id, issued_at, received_at, outcome, payload, source)
-           VALUES (?, 'seeded', 'AppInstalled', ?, ?, ?, 'applied', '{"data":{}}', 'wix')`,
-        );
-        const installation = db.prepare(
-          `INSERT INTO installations (instance_id, status, installed_at, installed_at_inferred, last_event_at, first_seen_at, updated_at,
-             site_id, site_name, site_url, app_version, is_free, site_synced_at)
-           VALUES (?, 'active', ?, 0, ?, ?, ?, ?, ?, NULL, '1.0.0', 1, ?)`,
-        );
-        for (let i = 0; i < INSTANCES; i++) {
-          const id = `rate-${String(i).padStart(5, '0')}`;
-          const at = now - 30 * 86_400_000 + i * 1000;
-          delivery.run(`seed-${id}`, id, at, at);
-          installation.run(id, at, at, at, at, `site-${id}`, `Site ${id}`, at);
-        }
-      })(),
+    const ids = Array.from({ length: INSTANCES }, (_, i) => ({ id: `rate-${String(i).padStart(5, '0')}`, at: now - 30 * 86_400_000 + i * 1000 }));
+    // PostgreSQL keeps raw JWTs apart (delivery_jwts); the reconciler reads none of them.
+    await t.db.runMany(
+      TEST_ENGINE === 'sqlite'
+        ? `INSERT INTO deliveries (jwt_sha256, jwt, event_type, instance_id, issued_at, received_at, outcome, payload, source)
+           VALUES (?, 'seeded', 'AppInstalled', ?, ?, ?, 'applied', '{"data":{}}', 'wix')`
+        : `INSERT INTO deliveries (jwt_sha256, event_type, instance_id, issued_at, received_at, outcome, payload, source)
+           VALUES (?, 'AppInstalled', ?, ?, ?, 'applied', '{"data":{}}', 'wix')`,
+      ids.map(({ id, at }) => [`seed-${id}`, id, at, at]),
+    );
+    await t.db.runMany(
+      `INSERT INTO installations (instance_id, status, installed_at, installed_at_inferred, last_event_at, first_seen_at, updated_at,
+         site_id, site_name, site_url, app_version, is_free, site_synced_at)
+       VALUES (?, 'active', ?, FALSE, ?, ?, ?, ?, ?, NULL, '1.0.0', TRUE, ?)`,
+      ids.map(({ id, at }) => [id, at, at, at, at, `site-${id}`, `Site ${id}`, at]),
     );
   }, 60_000);
   afterAll(() => t.close());

@@ -205,36 +205,31 @@ describe('resend storm: 20,000 shuffled deliveries with 20 % resends', () => {
       expect(accepted).toBe(UNIQUE);
       expect(duplicates).toBe(RESENDS);
 
-      const count = (query: string) => t.sql((db) => db.prepare(query).pluck().get());
-      expect(count('SELECT count(*) FROM deliveries')).toBe(UNIQUE);
-      expect(count('SELECT count(DISTINCT jwt_sha256) FROM deliveries')).toBe(UNIQUE);
-      expect(count('SELECT count(*) FROM deliveries WHERE payload IS NOT NULL')).toBe(UNIQUE);
+      const count = (query: string) => t.db.value(query);
+      expect(await count('SELECT count(*) FROM deliveries')).toBe(UNIQUE);
+      expect(await count('SELECT count(DISTINCT jwt_sha256) FROM deliveries')).toBe(UNIQUE);
+      expect(await count('SELECT count(*) FROM deliveries WHERE payload IS NOT NULL')).toBe(UNIQUE);
 
       // The order really was scrambled: some deliveries arrived after newer ones (stale).
       const outcomes = Object.fromEntries(
-        t.sql((db) => db.prepare('SELECT outcome, count(*) AS n FROM deliveries GROUP BY outcome').all() as { outcome: string; n: number }[]).map((r) => [r.outcome, r.n]),
+        (await t.db.query<{ outcome: string; n: number }>('SELECT outcome, count(*) AS n FROM deliveries GROUP BY outcome')).map((r) => [r.outcome, r.n]),
       );
       expect(outcomes.stale).toBeGreaterThan(0);
       expect(outcomes.ignored ?? 0).toBe(events.filter((e) => e.eventType === 'InvoiceStatusUpdated').length);
 
       // Final state against the reference model, instance by instance.
       const rows = new Map(
-        t
-          .sql(
-            (db) =>
-              db
-                .prepare(
-                  `SELECT instance_id, status, installed_at, installed_at_inferred, removed_at, plan_vendor_product_id, plan_cycle, plan_auto_renewing
-                   FROM installations`,
-                )
-                .all() as Record<string, unknown>[],
+        (
+          await t.db.query(
+            `SELECT instance_id, status, installed_at, installed_at_inferred, removed_at, plan_vendor_product_id, plan_cycle, plan_auto_renewing
+             FROM installations`,
           )
-          .map((r) => [r.instance_id as string, r]),
+        ).map((r) => [r.instance_id as string, r]),
       );
       // The order the registry stored each event in (the delivery id), the one input of the model
       // the test does not choose: deliveries of one batch race each other to the writer.
       const idBySha = new Map(
-        (t.sql((db) => db.prepare('SELECT jwt_sha256, id FROM deliveries').raw().all()) as [string, number][]).map(([sha, id]) => [sha, id]),
+        (await t.db.query<{ jwt_sha256: string; id: number }>('SELECT jwt_sha256, id FROM deliveries')).map(({ jwt_sha256: sha, id }) => [sha, id]),
       );
       const arrivalOf = new Map(events.map((e, i) => [e, idBySha.get(createHash('sha256').update(tokens[i]!).digest('hex'))!]));
       const mismatches: string[] = [];
@@ -267,18 +262,22 @@ describe('resend storm: 20,000 shuffled deliveries with 20 % resends', () => {
       // one whose AppInstalled arrived has its BI event (and site sync) pending for the current
       // installation and for no other (so Wix gets it once); an inferred one gets a site sync but
       // never the BI event.
-      const jobs = t.sql((db) => db.prepare('SELECT kind, instance_id, installation_started_at, status FROM outbox_jobs').all()) as {
+      const jobs = await t.db.query<{
         kind: string;
         instance_id: string;
         installation_started_at: number;
         status: string;
-      }[];
+      }>('SELECT kind, instance_id, installation_started_at, status FROM outbox_jobs');
       const jobsOf = new Map<string, typeof jobs>();
       for (const job of jobs) jobsOf.set(job.instance_id, [...(jobsOf.get(job.instance_id) ?? []), job]);
-      const arrivals = (instanceId: string) =>
-        (t.sql((db) => db.prepare('SELECT event_type, issued_at / 1000 AS iat, outcome FROM deliveries WHERE instance_id = ? ORDER BY id').raw().all(instanceId)) as unknown[][]).map((r) =>
-          r.join(' '),
-        );
+      // Every instance's deliveries in arrival order, for the messages below.
+      const arrivalsOf = new Map<string, string[]>();
+      for (const r of await t.db.query<{ instance_id: string; event_type: string; iat: number; outcome: string }>(
+        'SELECT instance_id, event_type, issued_at / 1000 AS iat, outcome FROM deliveries ORDER BY id',
+      )) {
+        arrivalsOf.set(r.instance_id, [...(arrivalsOf.get(r.instance_id) ?? []), [r.event_type, r.iat, r.outcome].join(' ')]);
+      }
+      const arrivals = (instanceId: string) => arrivalsOf.get(instanceId) ?? [];
       const outboxProblems: string[] = [];
       for (const [instanceId, row] of rows) {
         const mine = jobsOf.get(instanceId) ?? [];
@@ -313,9 +312,7 @@ describe('resend storm: 20,000 shuffled deliveries with 20 % resends', () => {
     await send('PaidPlanPurchased', x, { vendorProductId: 'premium', cycle: 'YEARLY' }); // inferred installation at x: site sync queued
     await send('AppRemoved', x - 200); // an older removal: the instance looks removed, the sync is cancelled
     await send('AppInstalled', x); // the real install, same second as the purchase: active since x
-    const jobs = t.sql((db) =>
-      db.prepare('SELECT kind, status, installation_started_at AS startedAt FROM outbox_jobs WHERE instance_id = ? ORDER BY kind').all(instanceId),
-    );
+    const jobs = await t.db.query('SELECT kind, status, installation_started_at AS "startedAt" FROM outbox_jobs WHERE instance_id = ? ORDER BY kind', [instanceId]);
     expect(jobs).toEqual([
       { kind: 'finished_configuration', status: 'pending', startedAt: x * 1000 },
       { kind: 'sync_instance', status: 'pending', startedAt: x * 1000 },
@@ -330,8 +327,9 @@ describe('resend storm: 20,000 shuffled deliveries with 20 % resends', () => {
     await send('AppInstalled', x + 200); // the reinstall arrives first
     await send('AppInstalled', x); // then the first install: one installation since x, as far as is known
     await send('AppRemoved', x + 100); // then the removal between them: the current installation started at x + 200
-    const pending = t.sql((db) =>
-      db.prepare(`SELECT kind, installation_started_at AS startedAt FROM outbox_jobs WHERE instance_id = ? AND status = 'pending' ORDER BY kind`).all(instanceId),
+    const pending = await t.db.query(
+      `SELECT kind, installation_started_at AS "startedAt" FROM outbox_jobs WHERE instance_id = ? AND status = 'pending' ORDER BY kind`,
+      [instanceId],
     );
     expect(pending).toEqual([
       { kind: 'finished_configuration', startedAt: (x + 200) * 1000 },

@@ -4,9 +4,6 @@
  * closed or refused); /readyz turns 503 at once; work in flight finishes; the process exits 0.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry } from '../../src/main.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -14,11 +11,17 @@ import { signWixWebhook } from '../../src/sandbox/webhook-signer.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
 import { liveRegistryEnv, spawnRegistry } from '../helpers/process.ts';
 import { TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
-import { sha256Hex, sleep, withReadonlyDb } from './support.ts';
+import { createTestDatabase, type ScratchDatabase } from '../helpers/engine.ts';
+import { expectIntactIfSqlite, sha256Hex, sleep } from './support.ts';
 
 describe('shutdown', () => {
   let wix: RunningFakeWix;
-  let dir: string;
+  const databases: ScratchDatabase[] = [];
+  const database = async () => {
+    const made = await createTestDatabase();
+    databases.push(made);
+    return made;
+  };
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const env = (databasePath: string) =>
     liveRegistryEnv({
@@ -33,15 +36,14 @@ describe('shutdown', () => {
 
   beforeAll(async () => {
     wix = await startFakeWix();
-    dir = mkdtempSync(join(tmpdir(), 'wix-shutdown-'));
   });
   afterAll(async () => {
     await wix.close();
-    rmSync(dir, { recursive: true, force: true });
+    for (const made of databases) await made.drop();
   });
 
   it('/readyz answers 503 from the moment shutdown starts, before requests in flight have finished', async () => {
-    const running = await startRegistry({ env: env(join(dir, 'in-process.db')), logger: createLogger('silent'), print: () => {} });
+    const running = await startRegistry({ env: env((await database()).url), logger: createLogger('silent'), print: () => {} });
     expect((await running.registry.app.request('/readyz')).status).toBe(200);
     const stopped = running.stop();
     const ready = await running.registry.app.request('/readyz');
@@ -51,8 +53,8 @@ describe('shutdown', () => {
   });
 
   it('SIGTERM while webhooks stream: every 200 is on disk, the rest refused, /readyz 503 at once, exit 0', async () => {
-    const dbPath = join(dir, 'under-load.db');
-    const server = await spawnRegistry(env(dbPath), 30_000);
+    const underLoad = await database();
+    const server = await spawnRegistry(env(underLoad.url), 30_000);
     const acknowledged: string[] = [];
     const refused: string[] = [];
     const outcomes = new Map<string, number>();
@@ -105,10 +107,10 @@ describe('shutdown', () => {
     expect(code).toBe(0);
     expect(before).toBeGreaterThan(0);
     expect(readiness.filter((status) => status !== 503)).toEqual([]);
-    const stored = withReadonlyDb(dbPath, (db) => new Set((db.prepare('SELECT jwt_sha256 FROM deliveries').pluck().all() as string[])));
+    const stored = new Set(await underLoad.db.values<string>('SELECT jwt_sha256 FROM deliveries'));
     const missing = acknowledged.filter((jwt) => !stored.has(sha256Hex(jwt)));
     expect(missing).toEqual([]);
-    expect(withReadonlyDb(dbPath, (db) => db.pragma('integrity_check', { simple: true }))).toBe('ok');
+    expectIntactIfSqlite(underLoad);
     expect(server.output().split('\n').filter((line) => /"level":(50|60)/.test(line))).toEqual([]); // nothing logged at error or fatal
   }, 60_000);
 });

@@ -3,6 +3,8 @@
  */
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { expect } from 'vitest';
+import type { ScratchDatabase } from '../helpers/engine.ts';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -36,6 +38,15 @@ export function withReadonlyDb<T>(path: string, look: (db: Database.Database) =>
   } finally {
     db.close();
   }
+}
+
+/**
+ * SQLite's integrity_check on the file is 'ok'. Only SQLite has this question: a PostgreSQL
+ * database's consistency after a crash is the server's (its WAL), not the registry's.
+ */
+export function expectIntactIfSqlite(database: Pick<ScratchDatabase, 'sqlitePath'>): void {
+  if (database.sqlitePath === undefined) return;
+  withReadonlyDb(database.sqlitePath, (db) => expect(db.pragma('integrity_check', { simple: true })).toBe('ok'));
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight. */

@@ -134,7 +134,7 @@ describe('Wix outage: everything fails for a while, then recovers', () => {
 
       const stats = (await (await t.api('/v1/stats')).json()) as { outbox: Record<string, number> };
       expect(stats.outbox).toMatchObject({ pending: 0, running: 0, dead: 0, done: INSTALLS * 2 });
-      const unconfigured = t.sql((db) => db.prepare('SELECT count(*) FROM installations WHERE configured_at IS NULL OR site_synced_at IS NULL').pluck().get());
+      const unconfigured = await t.db.value('SELECT count(*) FROM installations WHERE configured_at IS NULL OR site_synced_at IS NULL');
       expect(unconfigured).toBe(0);
       console.log(
         `[wix-outage] outage of ${Math.round(outageSeconds)} s of Wix time (${rounds} worker rounds); ` +

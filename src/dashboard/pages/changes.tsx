@@ -6,6 +6,7 @@ import { InputField, SubmitButton } from '../form-fields.tsx';
 import { Badge, installationPath, Plan, Time } from '../format.tsx';
 import { Pager } from '../installations-table.tsx';
 import { Layout, type SignedInView } from '../layout.tsx';
+import { TablePanel } from '../table-panel.tsx';
 
 export interface ChangesData {
   /** The instance filter as typed (echoed into the form). */
@@ -66,62 +67,55 @@ export function ChangesPage(props: { session: SignedInView; data: ChangesData })
           </div>
         </form>
       </section>
-      <section class="panel" aria-labelledby="changes-heading">
-        <div class="panel-head">
-          <h2 id="changes-heading">{instance ? 'Changes of this instance' : 'Latest changes'}</h2>
-          <p>{items.length} shown</p>
-        </div>
-        {items.length === 0 ? (
-          <p class="empty">{instance ? 'No changes for this instance.' : 'No changes recorded yet.'}</p>
-        ) : (
-          <div class="table-wrap" role="region" aria-label="Changes" tabindex={0}>
-            <table class="cards" data-testid="changes">
-              <caption class="visually-hidden">Changes, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col" class="nowrap">
-                    Recorded (UTC)
-                  </th>
-                  <th scope="col">Change</th>
-                  <th scope="col">Instance</th>
-                  <th scope="col">Status after</th>
-                  <th scope="col">Plan after</th>
-                  <th scope="col" class="nowrap">
-                    Occurred (UTC)
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((c) => (
-                  <tr data-change={c.id}>
-                    <th scope="row" class="nowrap">
-                      <Time iso={c.recordedAt} />
-                    </th>
-                    <td data-label="Change">
-                      <ChangeBadge type={c.type} />
-                    </td>
-                    <td data-label="Instance">
-                      <a class="instance-link mono" href={installationPath(c.instanceId)}>
-                        {c.instanceId}
-                      </a>
-                    </td>
-                    <td data-label="Status after">
-                      <Badge value={c.installation.status} />
-                    </td>
-                    <td data-label="Plan after">
-                      <Plan plan={c.installation.plan} />
-                    </td>
-                    <td class="nowrap" data-label="Occurred">
-                      <Time iso={c.occurredAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-        <Pager href={props.data.olderHref} firstHref={props.data.newestHref} />
-      </section>
+      <TablePanel
+        id="changes"
+        footer={<Pager href={props.data.olderHref} firstHref={props.data.newestHref} />}
+        label="Changes"
+        caption="Changes, newest first"
+        testId="changes"
+        title={instance ? 'Changes of this instance' : 'Latest changes'}
+        subtitle={<>{items.length} shown</>}
+        empty={items.length === 0 ? (instance ? 'No changes for this instance.' : 'No changes recorded yet.') : null}
+        head={
+          <>
+            <th scope="col" class="nowrap">
+              Recorded (UTC)
+            </th>
+            <th scope="col">Change</th>
+            <th scope="col">Instance</th>
+            <th scope="col">Status after</th>
+            <th scope="col">Plan after</th>
+            <th scope="col" class="nowrap">
+              Occurred (UTC)
+            </th>
+          </>
+        }
+      >
+        {items.map((c) => (
+          <tr data-change={c.id}>
+            <th scope="row" class="nowrap">
+              <Time iso={c.recordedAt} />
+            </th>
+            <td data-label="Change">
+              <ChangeBadge type={c.type} />
+            </td>
+            <td data-label="Instance">
+              <a class="instance-link mono" href={installationPath(c.instanceId)}>
+                {c.instanceId}
+              </a>
+            </td>
+            <td data-label="Status after">
+              <Badge value={c.installation.status} />
+            </td>
+            <td data-label="Plan after">
+              <Plan plan={c.installation.plan} />
+            </td>
+            <td class="nowrap" data-label="Occurred">
+              <Time iso={c.occurredAt} />
+            </td>
+          </tr>
+        ))}
+      </TablePanel>
     </Layout>
   );
 }
@@ -129,64 +123,57 @@ export function ChangesPage(props: { session: SignedInView; data: ChangesData })
 /** Each push endpoint's health: last success, failures, what is waiting and what gave up. */
 function PushEndpoints(props: { endpoints: PushEndpointStatus[] }) {
   return (
-    <section class="panel section" aria-labelledby="push-heading">
-      <div class="panel-head">
-        <h2 id="push-heading">Push endpoints</h2>
-        <p>
+    <TablePanel
+      id="push"
+      spaced
+      label="Push endpoints"
+      testId="push-endpoints"
+      title="Push endpoints"
+      subtitle={
+        <>
           REGISTRY_EVENT_ENDPOINTS; dead deliveries are sent again with <span class="mono">wix-registry outbox retry --all-dead</span>
-        </p>
-      </div>
-      {props.endpoints.length === 0 ? (
-        <p class="empty">No push endpoints configured: changes are only served by GET /v1/changes.</p>
-      ) : (
-        <div class="table-wrap" role="region" aria-label="Push endpoints" tabindex={0}>
-          <table class="cards" data-testid="push-endpoints">
-            <caption class="visually-hidden">Push endpoints</caption>
-            <thead>
-              <tr>
-                <th scope="col">Endpoint</th>
-                <th scope="col" class="nowrap">
-                  Last success (UTC)
-                </th>
-                <th scope="col">Failures</th>
-                <th scope="col">Waiting</th>
-                <th scope="col">Dead</th>
-                <th scope="col">Last error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.endpoints.map((e) => (
-                <tr data-endpoint={e.endpoint}>
-                  <th scope="row">
-                    <span class="mono">{e.endpoint}</span>
-                    {e.active ? null : (
-                      <>
-                        {' '}
-                        <Badge value="none" label="no longer configured" />
-                      </>
-                    )}
-                  </th>
-                  <td class="nowrap" data-label="Last success">
-                    <Time iso={e.lastSuccessAt} empty="never" />
-                  </td>
-                  <td class="num" data-label="Failures" title="Failed attempts since the last success (all failed attempts)">
-                    {e.consecutiveFailures} <span class="muted small">({e.failedAttempts} in all)</span>
-                  </td>
-                  <td class="num" data-label="Waiting">
-                    {e.pending + e.running}
-                  </td>
-                  <td class="num" data-label="Dead">
-                    {e.dead > 0 ? <Badge value="dead" label={String(e.dead)} /> : '0'}
-                  </td>
-                  <td data-label="Last error">
-                    {e.consecutiveFailures > 0 && e.lastError ? <span class="error-text">{e.lastError}</span> : dash}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </section>
+        </>
+      }
+      empty={props.endpoints.length === 0 ? 'No push endpoints configured: changes are only served by GET /v1/changes.' : null}
+      head={
+        <>
+          <th scope="col">Endpoint</th>
+          <th scope="col" class="nowrap">
+            Last success (UTC)
+          </th>
+          <th scope="col">Failures</th>
+          <th scope="col">Waiting</th>
+          <th scope="col">Dead</th>
+          <th scope="col">Last error</th>
+        </>
+      }
+    >
+      {props.endpoints.map((e) => (
+        <tr data-endpoint={e.endpoint}>
+          <th scope="row">
+            <span class="mono">{e.endpoint}</span>
+            {e.active ? null : (
+              <>
+                {' '}
+                <Badge value="none" label="no longer configured" />
+              </>
+            )}
+          </th>
+          <td class="nowrap" data-label="Last success">
+            <Time iso={e.lastSuccessAt} empty="never" />
+          </td>
+          <td class="num" data-label="Failures" title="Failed attempts since the last success (all failed attempts)">
+            {e.consecutiveFailures} <span class="muted small">({e.failedAttempts} in all)</span>
+          </td>
+          <td class="num" data-label="Waiting">
+            {e.pending + e.running}
+          </td>
+          <td class="num" data-label="Dead">
+            {e.dead > 0 ? <Badge value="dead" label={String(e.dead)} /> : '0'}
+          </td>
+          <td data-label="Last error">{e.consecutiveFailures > 0 && e.lastError ? <span class="error-text">{e.lastError}</span> : dash}</td>
+        </tr>
+      ))}
+    </TablePanel>
   );
 }

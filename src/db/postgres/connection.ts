@@ -16,6 +16,12 @@ export const READ_QUEUE_MAX_LENGTH = 1_000;
  * the next batch start the moment a broken connection is thrown away.
  */
 export const WRITE_POOL_SIZE = 2;
+/**
+ * Connections of the shared token rows (shared-tokens.ts): each is held while Wix answers a token
+ * request (up to its 10 s timeout), so they have a pool of their own: a Wix outage must not take
+ * the connections reads or the group commit need.
+ */
+export const TOKEN_POOL_SIZE = 4;
 /** Connecting to a server that does not answer fails after this long (StorageUnavailableError). */
 export const CONNECT_TIMEOUT_MS = 5_000;
 /** A statement that runs longer than this is cancelled: a lock wait that long is a stuck replica, not load. */
@@ -34,11 +40,13 @@ export interface PostgresPools {
   write: pg.Pool;
   /** Every read (createPostgresReads): a slow query never holds a connection a webhook waits for. */
   read: pg.Pool;
+  /** The shared token rows, locked while Wix is asked (TOKEN_POOL_SIZE). */
+  tokens: pg.Pool;
   readQueueMaxLength: number;
   end(): Promise<void>;
 }
 
-/** The two pools of a store; neither connects before it is used. */
+/** The pools of a store; none connects before it is used. */
 export function createPools(url: string, options: PostgresPoolOptions = {}): PostgresPools {
   const common = {
     connectionString: url,
@@ -55,7 +63,8 @@ export function createPools(url: string, options: PostgresPoolOptions = {}): Pos
     max: options.readPoolSize ?? 10,
     connectionTimeoutMillis: options.readQueueMaxWaitMs ?? READ_QUEUE_MAX_WAIT_MS,
   });
-  for (const pool of [write, read]) {
+  const tokens = new pg.Pool({ ...common, max: TOKEN_POOL_SIZE, application_name: 'wix-registry tokens' });
+  for (const pool of [write, read, tokens]) {
     // An idle connection the server dropped (restart, admin shutdown) emits here; without a
     // listener it would crash the process. The pool replaces it on the next checkout.
     pool.on('error', (error) =>
@@ -69,8 +78,9 @@ export function createPools(url: string, options: PostgresPoolOptions = {}): Pos
   return {
     write,
     read,
+    tokens,
     readQueueMaxLength: options.readQueueMaxLength ?? READ_QUEUE_MAX_LENGTH,
-    end: () => (ended ??= Promise.all([write.end(), read.end()]).then(() => undefined)),
+    end: () => (ended ??= Promise.all([write.end(), read.end(), tokens.end()]).then(() => undefined)),
   };
 }
 

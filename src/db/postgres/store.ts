@@ -8,6 +8,7 @@ import { migratePostgres } from './migrate.ts';
 import { listenForChanges } from './notifications.ts';
 import { createPostgresReads } from './reads/index.ts';
 import { createPostgresWriter } from './writer.ts';
+import { createSharedTokens } from './shared-tokens.ts';
 
 /**
  * The PostgreSQL RegistryStore: any number of processes (replicas) on one database. Writes go
@@ -74,6 +75,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     deliveries: reads.deliveries,
     audit: reads.audit,
     sessions: reads.sessions,
+    // Replicas share each instance's token through a sealed row (src/wix/token-broker.ts).
+    tokens: createSharedTokens(pools.tokens),
     changes: {
       ...reads.changes,
       subscribe(listener) {

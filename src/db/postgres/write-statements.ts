@@ -16,8 +16,8 @@ export const CHANGE_FEED_LOCK = 0x77726366; // "wrcf"
 
 /** The statements, plus what the writer needs around a transaction. */
 export type PostgresWriteStatements = WriteStatements & {
-  /** At BEGIN: takes the change-feed lock for the whole transaction (before any instance lock; see writer.ts). */
-  lockChangeFeed(): Promise<void>;
+  /** The writer took the change-feed lock at BEGIN, for the whole transaction (before any instance lock; see writer.ts). */
+  changeFeedLocked(): void;
   /** The highest position insertChange handed out since the last call (0: none), and forgets it. */
   takeAppendedPosition(): number;
   /** Before a command's savepoint: what to restore if it rolls back (the locks it took go with it). */
@@ -66,7 +66,8 @@ const UPSERT_INSTALLATION = `
     plan_cycle = excluded.plan_cycle,
     plan_expires_on = excluded.plan_expires_on,
     plan_auto_renewing = excluded.plan_auto_renewing,
-    plan_changed_at = excluded.plan_changed_at`;
+    plan_changed_at = excluded.plan_changed_at
+  RETURNING ${INSTALLATION_COLUMNS}`;
 
 const ENQUEUE_JOB = `
   INSERT INTO outbox_jobs (kind, instance_id, installation_started_at, status, attempts, run_after, created_at, updated_at)
@@ -132,10 +133,13 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
   // Instances locked in this transaction (a script asks again for the lock the writer took).
   let lockedInstances = new Set<string>();
   let beforeSavepoint = lockedInstances;
+  // The row writeDerivedState just wrote, as RETURNING gave it: the change feed reads it right
+  // after (recordChange), and a round trip saved per state change is throughput on this path.
+  // Kept within one command only, and forgotten on any other write to installations.
+  let justWritten: InstallationRecord | null = null;
 
   return {
-    async lockChangeFeed() {
-      await run('SELECT pg_advisory_xact_lock($1)', [CHANGE_FEED_LOCK], 'wr_lock_feed');
+    changeFeedLocked() {
       feedLocked = true;
     },
     takeAppendedPosition() {
@@ -144,13 +148,16 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       return position;
     },
     savepointTaken() {
+      justWritten = null;
       beforeSavepoint = new Set(lockedInstances);
     },
     savepointRolledBack() {
+      justWritten = null;
       // Locks taken after a savepoint go when the transaction rolls back to it.
       lockedInstances = beforeSavepoint;
     },
     transactionEnded() {
+      justWritten = null;
       feedLocked = false;
       lockedInstances = new Set();
       beforeSavepoint = lockedInstances;
@@ -162,17 +169,18 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       lockedInstances.add(instanceId);
     },
     async insertDelivery(d: NewDelivery) {
+      // One round trip for both rows. The raw JWT lives only in delivery_jwts; the registry's own
+      // events (no JWT) have no row there.
       const [row] = await rows<{ id: number }>(
-        `INSERT INTO deliveries (jwt_sha256, event_type, instance_id, issued_at, received_at, outcome, payload, source)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) ON CONFLICT (jwt_sha256) DO NOTHING RETURNING id`,
-        [d.sha256, d.eventType, d.instanceId, d.issuedAt, d.receivedAt, d.outcome, JSON.stringify(d.payload), d.source ?? 'wix'],
+        `WITH delivery AS (
+           INSERT INTO deliveries (jwt_sha256, event_type, instance_id, issued_at, received_at, outcome, payload, source)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8) ON CONFLICT (jwt_sha256) DO NOTHING RETURNING id),
+         raw AS (INSERT INTO delivery_jwts (delivery_id, jwt) SELECT id, $9::text FROM delivery WHERE $9::text <> '')
+         SELECT id FROM delivery`,
+        [d.sha256, d.eventType, d.instanceId, d.issuedAt, d.receivedAt, d.outcome, JSON.stringify(d.payload), d.source ?? 'wix', d.jwt],
         'wr_insert_delivery',
       );
-      if (!row) return null;
-      // The raw JWT lives only in delivery_jwts; the registry's own events (no JWT) have no row there.
-      if (d.jwt !== '')
-        await run('INSERT INTO delivery_jwts (delivery_id, jwt) VALUES ($1, $2)', [row.id, d.jwt], 'wr_insert_delivery_jwt');
-      return row.id;
+      return row?.id ?? null;
     },
     async deliveryInstance(deliveryId) {
       const [row] = await rows<{ instance_id: string }>('SELECT instance_id FROM deliveries WHERE id = $1', [deliveryId]);
@@ -202,6 +210,7 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       }));
     },
     async installation(instanceId) {
+      if (justWritten?.instanceId === instanceId) return { ...justWritten };
       const [row] = await rows<InstallationRecord>(
         `SELECT ${INSTALLATION_COLUMNS} FROM installations WHERE instance_id = $1`,
         [instanceId],
@@ -210,7 +219,8 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       return row;
     },
     async writeDerivedState(instanceId: string, a: DerivedInstallation, now: number) {
-      await run(
+      justWritten = null;
+      [justWritten = null] = await rows<InstallationRecord>(
         UPSERT_INSTALLATION,
         [
           instanceId,
@@ -234,18 +244,21 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       );
     },
     async writeSite(instanceId: string, site: SiteDescription, now: number) {
+      justWritten = null;
       await run(
         `UPDATE installations SET site_id = coalesce($1, site_id), site_name = $2, site_url = $3, app_version = $4, is_free = $5, site_synced_at = $6
          WHERE instance_id = $7`,
         [site.siteId, site.siteName, site.siteUrl, site.appVersion, site.isFree, now, instanceId],
       );
     },
-    writeConfigured: async (instanceId, startedAt, now) =>
-      (await count('UPDATE installations SET configured_at = $1 WHERE instance_id = $2 AND installed_at = $3 AND configured_at IS NULL', [
-        now,
-        instanceId,
-        startedAt,
-      ])) > 0,
+    writeConfigured: async (instanceId, startedAt, now) => {
+      justWritten = null;
+      const updated = await count(
+        'UPDATE installations SET configured_at = $1 WHERE instance_id = $2 AND installed_at = $3 AND configured_at IS NULL',
+        [now, instanceId, startedAt],
+      );
+      return updated > 0;
+    },
     async insertChange(change: NewChange) {
       // Normally taken at BEGIN (writer.ts); taken here too for a command the writer did not
       // expect to record a change (re-taking an advisory lock in one session only stacks it).
@@ -275,6 +288,7 @@ export function createPostgresWriteStatements(client: pg.ClientBase): PostgresWr
       }
     },
     async markChecked(instanceId, at) {
+      justWritten = null;
       await run('UPDATE installations SET checked_at = $1 WHERE instance_id = $2', [at, instanceId]);
     },
 

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { instanceOf, runCommand, type WriteCommand } from '../commands.ts';
 import { StorageUnavailableError } from '../store.ts';
 import { isPostgresUnavailable, isRetryableConflict, toStorageError } from './errors.ts';
-import { createPostgresWriteStatements, type PostgresWriteStatements } from './write-statements.ts';
+import { CHANGE_FEED_LOCK, createPostgresWriteStatements, type PostgresWriteStatements } from './write-statements.ts';
 
 /** Most commands one transaction takes; the rest wait for the next one (as on SQLite). */
 export const GROUP_COMMIT_MAX_COMMANDS = 512;
@@ -122,37 +122,38 @@ export function createPostgresWriter(pool: pg.Pool, options: PostgresWriterOptio
     statements.transactionEnded();
     statements.takeAppendedPosition();
     try {
-      await client.query('BEGIN');
+      // Statements without parameters travel together (simple query protocol): one round trip
+      // each for BEGIN with the first savepoint, and for every savepoint after that.
       try {
-        if (takesFeedLock) await statements.lockChangeFeed();
+        await client.query(
+          takesFeedLock ? `BEGIN; SELECT pg_advisory_xact_lock(${CHANGE_FEED_LOCK}); SAVEPOINT command` : 'BEGIN; SAVEPOINT command',
+        );
+        if (takesFeedLock) statements.changeFeedLocked();
         const outcomes: Outcome[] = [];
-        for (const entry of ordered) {
-          await client.query('SAVEPOINT command');
+        for (const [i, entry] of ordered.entries()) {
+          // After a rollback to it the savepoint still stands; after a success it is renewed
+          // (released, so 512 commands do not nest 512 subtransactions).
+          if (i > 0 && outcomes[i - 1]!.ok) await client.query('RELEASE SAVEPOINT command; SAVEPOINT command');
           statements.savepointTaken();
           try {
             const instance = instanceOf(entry.command);
             // Every command on an instance holds its lock (the scripts ask again, a no-op): a
             // job's outcome then reads the installation no other replica is writing meanwhile.
             if (instance !== null) await statements.lockInstance(instance);
-            const value = await runCommand(statements, entry.command);
-            await client.query('RELEASE SAVEPOINT command');
-            outcomes.push({ ok: true, value });
+            outcomes.push({ ok: true, value: await runCommand(statements, entry.command) });
           } catch (error) {
-            if (isRetryableConflict(error)) {
-              await client.query('ROLLBACK');
-              return 'conflict';
-            }
-            if (isPostgresUnavailable(error)) throw error;
+            if (isRetryableConflict(error) || isPostgresUnavailable(error)) throw error;
             await client.query('ROLLBACK TO SAVEPOINT command');
-            await client.query('RELEASE SAVEPOINT command');
             statements.savepointRolledBack();
             outcomes.push({ ok: false, error: toStorageError(error) });
           }
         }
+        // COMMIT releases the last savepoint with the transaction.
         await client.query('COMMIT');
         return { outcomes, appendedPosition: statements.takeAppendedPosition() };
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
+        if (isRetryableConflict(error)) return 'conflict';
         throw error;
       }
     } catch (error) {
