@@ -3,18 +3,22 @@
  * scratch database per test file, and several real `wix-registry serve` processes on it, each on
  * its own loopback port, against the fake Wix the reliability tests use.
  *
- * The skip decision is a small guard of our own until the harness's engine helper covers these
- * files: run when TEST_POSTGRES_URL or 127.0.0.1:5432 answers; skip loudly otherwise; under
- * CI=true never skip (the tests then fail on the missing database, as they should).
+ * vitest.config.ts runs these files in the postgres project only, which exists when PostgreSQL
+ * answers (and fails the run under CI=true when it does not). The guard below keeps them honest
+ * when run some other way (a file named on the command line, the bench seeder's test in the
+ * sqlite project): run when TEST_POSTGRES_URL or the local server answers, skip loudly otherwise,
+ * never skip under CI=true. Scratch databases carry the run's prefix (test/helpers/engine.ts), so
+ * the project's global teardown drops whatever a crashed file leaves behind.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe } from 'vitest';
+import { postgresUrlFor, scratchDatabasePrefix, testPostgresUrl } from '../helpers/engine.ts';
 import { liveRegistryEnv, spawnRegistry, type ServerProcess } from '../helpers/process.ts';
 import { TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
 
 /** A maintenance database on the server the scratch databases are made on. */
-export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_ADMIN_URL = testPostgresUrl();
 
 const strict = process.env.CI === 'true';
 
@@ -70,13 +74,14 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-/** A new empty database `wixreg_replicas_<label>_<random>`: unique, so parallel files and helpers never collide. */
+/**
+ * A new, empty database (not the run's migrated template: the replicas race to migrate it),
+ * named with the run's prefix, `rep`, the label and a random part, so parallel files never collide.
+ */
 export async function createScratchDatabase(label: string): Promise<ScratchDatabase> {
-  const name = `wixreg_replicas_${label.replace(/[^a-z0-9]/g, '')}_${randomBytes(5).toString('hex')}`;
+  const name = `${scratchDatabasePrefix()}rep_${label.replace(/[^a-z0-9]/g, '').slice(0, 12)}_${randomBytes(5).toString('hex')}`;
   await withAdmin((admin) => admin.query(`CREATE DATABASE ${name}`));
-  const u = new URL(POSTGRES_ADMIN_URL);
-  u.pathname = `/${name}`;
-  const url = u.toString();
+  const url = postgresUrlFor(POSTGRES_ADMIN_URL, name);
   const pool = new pg.Pool({ connectionString: url, max: 4, types: numericTypes });
   pool.on('error', () => {});
   return {
