@@ -1,4 +1,3 @@
-import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { createAuditRoutes } from './audit/routes.ts';
@@ -11,9 +10,10 @@ import { createSessionAdminRoutes } from './dashboard/session-routes.ts';
 import { AppError } from './errors.ts';
 import { apiKeyAuth } from './http/api-key-auth.ts';
 import { clientAddressContext, createClientResolver, TRUST_NO_PROXY, type TrustProxy } from './http/client-address.ts';
-import type { AppEnv } from './http/context.ts';
 import { createApiDocsRoutes } from './http/docs.ts';
 import { handleError } from './http/errors.ts';
+import { createHealthRoutes } from './http/health-routes.ts';
+import { assertRoutesDocumented, createOpenApiDocument, createOpenApiRoutes } from './http/openapi.ts';
 import {
   APP_INSTANCE_REQUESTS_PER_MINUTE,
   APP_INSTANCE_WINDOW_MS,
@@ -24,9 +24,10 @@ import {
   limitRequests,
 } from './http/rate-limit.ts';
 import { requestLog } from './http/request-log.ts';
-import { assertRoutesDeclareAccess, requireScope, type ApiKeyEntry } from './http/scopes.ts';
+import { assertRoutesDeclareAccess, type ApiKeyEntry } from './http/scopes.ts';
 import type { InstallationQueries } from './installations/queries.ts';
-import { createDailyStatsRoutes, createInstallationRoutes } from './installations/routes.ts';
+import { createInstallationRoutes } from './installations/routes.ts';
+import { createStatsRoutes, type RegistryStats } from './installations/stats-routes.ts';
 import type { Logger } from './logger.ts';
 import type { RegistryMetrics } from './metrics/metrics.ts';
 import { createMetricsRoutes, webhookMetrics } from './metrics/routes.ts';
@@ -49,7 +50,7 @@ export interface AppDeps {
   checkInstanceToken: InstanceTokenChecker;
   corsOrigins: readonly string[];
   /** /v1/stats body. */
-  stats: () => Promise<Record<string, unknown>>;
+  stats: () => Promise<RegistryStats>;
   /** GET /v1/changes. */
   changes: ChangeFeed;
   /** True once the database is open and migrated. */
@@ -64,9 +65,12 @@ export interface AppDeps {
   appInstanceRateLimitPerMinute?: number;
 }
 
-/** The one place where routes and middleware are put together. */
+/**
+ * The one place where routes and middleware are put together. Every route outside /dashboard is
+ * defined with its OpenAPI description next to its handler; the document is built from them.
+ */
 export function createApp(deps: AppDeps) {
-  const app = new Hono<AppEnv>();
+  const app = createOpenApiRoutes();
   const client = createClientResolver(deps.trustProxy ?? TRUST_NO_PROXY);
   // One failure count per client for the API and the dashboard's sign-in together.
   const authFailures = createFixedWindowCounter({ limit: AUTH_FAILURE_LIMIT, windowMs: AUTH_FAILURE_WINDOW_MS, clock: deps.clock });
@@ -90,9 +94,9 @@ export function createApp(deps: AppDeps) {
     if (!deps.isReady()) c.header('Connection', 'close');
   });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => (deps.isReady() ? c.json({ status: 'ready' }) : c.json({ status: 'starting' }, 503)));
-  app.route('/', createApiDocsRoutes()); // GET /openapi.json and /docs (Swagger UI): public
+  app.route('/', createHealthRoutes({ isReady: deps.isReady }));
+  // GET /openapi.json and /docs (Swagger UI): public. The document is built on first use, from every route mounted below.
+  app.route('/', createApiDocsRoutes({ document: () => createOpenApiDocument(app) }));
 
   app.use('/webhooks/wix', webhookMetrics(deps.metrics));
   app.route('/webhooks', createWebhookRoutes(deps.webhooks));
@@ -101,13 +105,12 @@ export function createApp(deps: AppDeps) {
     createAppInstanceRoutes({ check: deps.checkInstanceToken, queries: deps.queries, corsOrigins: deps.corsOrigins, limit: limitRequests(appInstanceRequests) }),
   );
 
-  // Every route below declares the scope it needs next to its definition (requireScope).
-  const v1 = new Hono<AppEnv>();
+  // Every route below declares the scope it needs in its definition (apiKeyAccess, which puts requireScope first).
+  const v1 = createOpenApiRoutes();
   v1.use(limitAuthFailures, authenticate);
-  v1.route('/installations', createAccessTokenRoutes({ handouts: deps.handouts }));
   v1.route('/installations', createInstallationRoutes({ queries: deps.queries }));
-  v1.route('/stats/daily', createDailyStatsRoutes({ dailyStats: deps.queries.daily }));
-  v1.get('/stats', requireScope('read'), async (c) => c.json(await deps.stats()));
+  v1.route('/installations', createAccessTokenRoutes({ handouts: deps.handouts }));
+  v1.route('/stats', createStatsRoutes({ stats: deps.stats, dailyStats: deps.queries.daily }));
   v1.route('/audit', createAuditRoutes({ audit: deps.audit }));
   v1.route('/dashboard-sessions', createSessionAdminRoutes({ sessions: deps.dashboard.sessions }));
   v1.route('/changes', createChangeRoutes({ feed: deps.changes }));
@@ -122,6 +125,8 @@ export function createApp(deps: AppDeps) {
   app.onError(handleError);
   // A route under /v1, /metrics or /dashboard without a declared scope is a build error, not an open door.
   assertRoutesDeclareAccess(app);
+  // A route outside /dashboard without an OpenAPI definition is a build error too: the document cannot leave one out.
+  assertRoutesDocumented(app);
   return app;
 }
 

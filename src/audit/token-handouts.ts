@@ -8,7 +8,7 @@ import type {
 } from '../db/store.ts';
 import { AppError } from '../errors.ts';
 import { INSTANCE_ID_MAX_LENGTH } from '../http/instance-id.ts';
-import { isoInstant } from '../installations/query-schemas.ts';
+import { isoInstant, paramDescription } from '../installations/query-schemas.ts';
 import { iso, isoOrNull } from '../installations/time.ts';
 
 /**
@@ -32,19 +32,33 @@ const KEY_FINGERPRINT = /^key_[0-9a-f]{12}$/;
 /** GET /v1/audit/token-handouts and `audit tokens`: one schema for both. */
 export const tokenHandoutQuerySchema = z
   .object({
-    instanceId: z.string().min(1).max(INSTANCE_ID_MAX_LENGTH).optional(),
+    instanceId: z.string().min(1).max(INSTANCE_ID_MAX_LENGTH).optional().meta(paramDescription('Only requests for this instance.')),
     key: z
       .string()
       .regex(
         KEY_FINGERPRINT,
         'must be an API key fingerprint: key_ and 12 hex digits, as the audit and the request log show it (never the key itself)',
       )
-      .optional(),
-    outcome: z.enum(TOKEN_HANDOUT_OUTCOMES).optional(),
-    since: isoInstant.optional(),
-    until: isoInstant.optional(),
-    limit: z.coerce.number().int().min(1).max(AUDIT_LIMIT_MAX).default(AUDIT_LIMIT_DEFAULT),
-    cursor: z.string().min(1).max(200).optional(),
+      .optional()
+      .meta(
+        paramDescription(
+          'Only requests made with this API key: its fingerprint (`key_` and 12 hex digits), as the audit and the request log show it. Never the key itself.',
+        ),
+      ),
+    outcome: z.enum(TOKEN_HANDOUT_OUTCOMES).optional().meta(paramDescription('Only requests answered this way.')),
+    since: isoInstant
+      .optional()
+      .meta(paramDescription('Requested at or after this time (inclusive): an ISO-8601 date (midnight UTC) or a date-time with a zone.')),
+    until: isoInstant
+      .optional()
+      .meta(paramDescription('Requested before this time (exclusive); same formats as `since`. Must be later than `since`.')),
+    limit: z.coerce.number().int().min(1).max(AUDIT_LIMIT_MAX).default(AUDIT_LIMIT_DEFAULT).meta(paramDescription('Rows per page, 1–500.')),
+    cursor: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta(paramDescription("Opaque: the previous page's `nextCursor`, sent with the same filters.")),
   })
   .strict()
   .superRefine((value, ctx) => {

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { RegistryStore } from '../db/store.ts';
 import { AppError } from '../errors.ts';
+import { paramDescription } from '../installations/query-schemas.ts';
 import { decodeChangeCursor, encodeChangeCursor } from './cursor.ts';
 import type { ChangeRecord } from './model.ts';
 import { toChange, type Change } from './serialize.ts';
@@ -19,9 +20,30 @@ export const CHANGES_WAIT_MAX_SEC = 60;
 /** GET /v1/changes. */
 export const changesQuerySchema = z
   .object({
-    after: z.string().min(1).max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(CHANGES_LIMIT_MAX).default(CHANGES_LIMIT_DEFAULT),
-    wait: z.coerce.number().int().min(0).max(CHANGES_WAIT_MAX_SEC).default(0),
+    after: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta(paramDescription('Opaque: a `nextCursor` this feed returned. Without it, from the first change.')),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(CHANGES_LIMIT_MAX)
+      .default(CHANGES_LIMIT_DEFAULT)
+      .meta(paramDescription('Changes per page, 1–1000.')),
+    wait: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(CHANGES_WAIT_MAX_SEC)
+      .default(0)
+      .meta(
+        paramDescription(
+          'Seconds (0–60) to hold the request open when there is nothing after `after`: it is answered as soon as a change commits, or with an empty page when the wait ends.',
+        ),
+      ),
   })
   .strict();
 

@@ -12,10 +12,12 @@ import type { InstallationPage } from '../installations/query-schemas.ts';
 import type { Installation } from '../installations/serialize.ts';
 
 /**
- * zod schemas of the HTTP API's response bodies, for the OpenAPI document (src/http/openapi.ts).
- * The handlers build their bodies themselves (toInstallation, queries, …); the type checks at
- * the end of this file fail the build when a body and its schema drift apart. `.meta({ id })`
- * makes each one a named component (zod-to-openapi reads zod 4's metadata).
+ * zod schemas of the HTTP API's response bodies, for the route definitions next to each handler
+ * (createRoute; the document is generated from them, src/http/openapi.ts). The handlers build
+ * their bodies themselves (toInstallation, queries, …); `app.openapi` types each handler's
+ * answer by its route's schemas, and the type checks at the end of this file fail the build when
+ * a body and its schema differ at all. `.meta({ id })` makes each one a named component
+ * (zod-to-openapi reads zod 4's metadata).
  */
 
 const isoTime = (description?: string) => z.iso.datetime().meta(description ? { description } : {});

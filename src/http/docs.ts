@@ -5,14 +5,15 @@ import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { AppError } from '../errors.ts';
 import type { AppEnv } from './context.ts';
-import { openApiJson } from './openapi.ts';
+import type { OpenApiDocument } from './openapi.ts';
 
 /**
- * GET /openapi.json (the OpenAPI 3.1 document) and GET /docs (Swagger UI), both public: the
- * document holds no secret, and "Try it out" asks for the API key in the browser. Swagger UI's
- * files come from the swagger-ui-dist package, served by this app under /docs/assets/: no CDN.
- * The page's CSP allows scripts and styles from this origin only, so its start-up code is a file
- * too (test/browser/docs.browser.test.ts checks that Chromium reports no violation).
+ * GET /openapi.json (the OpenAPI 3.1 document, generated from the app's own route definitions:
+ * src/http/openapi.ts) and GET /docs (Swagger UI), both public: the document holds no secret,
+ * and "Try it out" asks for the API key in the browser. Swagger UI's files come from the
+ * swagger-ui-dist package, served by this app under /docs/assets/: no CDN. The page's CSP
+ * allows scripts and styles from this origin only, so its start-up code is a file too
+ * (test/browser/docs.browser.test.ts checks that Chromium reports no violation).
  */
 
 const SWAGGER_UI_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
@@ -60,8 +61,10 @@ const ASSETS: Record<string, { type: string; read: () => Uint8Array<ArrayBuffer>
 const readAsset = (name: string) => new Uint8Array(readFileSync(join(SWAGGER_UI_DIR, name)));
 const loaded = new Map<string, Uint8Array<ArrayBuffer> | string>();
 
-export function createApiDocsRoutes() {
+/** `document` is called once, on the first request for it: the document never changes while the process runs. */
+export function createApiDocsRoutes(deps: { document: () => OpenApiDocument }) {
   const routes = new Hono<AppEnv>();
+  let documentJson: string | undefined;
   const pageHeaders = secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
@@ -76,7 +79,9 @@ export function createApiDocsRoutes() {
     },
   });
 
-  routes.get('/openapi.json', (c) => c.body(openApiJson(), 200, { 'content-type': 'application/json; charset=utf-8' }));
+  routes.get('/openapi.json', (c) =>
+    c.body((documentJson ??= JSON.stringify(deps.document())), 200, { 'content-type': 'application/json; charset=utf-8' }),
+  );
   routes.get('/docs', pageHeaders, (c) => c.html(PAGE));
   routes.get('/docs/assets/:file', (c) => {
     const name = c.req.param('file');

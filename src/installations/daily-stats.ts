@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock.ts';
 import type { RegistryStore } from '../db/store.ts';
 import { AppError } from '../errors.ts';
+import { paramDescription } from './query-schemas.ts';
 import { DAY_MS, utcDate } from './time.ts';
 
 export { DAY_MS };
@@ -21,7 +22,18 @@ const utcDay = z
   });
 
 /** GET /v1/stats/daily and `stats daily`: `from` inclusive, `to` exclusive, both UTC days. */
-export const dailyStatsQuerySchema = z.object({ from: utcDay.optional(), to: utcDay.optional() }).strict();
+export const dailyStatsQuerySchema = z
+  .object({
+    from: utcDay.optional().meta(paramDescription('The first UTC day (YYYY-MM-DD), inclusive. Default: 30 days before `to`.')),
+    to: utcDay
+      .optional()
+      .meta(
+        paramDescription(
+          'The UTC day after the last one (YYYY-MM-DD), exclusive. Default: tomorrow, so the window ends with today. At most 366 days after `from`.',
+        ),
+      ),
+  })
+  .strict();
 
 export interface DailyStatsRange {
   /** Midnight UTC, epoch ms, inclusive. Default: 30 days before `to`. */

@@ -105,19 +105,47 @@ export const isoInstant = z.string().transform((text, ctx) => {
   return ms;
 });
 
+/** A query parameter's description in the OpenAPI document (zod-to-openapi reads `param` from the metadata). */
+export const paramDescription = (description: string) => ({ param: { description } });
+
 const filterShape = {
-  status: z.enum(INSTALLATION_STATUSES).optional(),
-  plan: z.string().min(1).max(200).optional(),
-  installedFrom: isoInstant.optional(),
-  installedTo: isoInstant.optional(),
-  removedFrom: isoInstant.optional(),
-  removedTo: isoInstant.optional(),
-  q: z.string().min(1).max(SEARCH_MAX_LENGTH).optional(),
+  status: z.enum(INSTALLATION_STATUSES).optional().meta(paramDescription('Only installations in this state.')),
+  plan: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .meta(
+      paramDescription(
+        '`paid` (Wix says not free, or a paid-plan event named a product), `free` (every other one, including instances Wix has not described yet), or a `vendorProductId`.',
+      ),
+    ),
+  installedFrom: isoInstant
+    .optional()
+    .meta(
+      paramDescription(
+        'Installed at or after this time (inclusive): an ISO-8601 date (`2026-10-01`, midnight UTC) or a date-time with a zone (`2026-10-01T12:00:00Z`).',
+      ),
+    ),
+  installedTo: isoInstant
+    .optional()
+    .meta(paramDescription('Installed before this time (exclusive); same formats as `installedFrom`. Must be later than `installedFrom`.')),
+  removedFrom: isoInstant.optional().meta(paramDescription('Removed at or after this time (inclusive); same formats as `installedFrom`.')),
+  removedTo: isoInstant.optional().meta(paramDescription('Removed before this time (exclusive); must be later than `removedFrom`.')),
+  q: z
+    .string()
+    .min(1)
+    .max(SEARCH_MAX_LENGTH)
+    .optional()
+    .meta(paramDescription('Case-insensitive (ASCII) substring of the site name, the site URL or the instance id.')),
 };
 
 const orderingShape = {
-  sort: z.enum(INSTALLATION_SORTS).default('installedAt'),
-  order: z.enum(SORT_ORDERS).default('desc'),
+  sort: z
+    .enum(INSTALLATION_SORTS)
+    .default('installedAt')
+    .meta(paramDescription('The sort key. Under `removedAt`, installations without a removal time come last.')),
+  order: z.enum(SORT_ORDERS).default('desc').meta(paramDescription('Newest first (`desc`, the default) or oldest first.')),
 };
 
 /** An empty range is a mistake worth saying so, not an empty page. */
@@ -140,8 +168,19 @@ export const installationListQuerySchema = z
   .object({
     ...filterShape,
     ...orderingShape,
-    limit: z.coerce.number().int().min(1).max(LIST_LIMIT_MAX).default(LIST_LIMIT_DEFAULT),
-    cursor: z.string().min(1).max(1024).optional(),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(LIST_LIMIT_MAX)
+      .default(LIST_LIMIT_DEFAULT)
+      .meta(paramDescription('Installations per page, 1–500.')),
+    cursor: z
+      .string()
+      .min(1)
+      .max(1024)
+      .optional()
+      .meta(paramDescription("Opaque: the previous page's `nextCursor`, sent with the same `sort` and `order`.")),
   })
   .strict()
   .superRefine(checkRanges);
@@ -151,9 +190,19 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** GET /v1/installations/export and `installs export`: the filters, an order, no paging. */
 export const installationExportQuerySchema = z
-  .object({ ...filterShape, ...orderingShape, format: z.enum(EXPORT_FORMATS).default('ndjson') })
+  .object({
+    ...filterShape,
+    ...orderingShape,
+    format: z
+      .enum(EXPORT_FORMATS)
+      .default('ndjson')
+      .meta(
+        paramDescription(
+          "`ndjson` (one Installation as JSON per line, every value exact) or `csv` (RFC 4180, flat columns, a header row; text that starts like a formula gets a leading `'`).",
+        ),
+      ),
+  })
   .strict()
   .superRefine(checkRanges);
 
 export type InstallationExportQuery = z.output<typeof installationExportQuerySchema>;
-

@@ -1,13 +1,36 @@
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
+import { z } from 'zod';
 import type { AppEnv } from '../http/context.ts';
-import { requireScope } from '../http/scopes.ts';
+import { createOpenApiRoutes } from '../http/openapi.ts';
+import { apiKeyAccess, errorResponses, okContent } from '../http/openapi-parts.ts';
 import { WEBHOOK_OUTCOMES, type RegistryMetrics, type WebhookOutcome } from './metrics.ts';
+
+const read = apiKeyAccess('read');
+
+const getMetrics = createRoute({
+  ...read.operation,
+  method: 'get',
+  path: '/',
+  operationId: 'getMetrics',
+  tags: ['Metrics'],
+  summary: 'Prometheus metrics',
+  description:
+    'The Prometheus text exposition format: webhooks, latency, group commits, outbox, tokens, installations, HTTP requests and the process. Needs the `read` scope.',
+  responses: {
+    200: okContent('Every metric, in the Prometheus text format (version 0.0.4).', {
+      'text/plain': { schema: z.string().meta({ description: 'Prometheus text exposition format.' }) },
+    }),
+    ...errorResponses(read.errors),
+  },
+});
 
 /** GET /metrics: the Prometheus text format (scope `read`; authentication is mounted in front). */
 export function createMetricsRoutes(metrics: RegistryMetrics) {
-  const routes = new Hono<AppEnv>();
-  routes.get('/', requireScope('read'), async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' }));
+  const routes = createOpenApiRoutes();
+  routes.openapi(getMetrics, async (c) =>
+    c.text(await metrics.render(), 200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }),
+  );
   return routes;
 }
 

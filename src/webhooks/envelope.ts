@@ -14,7 +14,9 @@ const jsonObject = z.record(z.string(), z.unknown());
 
 const layerA = z.object({
   eventType: z.string().min(1),
-  instanceId: z.string().min(1).max(200),
+  // Wix's instance ids are UUIDs; one with a control character is malformed (and U+0000 is
+  // something PostgreSQL's text cannot store): refused with 400, never stored.
+  instanceId: z.string().min(1).max(200).regex(/^[^\u0000-\u001f]+$/, 'has a control character'),
   data: z.string().optional(),
   identity: z.string().optional(),
   accountInfo: jsonObject.optional(),

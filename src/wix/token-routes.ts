@@ -1,9 +1,10 @@
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import { StorageBusyError, StorageUnavailableError } from '../db/store.ts';
 import { AppError } from '../errors.ts';
-import type { AppEnv } from '../http/context.ts';
-import { checkInstanceIdParam } from '../http/instance-id.ts';
-import { requireScope } from '../http/scopes.ts';
+import { accessTokenSchema } from '../http/api-schemas.ts';
+import { checkInstanceIdParam, instanceIdParamsSchema } from '../http/instance-id.ts';
+import { createOpenApiRoutes } from '../http/openapi.ts';
+import { apiKeyAccess, errorResponses, LONG_ID, NO_STORE_HEADER, ok, UNKNOWN_INSTANCE } from '../http/openapi-parts.ts';
 import { WixCallError } from './errors.ts';
 import type { TokenHandouts } from './token-handouts.ts';
 
@@ -31,15 +32,41 @@ export function toHttpError(err: unknown): AppError {
   return err instanceof AppError ? err : new AppError('internal', 'Internal error', { cause: err });
 }
 
-/** POST /v1/installations/:instanceId/access-token: a token for services that must not hold the app secret. */
+const tokens = apiKeyAccess('tokens', checkInstanceIdParam());
+
+const createAccessToken = createRoute({
+  ...tokens.operation,
+  method: 'post',
+  path: '/{instanceId}/access-token',
+  operationId: 'createAccessToken',
+  tags: ['Installations'],
+  summary: 'A Wix access token for an active installation',
+  description:
+    'For services that must not hold the app secret. Every request is audited (API key fingerprint, instance, time, outcome, request id; never the token or the key). ' +
+    'Unknown and removed instances are refused without calling Wix.',
+  request: { params: instanceIdParamsSchema },
+  responses: {
+    200: ok('A token for the instance.', accessTokenSchema, NO_STORE_HEADER),
+    ...errorResponses({
+      400: LONG_ID,
+      ...tokens.errors,
+      404: UNKNOWN_INSTANCE,
+      410: '`gone`: the app was removed from this instance.',
+      502: '`wix_refused`: Wix refused a token for this instance (4xx; asking again will not help). `bad_gateway`: Wix failed or could not be reached (worth retrying).',
+      503: '`unavailable`: the database is unavailable.',
+    }),
+  },
+});
+
+/** POST /v1/installations/{instanceId}/access-token: a token for services that must not hold the app secret. */
 export function createAccessTokenRoutes(deps: { handouts: TokenHandouts }) {
-  const routes = new Hono<AppEnv>();
-  routes.post('/:instanceId/access-token', requireScope('tokens'), checkInstanceIdParam(), async (c) => {
-    const instanceId = c.req.param('instanceId');
+  const routes = createOpenApiRoutes();
+  routes.openapi(createAccessToken, async (c) => {
+    const { instanceId } = c.req.valid('param');
     try {
       const token = await deps.handouts.handOut(instanceId, c.get('apiKeyId'), c.get('requestId'));
       c.header('Cache-Control', 'no-store');
-      return c.json({ accessToken: token.token, expiresAt: new Date(token.expiresAt).toISOString() });
+      return c.json({ accessToken: token.token, expiresAt: new Date(token.expiresAt).toISOString() }, 200);
     } catch (err) {
       throw toHttpError(err);
     }

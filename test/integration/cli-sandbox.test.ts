@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_ENGINE } from '../helpers/engine.ts';
+import { createTestDatabase, TEST_ENGINE, type ScratchDatabase } from '../helpers/engine.ts';
 
 /**
  * The `wix-registry` command as a user runs it: real processes (node bin/wix-registry.js), real
@@ -48,9 +48,9 @@ interface Result {
 }
 
 /** Runs one CLI command to completion (killed after COMMAND_TIMEOUT_MS). */
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
+function cli(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -79,11 +79,13 @@ function exitOf(child: ChildProcess, ms: number): Promise<{ code: number | null;
   });
 }
 
-// SQLite only: the sandbox keeps its generated keys beside the SQLite file, and these cases
-// look for them (and for the file) there. The CLI on PostgreSQL is tested through the other
-// CLI tests, which pass the test registry's DATABASE_URL.
-describe.runIf(TEST_ENGINE === 'sqlite')('wix-registry in sandbox mode (serve, simulate, installs)', () => {
+// The children run in the test's own directory: on PostgreSQL the sandbox keeps its keys under
+// ./data/sandbox of the working directory (beside the file on SQLite).
+describe('wix-registry in sandbox mode (serve, simulate, installs)', () => {
+  let database: ScratchDatabase;
   let dir: string;
+  /** Beside the SQLite file; on PostgreSQL under ./data of the working directory (the test's own directory here). */
+  let sandboxDir: string;
   let env: NodeJS.ProcessEnv;
   let server: ChildProcess;
   let serverOut = '';
@@ -93,9 +95,11 @@ describe.runIf(TEST_ENGINE === 'sqlite')('wix-registry in sandbox mode (serve, s
   let instanceId: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'wix-registry-cli-'));
-    env = childEnv({ DATABASE_URL: join(dir, 'registry.db') });
-    server = spawn(process.execPath, [BIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    database = await createTestDatabase();
+    dir = database.dir;
+    sandboxDir = database.sqlitePath === undefined ? join(dir, 'data', 'sandbox') : join(dir, 'sandbox');
+    env = childEnv({ DATABASE_URL: database.url });
+    server = spawn(process.execPath, [BIN, 'serve'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     server.stdout!.on('data', (chunk: Buffer) => (serverOut += chunk.toString()));
     server.stderr!.on('data', (chunk: Buffer) => (serverErr += chunk.toString()));
     baseUrl = await new Promise<string>((resolve, reject) => {
@@ -126,10 +130,10 @@ describe.runIf(TEST_ENGINE === 'sqlite')('wix-registry in sandbox mode (serve, s
       server.kill('SIGKILL');
       await exitOf(server, 5_000).catch(() => undefined);
     }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await database?.drop();
   });
 
-  const apiKey = () => (JSON.parse(readFileSync(join(dir, 'sandbox', 'credentials.json'), 'utf8')) as { apiKey: string }).apiKey;
+  const apiKey = () => (JSON.parse(readFileSync(join(sandboxDir, 'credentials.json'), 'utf8')) as { apiKey: string }).apiKey;
 
   it('starts in sandbox mode, says so loudly and prints the generated API key once', () => {
     expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -138,10 +142,10 @@ describe.runIf(TEST_ENGINE === 'sqlite')('wix-registry in sandbox mode (serve, s
     const printed = serverOut.match(/sbx_[A-Za-z0-9_-]+/g);
     expect(printed).toEqual([apiKey()]);
     // The generated app secret is never printed.
-    const { appSecret } = JSON.parse(readFileSync(join(dir, 'sandbox', 'credentials.json'), 'utf8')) as { appSecret: string };
+    const { appSecret } = JSON.parse(readFileSync(join(sandboxDir, 'credentials.json'), 'utf8')) as { appSecret: string };
     expect(serverOut + serverErr).not.toContain(appSecret);
     const listening = JSON.parse(serverOut.split('\n').find((l) => l.includes('"wix-registry listening"'))!) as Record<string, unknown>;
-    expect(listening).toMatchObject({ mode: 'sandbox', database: join(dir, 'registry.db') });
+    expect(listening).toMatchObject({ mode: 'sandbox', database: database.url });
   });
 
   it('answers /healthz and /readyz', async () => {
@@ -150,7 +154,7 @@ describe.runIf(TEST_ENGINE === 'sqlite')('wix-registry in sandbox mode (serve, s
   });
 
   it('simulate installed: signs with the sandbox key, posts, and the registry accepts it', async () => {
-    const result = await cli(['simulate', 'installed', '--url', webhookUrl], env);
+    const result = await cli(['simulate', 'installed', '--url', webhookUrl], env, dir);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('AppInstalled');
@@ -159,7 +163,7 @@ describe.runIf(TEST_ENGINE === 'sqlite')('wix-registry in sandbox mode (serve, s
   });
 
   it('installs list --json shows the one active installation', async () => {
-    const result = await cli(['installs', 'list', '--json'], env);
+    const result = await cli(['installs', 'list', '--json'], env, dir);
     expect(result.code).toBe(0);
     const page = JSON.parse(result.stdout) as { items: { instanceId: string; status: string; removedAt: string | null }[]; nextCursor: string | null };
     expect(page.items).toHaveLength(1);
@@ -181,24 +185,24 @@ describe.runIf(TEST_ENGINE === 'sqlite')('wix-registry in sandbox mode (serve, s
   });
 
   it('simulate removed without --instance removes the newest active installation', async () => {
-    const result = await cli(['simulate', 'removed', '--url', webhookUrl], env);
+    const result = await cli(['simulate', 'removed', '--url', webhookUrl], env, dir);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`AppRemoved for instance ${instanceId}`);
     expect(result.stdout).toMatch(/→ 200 /);
 
-    const removed = await cli(['installs', 'list', '--status', 'removed', '--json'], env);
+    const removed = await cli(['installs', 'list', '--status', 'removed', '--json'], env, dir);
     expect(removed.code).toBe(0);
     const page = JSON.parse(removed.stdout) as { items: { instanceId: string; status: string; removedAt: string | null }[] };
     expect(page.items).toHaveLength(1);
     expect(page.items[0]).toMatchObject({ instanceId, status: 'removed' });
     expect(page.items[0]!.removedAt).not.toBeNull();
 
-    const active = await cli(['installs', 'list', '--status', 'active', '--json'], env);
+    const active = await cli(['installs', 'list', '--status', 'active', '--json'], env, dir);
     expect((JSON.parse(active.stdout) as { items: unknown[] }).items).toHaveLength(0);
   });
 
   it('installs show prints the installation with both events in its history', async () => {
-    const result = await cli(['installs', 'show', instanceId], env);
+    const result = await cli(['installs', 'show', instanceId], env, dir);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`instance\\s+${instanceId}`));
     expect(result.stdout).toMatch(/status\s+removed/);
@@ -209,31 +213,31 @@ describe.runIf(TEST_ENGINE === 'sqlite')('wix-registry in sandbox mode (serve, s
   });
 
   it('installs show of an unknown instance exits non-zero', async () => {
-    const result = await cli(['installs', 'show', 'no-such-instance'], env);
+    const result = await cli(['installs', 'show', 'no-such-instance'], env, dir);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('no-such-instance');
   });
 
   it('a newcomer watches reconcile repair what no webhook told: a removal and a renamed site on the fake Wix\'s side', async () => {
-    const installed = async () => /for instance (\S+)/.exec((await cli(['simulate', 'installed', '--url', webhookUrl], env)).stdout)![1]!;
+    const installed = async () => /for instance (\S+)/.exec((await cli(['simulate', 'installed', '--url', webhookUrl], env, dir)).stdout)![1]!;
     const gone = await installed();
     const renamed = await installed();
-    const silently = await cli(['simulate', 'removed', '--silently', '--instance', gone], env);
+    const silently = await cli(['simulate', 'removed', '--silently', '--instance', gone], env, dir);
     expect(silently.code).toBe(0);
     expect(silently.stdout).toContain('no webhook was sent');
-    expect((await cli(['simulate', 'site-changed', '--instance', renamed, '--site-name', 'Renamed Bakery'], env)).code).toBe(0);
+    expect((await cli(['simulate', 'site-changed', '--instance', renamed, '--site-name', 'Renamed Bakery'], env, dir)).code).toBe(0);
     // The registry has not heard of either.
-    expect(JSON.parse((await cli(['installs', 'show', gone, '--json'], env)).stdout).installation.status).toBe('active');
+    expect(JSON.parse((await cli(['installs', 'show', gone, '--json'], env, dir)).stdout).installation.status).toBe('active');
 
-    const result = await cli(['reconcile', '--json'], { ...env, RECONCILE_RATE_PER_SEC: '50' });
+    const result = await cli(['reconcile', '--json'], { ...env, RECONCILE_RATE_PER_SEC: '50' }, dir);
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(summary).toMatchObject({ removed: 1, failed: 0, stoppedEarly: false, reason: null });
     expect(summary.updated).toBeGreaterThanOrEqual(1);
-    const shown = JSON.parse((await cli(['installs', 'show', gone, '--json'], env)).stdout) as { installation: { status: string }; events: { eventType: string }[] };
+    const shown = JSON.parse((await cli(['installs', 'show', gone, '--json'], env, dir)).stdout) as { installation: { status: string }; events: { eventType: string }[] };
     expect(shown.installation.status).toBe('removed');
     expect(shown.events.map((e) => e.eventType)).toEqual(['AppInstalled', 'Reconciled.Removed']);
-    expect(JSON.parse((await cli(['installs', 'show', renamed, '--json'], env)).stdout).installation.site.name).toBe('Renamed Bakery');
+    expect(JSON.parse((await cli(['installs', 'show', renamed, '--json'], env, dir)).stdout).installation.site.name).toBe('Renamed Bakery');
   }, 60_000); // six CLI processes, each a fresh Node with the TypeScript loader
 
   it('exits 0 on SIGTERM within a few seconds, logging "stopped"', async () => {

@@ -4,7 +4,14 @@ import { signWixWebhook } from '../../src/sandbox/webhook-signer.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
 import { liveRegistryEnv, spawnRegistry, type ServerProcess } from '../helpers/process.ts';
 import { TEST_APP_ID, TEST_APP_SECRET } from '../helpers/registry.ts';
-import { createTestDatabase, type ScratchDatabase } from '../helpers/engine.ts';
+import { createTestDatabase, TEST_ENGINE, type ScratchDatabase } from '../helpers/engine.ts';
+
+/**
+ * How long the restarted process may take to send. On PostgreSQL a job the killed process held
+ * ("running") is taken over only when its lease (60 s, OUTBOX_LEASE_MS) lapses: another replica
+ * could still be working on it.
+ */
+const TAKEOVER_MS = TEST_ENGINE === 'postgres' ? 75_000 : 10_000;
 
 describe('outbox across a crash (SIGKILL) while Wix is failing', () => {
   let wix: RunningFakeWix;
@@ -46,7 +53,7 @@ describe('outbox across a crash (SIGKILL) while Wix is failing', () => {
     wix.fake.clearFaults(); // Wix recovers
     const second = await spawnRegistry(env());
     servers.push(second);
-    await vi.waitFor(() => expect(wix.fake.biEvents.filter((e) => e.instanceId === 'crash-1')).toHaveLength(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(wix.fake.biEvents.filter((e) => e.instanceId === 'crash-1')).toHaveLength(1), { timeout: TAKEOVER_MS });
     await vi.waitFor(async () => {
       const [job] = await database.db.query<{ status: string }>(`SELECT status FROM outbox_jobs WHERE instance_id = 'crash-1' AND kind = 'finished_configuration'`);
       expect(job!.status).toBe('done');
@@ -60,5 +67,5 @@ describe('outbox across a crash (SIGKILL) while Wix is failing', () => {
     expect(wix.fake.biEvents.filter((e) => e.instanceId === 'crash-1')).toHaveLength(1);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  });
+  }, TAKEOVER_MS + 20_000);
 });

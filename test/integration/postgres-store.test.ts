@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WriteCommand } from '../../src/db/commands.ts';
 import { createPools, guardReads } from '../../src/db/postgres/connection.ts';
-import { createPostgresReads } from '../../src/db/postgres/reads/index.ts';
+import { POSTGRES_MIGRATIONS_DIR } from '../../src/db/postgres/migrate.ts';
 import { openPostgresStore, type PostgresStoreOptions } from '../../src/db/postgres/store.ts';
 import { StorageBusyError, StorageUnavailableError, type RegistryStore, type StoreReads } from '../../src/db/store.ts';
 import { sha256Hex } from '../../src/webhooks/ingest.ts';
+import { postgresUrlFor, scratchDatabasePrefix, testPostgresUrl } from '../helpers/engine.ts';
 
 /**
  * The PostgreSQL store's write side as several replicas see it: each store here is what one
@@ -14,30 +17,8 @@ import { sha256Hex } from '../../src/webhooks/ingest.ts';
  * Only writes and raw SQL through the test's own connection: the reads are another part's.
  */
 
-const ADMIN_URL = process.env.WIX_REGISTRY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const available = await reachable(ADMIN_URL);
-if (!available && process.env.CI === 'true') throw new Error(`PostgreSQL is not reachable at ${ADMIN_URL}, and CI must not skip it`);
-
-async function reachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** The reads when they exist; until then the write side is tested alone (nothing here reads through the store). */
-function readsIfReady(pool: pg.Pool): StoreReads {
-  try {
-    return createPostgresReads(pool);
-  } catch {
-    return {} as StoreReads;
-  }
-}
+// The postgres project of vitest.config.ts runs this file, on the server it found (TEST_POSTGRES_URL).
+const ADMIN_URL = testPostgresUrl();
 
 const T0 = Date.UTC(2026, 10, 1, 12);
 
@@ -52,15 +33,16 @@ function ingest(instanceId: string, eventType: string, iatMs: number, receivedAt
   };
 }
 
-describe.skipIf(!available)('PostgreSQL store: several replicas on one database', () => {
-  const database = `wixreg_pgstore_${randomBytes(6).toString('hex')}`;
-  const url = ADMIN_URL.replace(/\/[^/?]*(\?|$)/, `/${database}$1`);
+describe('PostgreSQL store: several replicas on one database', () => {
+  // Empty, not a copy of the run's migrated template: the first test is about migrating it.
+  const database = `${scratchDatabasePrefix()}store_${randomBytes(6).toString('hex')}`;
+  const url = postgresUrlFor(ADMIN_URL, database);
   let admin: pg.Client;
   let sql: pg.Client;
   const opened: RegistryStore[] = [];
 
   async function open(options: PostgresStoreOptions = {}): Promise<RegistryStore> {
-    const store = await openPostgresStore(url, { reads: readsIfReady, ...options });
+    const store = await openPostgresStore(url, options);
     opened.push(store);
     return store;
   }
@@ -88,7 +70,8 @@ describe.skipIf(!available)('PostgreSQL store: several replicas on one database'
     expect(stores[0].location).toBe(url);
     sql = new pg.Client({ connectionString: url });
     await sql.connect();
-    expect(await one('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).toEqual({ n: 2 });
+    const journal = JSON.parse(readFileSync(join(POSTGRES_MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
+    expect(await one('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).toEqual({ n: journal.entries.length });
     // The custom migration's seed rows would be doubled by a second run (or it would have failed).
     expect(await one('SELECT count(*)::int AS n FROM registry_counters')).toEqual({ n: 7 });
   });
@@ -292,7 +275,7 @@ describe.skipIf(!available)('PostgreSQL store: several replicas on one database'
   });
 });
 
-describe.skipIf(!available)('PostgreSQL reads: the wait for a connection', () => {
+describe('PostgreSQL reads: the wait for a connection', () => {
   it('refuses a read that waited too long for a connection with StorageBusyError (503, Retry-After), as SQLite does', async () => {
     const pools = createPools(ADMIN_URL, { readPoolSize: 1, readQueueMaxWaitMs: 50 });
     const reads = guardReads(
@@ -328,18 +311,41 @@ describe.skipIf(!available)('PostgreSQL reads: the wait for a connection', () =>
   });
 });
 
+describe('PostgreSQL store: a server out of connections', () => {
+  const role = `${scratchDatabasePrefix()}full_${randomBytes(4).toString('hex')}`;
+  let admin: pg.Client;
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: ADMIN_URL });
+    await admin.connect();
+    // A role allowed no connection: the server answers 53300 (too many connections), as a full one does.
+    await admin.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 0`);
+  });
+  afterAll(async () => {
+    await admin.query(`DROP ROLE IF EXISTS ${role}`);
+    await admin.end();
+  });
+
+  it('is StorageUnavailableError (503), with the SQLSTATE', async () => {
+    const url = new URL(ADMIN_URL);
+    url.username = role;
+    const opening = openPostgresStore(url.toString());
+    await expect(opening).rejects.toBeInstanceOf(StorageUnavailableError);
+    await expect(opening).rejects.toMatchObject({ code: '53300' });
+  });
+});
+
 describe('PostgreSQL store: a database that cannot be reached', () => {
   // Port 1 on this machine: nothing listens there, the connection is refused at once.
   const unreachable = 'postgres://postgres:not-shown@127.0.0.1:1/registry';
 
   it('refuses to open (migrations cannot run) with StorageUnavailableError', async () => {
-    const opening = openPostgresStore(unreachable, { reads: readsIfReady });
+    const opening = openPostgresStore(unreachable);
     await expect(opening).rejects.toBeInstanceOf(StorageUnavailableError);
     await expect(opening).rejects.not.toThrow(/not-shown/);
   });
 
   it('rejects writes with StorageUnavailableError when the database goes away after opening', async () => {
-    const store = await openPostgresStore(unreachable, { reads: readsIfReady, migrate: false, listen: false });
+    const store = await openPostgresStore(unreachable, { migrate: false, listen: false });
     try {
       await expect(store.write(ingest('nowhere', 'AppInstalled', T0))).rejects.toBeInstanceOf(StorageUnavailableError);
       expect(store.location).toBe('postgres://postgres@127.0.0.1:1/registry');

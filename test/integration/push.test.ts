@@ -65,7 +65,11 @@ describe('pushing changes to the endpoints', () => {
     await send('PaidPlanPurchased', 'p1', { vendorProductId: 'premium' });
     const changes = await feed();
     expect(changes.map((c) => c.type)).toEqual(['installation.installed', 'installation.plan_changed']);
-    await until(() => a!.accepted().length === 2 && b!.accepted().length === 2, 'both endpoints have both changes');
+    // Accepted by the receivers, and their answers recorded (an endpoint answers before the registry commits what it said).
+    await until(
+      async () => a!.accepted().length === 2 && b!.accepted().length === 2 && (await pushJobs()).every((j) => j.status === 'done'),
+      'both endpoints have both changes',
+    );
     for (const receiver of [a!, b!]) {
       expect(receiver.received.every((r) => r.verified !== null)).toBe(true);
       expect(receiver.accepted()).toEqual(changes);

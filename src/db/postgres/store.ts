@@ -1,8 +1,7 @@
-import type pg from 'pg';
 import type { Logger } from '../../logger.ts';
 import type { WriteCommand, WriteResult } from '../commands.ts';
 import { parseDatabaseUrl } from '../database-url.ts';
-import { StorageUnavailableError, type ChangeListener, type RegistryStore, type StoreReads } from '../store.ts';
+import { StorageUnavailableError, type ChangeListener, type RegistryStore } from '../store.ts';
 import { createPools, guardReads, type PostgresPoolOptions } from './connection.ts';
 import { migratePostgres } from './migrate.ts';
 import { listenForChanges } from './notifications.ts';
@@ -24,8 +23,6 @@ export interface PostgresStoreOptions extends PostgresPoolOptions {
   listen?: boolean | undefined;
   migrationsFolder?: string | undefined;
   logger?: Pick<Logger, 'warn'> | undefined;
-  /** The read side over the read pool (default createPostgresReads; tests of the write side alone may give their own). */
-  reads?: ((pool: pg.Pool) => StoreReads) | undefined;
 }
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<RegistryStore> {
@@ -35,7 +32,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   if (options.migrate ?? true) await migratePostgres(url, options.migrationsFolder);
 
   const pools = createPools(url, options);
-  const reads = guardReads((options.reads ?? createPostgresReads)(pools.read), pools.read, pools.readQueueMaxLength);
+  const reads = guardReads(createPostgresReads(pools.read), pools.read, pools.readQueueMaxLength);
   const commitListeners: ((commands: number) => void)[] = [];
   const changeListeners = new Set<ChangeListener>();
   let closed = false;

@@ -10,12 +10,29 @@ export const GROUP_COMMIT_MAX_COMMANDS = 512;
 export const BATCH_CONFLICT_RETRIES = 5;
 
 /**
- * The commands that can append to the change feed (src/changes/record.ts is reached from these
- * scripts only). Their transaction takes the change-feed lock at BEGIN, before any instance lock:
- * taken later, replica A could hold instance X and wait for the feed lock while replica B holds
- * the feed lock and waits for X.
+ * The commands whose transaction takes the change-feed lock at BEGIN, before any other lock.
+ * Those that can append a change (ingest, replay, finishJob, recordCheck: src/changes/record.ts
+ * is reached from them only) must: taken later, replica A could hold instance X and wait for the
+ * feed lock while replica B holds the feed lock and waits for X. The outbox's commands take it
+ * too: they write the same few hot rows (registry_counters, kept by triggers; push_endpoints) and
+ * the per-endpoint claim lock, and in a batch beside an ingest they would otherwise lock those in
+ * an order another replica's batch could cross. One lock first in every such transaction keeps
+ * every replica's locks in one order. Audit, sessions, state and the reconcile lease touch none
+ * of those and go without.
  */
-const RECORDS_CHANGES: ReadonlySet<WriteCommand['kind']> = new Set(['ingest', 'replay', 'finishJob', 'recordCheck']);
+const TAKES_FEED_LOCK: ReadonlySet<WriteCommand['kind']> = new Set([
+  'ingest',
+  'replay',
+  'finishJob',
+  'recordCheck',
+  'claimJobs',
+  'retryJob',
+  'killJob',
+  'releaseJobs',
+  'recoverJobs',
+  'requeueJobs',
+  'configurePushEndpoints',
+]);
 
 interface QueuedWrite {
   command: WriteCommand;
@@ -70,7 +87,7 @@ export function createPostgresWriter(pool: pg.Pool, options: PostgresWriterOptio
   async function runBatch(batch: QueuedWrite[]): Promise<void> {
     // Stable: the commands of one instance keep their order of arrival.
     const ordered = [...batch].sort((a, b) => compareInstances(instanceOf(a.command), instanceOf(b.command)));
-    const takesFeedLock = ordered.some((entry) => RECORDS_CHANGES.has(entry.command.kind));
+    const takesFeedLock = ordered.some((entry) => TAKES_FEED_LOCK.has(entry.command.kind));
     let lastError: unknown;
     for (let attempt = 0; attempt <= BATCH_CONFLICT_RETRIES; attempt++) {
       let result: { outcomes: Outcome[]; appendedPosition: number } | 'conflict';

@@ -1,6 +1,5 @@
 import { and, sql, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
-import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { InstallationRecord } from '../../../installations/model.ts';
 import type { InstallationFilters, InstallationSort, Position, SortOrder } from '../../../installations/query-schemas.ts';
 import type { InstallationListRequest, InstallationRowPage } from '../../store.ts';
@@ -18,43 +17,44 @@ export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/**
- * pg_trgm finds no trigram in a shorter search, so its index cannot narrow it down: such a
- * search is tested row by row on the sort's walk, as SQLite does (SEARCH_INDEX_MIN_CHARS there).
- */
-export const SEARCH_INDEX_MIN_CHARS = 3;
-
 const SORT_COLUMNS = {
   installedAt: installations.installedAt,
   removedAt: installations.removedAt,
   updatedAt: installations.updatedAt,
 } as const;
 
-const UPPER_ASCII = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-const LOWER_ASCII = 'abcdefghijklmnopqrstuvwxyz';
-
 /** Lower-cases ASCII letters only: SQLite's LIKE (without ICU) folds those and nothing else. */
 const asciiLower = (text: string) => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
-const asciiLowerSql = (column: PgColumn) => sql`translate(${column}, ${sql.raw(`'${UPPER_ASCII}'`)}, ${sql.raw(`'${LOWER_ASCII}'`)})`;
 
 /**
  * The expression the pg_trgm GIN index installations_search_idx is built on
- * (migrations/postgres/0001): PostgreSQL uses an expression index only for the same expression.
+ * (migrations/postgres/0001): PostgreSQL uses an expression index only for the same expression,
+ * and ANALYZE keeps statistics of it, so the planner knows how common a search term is.
  */
 const searchExpression = sql`(coalesce(${installations.siteName}, '') || ' ' || coalesce(${installations.siteUrl}, '') || ' ' || ${installations.instanceId})`;
 
 /**
- * The search (`q`) as SQL. What it means is SQLite's: a case-insensitive substring, for ASCII
- * letters only, of the site name, the site URL or the instance id, each on its own. The ILIKE
- * over the indexed expression is what lets the trigram index find the candidates; it matches a
- * superset (ILIKE folds every letter, and a match may span two of the joined columns), so the
- * per-column test on ASCII-folded text decides, and both access paths give SQLite's answer.
+ * What a search (`q`) means, SQLite's LIKE '%q%': a substring of the site name, the site URL or
+ * the instance id, each on its own, with ASCII letters (only those) case-folded.
  */
-function searchConditions(q: string): SQL[] {
-  const pattern = `%${escapeLike(q)}%`;
-  const folded = asciiLower(pattern);
-  const exact = sql`(${asciiLowerSql(installations.siteName)} LIKE ${folded} OR ${asciiLowerSql(installations.siteUrl)} LIKE ${folded} OR ${asciiLowerSql(installations.instanceId)} LIKE ${folded})`;
-  return [...q].length >= SEARCH_INDEX_MIN_CHARS ? [sql`${searchExpression} ILIKE ${pattern}`, exact] : [exact];
+export function matchesSearch(row: InstallationRow, q: string): boolean {
+  const needle = asciiLower(q);
+  return [row.siteName, row.siteUrl, row.instanceId].some((value) => value !== null && asciiLower(value).includes(needle));
+}
+
+/**
+ * How a search reaches the rows: an ILIKE over the indexed expression, which the trigram index
+ * serves (for three characters or more; shorter terms have no trigram and are tested on the sort's
+ * walk, as on SQLite) and whose selectivity the planner reads from that expression's statistics.
+ * It finds a superset of the matches (ILIKE folds every letter, not only ASCII's, and a term
+ * with a space can span two of the joined columns; a superset as long as the database's ctype
+ * folds ASCII letters to ASCII, which every locale but the Turkic ones does): matchesSearch
+ * decides, row by row. Testing
+ * that in SQL would hide the term's selectivity behind an expression without statistics, and
+ * the planner would then sort every match of a common term instead of walking an index.
+ */
+function searchCondition(q: string): SQL {
+  return sql`${searchExpression} ILIKE ${`%${escapeLike(q)}%`}`;
 }
 
 /**
@@ -79,31 +79,53 @@ function filterConditions(f: InstallationFilters): SQL[] {
     // install times then starts at the rows that can match (SQLite's planner does the same).
     out.push(sql`${installations.installedAt} < ${removedTo}`);
   }
-  if (q) out.push(...searchConditions(q));
+  if (q) out.push(searchCondition(q));
   return out;
 }
 
 /**
  * Pages of installations in a sort order under any filters, by keyset, on PostgreSQL. Each page
- * is one query ordered by (sort key, instance_id), the columns every sort index of the schema
- * ends with, so PostgreSQL either walks that index in order or, for a filter its statistics say
- * is rare, reads the filter's own index and sorts the few matches: the choice SQLite's hand-built
- * planner makes (src/db/sqlite/reads/installation-pages.ts), made here by PostgreSQL's own cost
- * model. Pages are always full while matches remain (SQLite's may come back short).
+ * is one query (rarely more: see walk) ordered by (sort key, instance_id), the columns every
+ * sort index of the schema ends with, so PostgreSQL either walks that index in order or, for a
+ * filter its statistics say is rare, reads the filter's own index and sorts the few matches: the
+ * choice SQLite's hand-built planner makes (src/db/sqlite/reads/installation-pages.ts), made
+ * here by PostgreSQL's own cost model. Pages are always full while matches remain (SQLite's may
+ * come back short).
  */
 export function createPostgresInstallationPages(db: Db) {
   const id = installations.instanceId;
 
-  /** Up to `count` rows matching `where`, in (column, instance_id) `order`, after `from`. */
-  async function walk(column: PgColumn, where: SQL[], from: { key: number; instanceId: string } | null, order: SortOrder, count: number) {
-    const conditions = [...where];
-    if (from) conditions.push(sql`(${column}, ${id}) ${sql.raw(order === 'asc' ? '>' : '<')} (${from.key}, ${from.instanceId})`);
-    return db
-      .select()
-      .from(installations)
-      .where(and(...conditions))
-      .orderBy(sql`${column} ${sql.raw(order)}`, sql`${id} ${sql.raw(order)}`)
-      .limit(count);
+  /**
+   * Up to `count` rows matching `where` and `accept`, in (sort key, instance_id) `order`, after
+   * `from`. Rows `accept` turns down (a search's few false candidates) are read past: the walk
+   * goes on from the last row read until it has `count` rows or none are left.
+   */
+  async function walk(
+    sort: InstallationSort,
+    where: SQL[],
+    accept: ((row: InstallationRow) => boolean) | null,
+    from: { key: number; instanceId: string } | null,
+    order: SortOrder,
+    count: number,
+  ): Promise<InstallationRow[]> {
+    const column = SORT_COLUMNS[sort];
+    const taken: InstallationRow[] = [];
+    for (let start = from; ;) {
+      const conditions = [...where];
+      if (start) conditions.push(sql`(${column}, ${id}) ${sql.raw(order === 'asc' ? '>' : '<')} (${start.key}, ${start.instanceId})`);
+      const wanted = count - taken.length;
+      const rows = await db
+        .select()
+        .from(installations)
+        .where(and(...conditions))
+        .orderBy(sql`${column} ${sql.raw(order)}`, sql`${id} ${sql.raw(order)}`)
+        .limit(wanted);
+      taken.push(...(accept ? rows.filter(accept) : rows));
+      const last = rows.at(-1);
+      // Every row of this walk has its key (removed_at is walked only where it is set).
+      if (rows.length < wanted || taken.length >= count || !last || last[sort] === null) return taken;
+      start = { key: last[sort], instanceId: last.instanceId };
+    }
   }
 
   /**
@@ -124,23 +146,25 @@ export function createPostgresInstallationPages(db: Db) {
     count: number,
   ): Promise<InstallationRow[]> {
     const where = filterConditions(request);
+    const q = request.q;
+    const accept = q ? (row: InstallationRow) => matchesSearch(row, q) : null;
     const after = request.after;
     if (sort !== 'removedAt') {
       const from = after && after.key !== null ? { key: after.key, instanceId: after.instanceId } : null;
-      return walk(SORT_COLUMNS[sort], where, from, order, count);
+      return walk(sort, where, accept, from, order, count);
     }
     let rows: InstallationRow[] = [];
     if ((after === null || after.key !== null) && request.status !== 'active') {
       const from = after && after.key !== null ? { key: after.key, instanceId: after.instanceId } : null;
       // IS NOT NULL spelled out: it is what lets PostgreSQL use the partial index of removal times.
-      rows = await walk(installations.removedAt, [...where, sql`${installations.removedAt} IS NOT NULL`], from, order, count);
+      rows = await walk('removedAt', [...where, sql`${installations.removedAt} IS NOT NULL`], accept, from, order, count);
     }
     // A removal-time range matches no row without a removal time.
     if (rows.length < count && request.status !== 'removed' && request.removedFrom === undefined && request.removedTo === undefined) {
       const from = after?.key === null && after.installedAt !== undefined ? { key: after.installedAt, instanceId: after.instanceId } : null;
       // status=active already means no removal time; otherwise test for it.
       const unkeyed = request.status === 'active' ? where : [...where, sql`${installations.removedAt} IS NULL`];
-      rows = [...rows, ...(await walk(installations.installedAt, unkeyed, from, order, count - rows.length))];
+      rows = [...rows, ...(await walk('installedAt', unkeyed, accept, from, order, count - rows.length))];
     }
     return rows;
   }

@@ -41,12 +41,14 @@ export function createInstallationReads(pool: pg.Pool, options: PostgresInstalla
     page: (request) => pages.page(request),
 
     async get(instanceId) {
+      if (!storable(instanceId)) return null;
       const rows = await db.select().from(installations).where(eq(installations.instanceId, instanceId));
       return rows[0] ?? null;
     },
 
     /** Every delivery stored for the instance, oldest first by iat. */
     async history(instanceId) {
+      if (!storable(instanceId)) return [];
       const { rows } = await pool.query<{
         eventType: string;
         issuedAt: number;
@@ -63,6 +65,7 @@ export function createInstallationReads(pool: pg.Pool, options: PostgresInstalla
     },
 
     async status(instanceId) {
+      if (!storable(instanceId)) return undefined;
       const { rows } = await pool.query<{ status: InstallationStatus }>('SELECT status FROM installations WHERE instance_id = $1', [
         instanceId,
       ]);
@@ -141,4 +144,12 @@ export function createInstallationReads(pool: pg.Pool, options: PostgresInstalla
       return chunks();
     },
   };
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000, so no stored instance id has one; a lookup by such an id
+ * (a path parameter like `%00`) is "not found", as on SQLite, rather than a query error.
+ */
+function storable(instanceId: string): boolean {
+  return !instanceId.includes('\u0000');
 }
