@@ -1,6 +1,8 @@
 /**
  * The load generator: runs in its own process (never inside the server under test), drives
- * autocannon against one server and prints its figures as JSON lines on stdout.
+ * autocannon against one server, or several replicas of one (`urls`: the connections, the
+ * requests and the bodies split evenly over them, as a load balancer would), and prints its
+ * figures as JSON lines on stdout.
  *
  *   node bin/run-ts.js bench/clients/load.ts <spec.json>
  *
@@ -39,6 +41,12 @@ export interface LoadPhase {
 
 export interface LoadSpec {
   url: string;
+  /**
+   * Replicas of one server: each gets an equal share of the connections, of an `amount` or
+   * `maxRequests`, and a disjoint share of the bodies; the figures are over all of them.
+   * Default: [url].
+   */
+  urls?: string[];
   connections: number;
   /** Each connection cycles through these in order. */
   requests: RequestTemplate[];
@@ -91,11 +99,15 @@ type Autocannon = (opts: Record<string, unknown>, cb: (err: Error | null, result
 
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const readLines = (file: string) => readFileSync(file, 'utf8').split('\n').filter((line) => line.length > 0);
+const readLines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0);
 
-function buildRequests(spec: LoadSpec, counters: { wrapped: number; remaining: number }): AutocannonRequest[] {
+/** `share`: this server's part of the bodies (every `of`-th body from `index`), so no body goes to two replicas. */
+function buildRequests(spec: LoadSpec, counters: { wrapped: number; remaining: number }, share = { index: 0, of: 1 }): AutocannonRequest[] {
   return spec.requests.map((template) => {
-    const bodies = template.bodiesFile ? readLines(template.bodiesFile) : null;
+    const bodies = template.bodiesFile ? readLines(template.bodiesFile).filter((_, i) => i % share.of === share.index) : null;
     const paths = template.pathsFile ? readLines(template.pathsFile) : null;
     const base: AutocannonRequest = {
       method: template.method,
@@ -127,8 +139,25 @@ const percentile = (sorted: Float64Array, p: number) => (sorted.length === 0 ? 0
 
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-/** One autocannon run; returns the figures of the responses received inside the window. */
-async function runPhase(spec: LoadSpec, requests: AutocannonRequest[], phase: LoadPhase, counters: { wrapped: number; remaining: number }): Promise<LoadResult> {
+interface PhaseParts {
+  latencies: Float64Array;
+  ok: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  startedAt: number;
+  endedAt: number;
+  wrapped: number;
+}
+
+/** One autocannon run against one server; the raw figures of the responses received inside the window. */
+async function runPhase(
+  spec: LoadSpec,
+  url: string,
+  requests: AutocannonRequest[],
+  phase: LoadPhase,
+  counters: { wrapped: number; remaining: number },
+): Promise<PhaseParts> {
   const connections = Math.max(1, Math.min(phase.connections ?? spec.connections, phase.amount ?? Infinity));
   let latencies = new Float64Array(1 << 16);
   let count = 0;
@@ -141,7 +170,7 @@ async function runPhase(spec: LoadSpec, requests: AutocannonRequest[], phase: Lo
   const wrappedBefore = counters.wrapped;
 
   const opts: Record<string, unknown> = {
-    url: spec.url,
+    url,
     connections,
     requests,
     timeout: spec.timeoutSec ?? 10,
@@ -176,12 +205,15 @@ async function runPhase(spec: LoadSpec, requests: AutocannonRequest[], phase: Lo
       if (/timed out/.test(err.message)) timeouts++;
     });
     if (!phase.amount) {
-      setTimeout(() => {
-        if (!open) return;
-        open = false;
-        endedAt = performance.now();
-        instance.stop();
-      }, (phase.durationSec ?? 10) * 1000);
+      setTimeout(
+        () => {
+          if (!open) return;
+          open = false;
+          endedAt = performance.now();
+          instance.stop();
+        },
+        (phase.durationSec ?? 10) * 1000,
+      );
     }
   });
   if (open) {
@@ -189,8 +221,32 @@ async function runPhase(spec: LoadSpec, requests: AutocannonRequest[], phase: Lo
     open = false;
     endedAt = lastResponseAt || performance.now();
   }
-  const durationSec = Math.max(0.001, (endedAt - startedAt) / 1000);
-  const sorted = latencies.slice(0, count).sort();
+  return {
+    latencies: latencies.slice(0, count),
+    ok,
+    errors,
+    timeouts,
+    statusCodes,
+    startedAt,
+    endedAt,
+    wrapped: counters.wrapped - wrappedBefore,
+  };
+}
+
+/** The figures over every server's responses: one window from the first start to the last end. */
+function summarize(parts: readonly PhaseParts[]): LoadResult {
+  const count = parts.reduce((n, p) => n + p.latencies.length, 0);
+  const sorted = new Float64Array(count);
+  let offset = 0;
+  for (const p of parts) {
+    sorted.set(p.latencies, offset);
+    offset += p.latencies.length;
+  }
+  sorted.sort();
+  const ok = parts.reduce((n, p) => n + p.ok, 0);
+  const statusCodes: Record<string, number> = {};
+  for (const p of parts) for (const [code, n] of Object.entries(p.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  const durationSec = Math.max(0.001, (Math.max(...parts.map((p) => p.endedAt)) - Math.min(...parts.map((p) => p.startedAt))) / 1000);
   let sum = 0;
   for (const v of sorted) sum += v;
   return {
@@ -204,11 +260,22 @@ async function runPhase(spec: LoadSpec, requests: AutocannonRequest[], phase: Lo
     requests: count,
     ok,
     non2xx: count - ok,
-    errors,
-    timeouts,
+    errors: parts.reduce((n, p) => n + p.errors, 0),
+    timeouts: parts.reduce((n, p) => n + p.timeouts, 0),
     statusCodes,
     durationSec: round(durationSec, 3),
-    wrapped: counters.wrapped - wrappedBefore,
+    wrapped: parts.reduce((n, p) => n + p.wrapped, 0),
+  };
+}
+
+/** A phase's share for one of `of` servers: connections, amount and maxRequests split evenly. */
+function sharePhase(phase: LoadPhase, connections: number, of: number): LoadPhase {
+  const split = (n: number | undefined) => (n === undefined ? undefined : Math.max(1, Math.ceil(n / of)));
+  return {
+    ...phase,
+    connections: split(phase.connections ?? connections),
+    ...(phase.amount !== undefined ? { amount: split(phase.amount) } : {}),
+    ...(phase.maxRequests !== undefined ? { maxRequests: split(phase.maxRequests) } : {}),
   };
 }
 
@@ -218,21 +285,28 @@ async function main() {
   const specFile = process.argv[2];
   if (!specFile) throw new Error('usage: load.ts <spec.json>');
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as LoadSpec;
-  const counters = { wrapped: 0, remaining: Infinity };
-  const requests = buildRequests(spec, counters);
+  const urls = spec.urls && spec.urls.length > 0 ? spec.urls : [spec.url];
+  const servers = urls.map((url, index) => {
+    const counters = { wrapped: 0, remaining: Infinity };
+    return { url, counters, requests: buildRequests(spec, counters, { index, of: urls.length }) };
+  });
   if (spec.warmup && (spec.warmup.durationSec || spec.warmup.amount)) {
-    await runPhase(spec, requests, spec.warmup, counters);
+    const warmup = sharePhase(spec.warmup, spec.connections, urls.length);
+    await Promise.all(servers.map((s) => runPhase(spec, s.url, s.requests, warmup, s.counters)));
   }
-  const measure = { ...spec.measure };
-  if (spec.uniqueBodies && Number.isFinite(counters.remaining)) {
-    if (counters.remaining < (measure.connections ?? spec.connections)) throw new Error('the warm-up used up the bodies');
-    if (measure.amount) measure.amount = Math.min(measure.amount, counters.remaining);
-    else measure.maxRequests = Math.min(measure.maxRequests ?? Infinity, counters.remaining);
-  }
+  const measures = servers.map((s) => {
+    const measure = sharePhase(spec.measure, spec.connections, urls.length);
+    if (spec.uniqueBodies && Number.isFinite(s.counters.remaining)) {
+      if (s.counters.remaining < (measure.connections ?? spec.connections)) throw new Error('the warm-up used up the bodies');
+      if (measure.amount) measure.amount = Math.min(measure.amount, s.counters.remaining);
+      else measure.maxRequests = Math.min(measure.maxRequests ?? Infinity, s.counters.remaining);
+    }
+    return measure;
+  });
   emit({ event: 'measure-start' });
-  const result = await runPhase(spec, requests, measure, counters);
+  const parts = await Promise.all(servers.map((s, i) => runPhase(spec, s.url, s.requests, measures[i]!, s.counters)));
   emit({ event: 'measure-end' });
-  emit({ event: 'result', result });
+  emit({ event: 'result', result: summarize(parts) });
 }
 
 main().then(

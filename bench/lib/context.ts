@@ -9,6 +9,9 @@ import type { SignedDelivery, SigningKey } from './webhooks.ts';
 export interface Context {
   settings: Settings;
   report: Report;
+  /** Every engine of the run, in order (ingest and tokens show them side by side). */
+  engines: BenchEngine[];
+  /** The engine a per-engine section (queries, interference, soak, retention) runs on now. */
   engine: BenchEngine;
   pinning: Pinning;
   key: SigningKey;

@@ -43,6 +43,24 @@ export async function startRegistry(ctx: Context, databaseUrl: string, options: 
   return { name, tracked, pid: tracked.pid, url, startupMs: performance.now() - started };
 }
 
+/**
+ * Replicas of the registry on one database (PostgreSQL), started at the same moment as a
+ * deployment would start them, each its own process on the server core (the same one CPU budget
+ * as a single registry, so the figure shows what replicas cost or gain, not a second core).
+ */
+export async function startRegistryReplicas(ctx: Context, databaseUrl: string, count: number): Promise<Server[]> {
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, (_, i) => startRegistry(ctx, databaseUrl, { name: `registry replica ${i + 1}` })),
+  );
+  const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(servers.map((server) => stopServer(server)));
+    throw failed.reason;
+  }
+  return servers;
+}
+
 /** A server from bench/references/, which prints {"port":N} once it listens. */
 export async function startReference(ctx: Context, name: string, file: string, dbPath: string | null): Promise<Server> {
   const started = performance.now();
@@ -60,5 +78,6 @@ export async function startReference(ctx: Context, name: string, file: string, d
 export async function stopServer(server: Server): Promise<void> {
   const stopped = await stopChild(server.tracked, 12_000);
   if (stopped.killed) log(`  note: ${server.name} did not exit within 12 s of SIGTERM and was killed`);
-  else if (stopped.code !== 0) log(`  note: ${server.name} exited with code ${stopped.code} after SIGTERM:\n${server.tracked.tail().slice(-1500)}`);
+  else if (stopped.code !== 0)
+    log(`  note: ${server.name} exited with code ${stopped.code} after SIGTERM:\n${server.tracked.tail().slice(-1500)}`);
 }

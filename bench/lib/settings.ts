@@ -2,7 +2,7 @@
  * The harness's command line: which sections, how many runs, which engine, and every duration
  * and size a section uses. Nothing else reads process.argv.
  *
- *   npm run bench [-- --quick] [-- --only=ingest,interference] [-- --runs=N] [-- --engine=sqlite|postgres]
+ *   npm run bench [-- --quick] [-- --only=ingest,interference] [-- --runs=N] [-- --engine=sqlite|postgres|both]
  */
 
 export const SECTIONS = ['ingest', 'tokens', 'queries', 'interference', 'soak', 'retention'] as const;
@@ -16,7 +16,14 @@ export interface Settings {
   quick: boolean;
   runs: number;
   sections: Section[];
-  engine: EngineName;
+  /**
+   * The engines the registry runs on in this run, in order (`--engine=postgres`, `--engine=both` or
+   * `--engine=sqlite,postgres`). Ingest and tokens put every engine's figures in one section;
+   * the other sections run once per engine.
+   */
+  engines: EngineName[];
+  /** PostgreSQL replicas in the multi-replica figures (ingest, tokens): issue 9 asks for 2. */
+  replicas: number;
   /** Connections of the load generator in ingest, tokens and soak (issue 8: 50). */
   connections: number;
   ingest: { warmupSec: number; measureSec: number; poolSize: number };
@@ -50,13 +57,13 @@ export interface Settings {
 
 export class UsageError extends Error {}
 
-const FLAGS = `--quick, --only=${SECTIONS.join('|')}[,…], --runs=N, --engine=${ENGINES.join('|')}`;
+const FLAGS = `--quick, --only=${SECTIONS.join('|')}[,…], --runs=N, --engine=${ENGINES.join('|')}|both[,…]`;
 
 export function parseSettings(argv: readonly string[]): Settings {
   const quick = argv.includes('--quick');
   let sections: Section[] = [...SECTIONS];
   let runs = quick ? 1 : 3;
-  let engine: EngineName = 'sqlite';
+  let engines: EngineName[] = ['sqlite'];
   for (const arg of argv) {
     if (arg.startsWith('--only=')) {
       const wanted = arg.slice('--only='.length).split(',').filter(Boolean);
@@ -69,9 +76,18 @@ export function parseSettings(argv: readonly string[]): Settings {
       runs = Number(arg.slice('--runs='.length));
       if (!Number.isInteger(runs) || runs < 1 || runs > 9) throw new UsageError('--runs must be 1..9');
     } else if (arg.startsWith('--engine=')) {
-      const value = arg.slice('--engine='.length);
-      if (!(ENGINES as readonly string[]).includes(value)) throw new UsageError(`--engine: unknown engine ${value}; expected ${ENGINES.join('|')}`);
-      engine = value as EngineName;
+      const wanted = arg
+        .slice('--engine='.length)
+        .split(',')
+        .flatMap((value) => (value === 'both' ? [...ENGINES] : [value]));
+      const unknown = wanted.filter((w) => !(ENGINES as readonly string[]).includes(w));
+      if (wanted.length === 0 || unknown.length > 0) {
+        throw new UsageError(
+          `--engine: unknown engine ${unknown.join(', ') || '(none given)'}; expected ${ENGINES.join('|')}|both, or a comma list`,
+        );
+      }
+      // SQLite first when both run: the reference the PostgreSQL figures are read beside.
+      engines = ENGINES.filter((e) => wanted.includes(e));
     } else if (arg !== '--quick') {
       throw new UsageError(`unknown argument ${arg}; flags: ${FLAGS}`);
     }
@@ -80,7 +96,8 @@ export function parseSettings(argv: readonly string[]): Settings {
     quick,
     runs,
     sections,
-    engine,
+    engines,
+    replicas: 2,
     connections: 50,
     ingest: quick ? { warmupSec: 1, measureSec: 4, poolSize: 25_000 } : { warmupSec: 2, measureSec: 10, poolSize: 70_000 },
     tokens: { installs: 1_000, requests: 10_000, helloWarmupSec: quick ? 1 : 2 },

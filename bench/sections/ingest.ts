@@ -1,7 +1,9 @@
 /**
  * Ingest: webhook deliveries per second at 50 connections, the registry against the minimal
  * receiver and the docs baseline, every server on the same one core. (Group commit is how the
- * registry's writer thread works, not a switch: there is no "off" to compare with.)
+ * registry's writer works, not a switch: there is no "off" to compare with.) The registry runs on
+ * every engine of the run, side by side: SQLite, PostgreSQL with one replica, and PostgreSQL with
+ * two replicas on the same database (issue 9), the load split evenly over them.
  * Targets (issue 8): registry ÷ minimal ≥ 1.0×, ÷ docs ≥ 3×, p99 ≤ 25 ms, 0 failed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,44 +12,64 @@ import { resetFakeWixCalls, type Context } from '../lib/context.ts';
 import { runLoad, type MeteredResult } from '../lib/load-client.ts';
 import { int, log, mb, median, ms, pct, sum, times } from '../lib/report.ts';
 import { countSqliteInstallations } from '../lib/seed-sqlite.ts';
-import { startReference, startRegistry, stopServer, type Server } from '../lib/servers.ts';
-
-type TargetKey = 'registry' | 'minimal' | 'docs';
+import { startReference, startRegistry, startRegistryReplicas, stopServer, type Server } from '../lib/servers.ts';
+import type { BenchEngine } from '../lib/engines.ts';
 
 interface Target {
-  key: TargetKey;
+  key: string;
   label: string;
-  /** Starts the server on a fresh database; `stored()` counts its installations after it stopped. */
-  start(ctx: Context): Promise<{ server: Server; stored: () => Promise<number>; drop: () => Promise<void> }>;
+  /** The registry's targets (the references are not). */
+  registry: boolean;
+  /** Starts the server(s) on a fresh database; `stored()` counts its installations after they stopped. */
+  start(ctx: Context): Promise<{ servers: Server[]; stored: () => Promise<number>; drop: () => Promise<void> }>;
 }
 
-const registryTarget = (key: TargetKey, label: string): Target => ({
-  key,
-  label,
+const registryTarget = (engine: BenchEngine, replicas: number): Target => ({
+  key: replicas > 1 ? `registry-${engine.name}-x${replicas}` : `registry-${engine.name}`,
+  label: replicas > 1 ? `registry (${engine.name}, ${replicas} replicas)` : `registry (${engine.name})`,
+  registry: true,
   async start(ctx) {
-    const database = await ctx.engine.freshDatabase(key);
-    const server = await startRegistry(ctx, database.url);
-    return { server, stored: () => database.countInstallations(), drop: () => database.drop() };
+    const database = await engine.freshDatabase(replicas > 1 ? `ingest${replicas}` : 'ingest');
+    try {
+      const servers = replicas > 1 ? await startRegistryReplicas(ctx, database.url, replicas) : [await startRegistry(ctx, database.url)];
+      return { servers, stored: () => database.countInstallations(), drop: () => database.drop() };
+    } catch (err) {
+      await database.drop();
+      throw err;
+    }
   },
 });
 
 /** The references always write SQLite: they are fixed yardsticks, whatever the registry's engine. */
-const referenceTarget = (key: TargetKey, label: string, file: string): Target => ({
+const referenceTarget = (key: string, label: string, file: string): Target => ({
   key,
   label,
+  registry: false,
   async start(ctx) {
     const dir = mkdtempSync(join(ctx.work, `${key}-`));
     const path = join(dir, `${key}.db`);
     const server = await startReference(ctx, label, file, path);
-    return { server, stored: async () => countSqliteInstallations(path), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      servers: [server],
+      stored: async () => countSqliteInstallations(path),
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   },
 });
 
-const TARGETS: Target[] = [
-  registryTarget('registry', 'registry'),
-  referenceTarget('minimal', 'minimal receiver', 'minimal-receiver.ts'),
-  referenceTarget('docs', 'docs baseline', 'docs-baseline.ts'),
-];
+/** The registry on each engine of the run (on PostgreSQL also as replicas), then the references. */
+function targetsOf(ctx: Context): Target[] {
+  const registries = ctx.engines
+    .filter((engine) => !engine.unavailable)
+    .flatMap((engine) =>
+      engine.name === 'postgres' ? [registryTarget(engine, 1), registryTarget(engine, ctx.settings.replicas)] : [registryTarget(engine, 1)],
+    );
+  return [
+    ...registries,
+    referenceTarget('minimal', 'minimal receiver', 'minimal-receiver.ts'),
+    referenceTarget('docs', 'docs baseline', 'docs-baseline.ts'),
+  ];
+}
 
 interface IngestRun extends MeteredResult {
   /** Installations found after the server stopped; -1 when they could not be counted. */
@@ -56,27 +78,29 @@ interface IngestRun extends MeteredResult {
 
 export async function benchIngest(ctx: Context) {
   const { settings, report } = ctx;
-  const runsByTarget = new Map<TargetKey, IngestRun[]>();
+  const TARGETS = targetsOf(ctx);
+  const runsByTarget = new Map<string, IngestRun[]>();
   // Targets are interleaved run by run, so a noisy minute on a shared machine hits all of them.
   for (let run = 1; run <= settings.runs; run++) {
     for (const target of TARGETS) {
       log(`ingest: ${target.label}, run ${run}/${settings.runs}`);
-      const { server, stored: countStored, drop } = await target.start(ctx);
+      const { servers, stored: countStored, drop } = await target.start(ctx);
       let result: MeteredResult;
       try {
         result = await runLoad(
           {
-            url: server.url,
+            url: servers[0]!.url,
+            ...(servers.length > 1 ? { urls: servers.map((server) => server.url) } : {}),
             connections: settings.connections,
             requests: [{ method: 'POST', path: '/webhooks/wix', headers: { 'content-type': 'text/plain' }, bodiesFile: ctx.poolFile }],
             warmup: { durationSec: settings.ingest.warmupSec },
             measure: { durationSec: settings.ingest.measureSec },
             uniqueBodies: true,
           },
-          server.pid,
+          servers.map((server) => server.pid),
         );
       } finally {
-        await stopServer(server);
+        await Promise.all(servers.map((server) => stopServer(server)));
         resetFakeWixCalls(ctx);
       }
       let stored = -1;
@@ -114,32 +138,50 @@ export async function benchIngest(ctx: Context) {
       runs,
     };
   };
-  const summary = Object.fromEntries(TARGETS.map((t) => [t.key, summarize(t)])) as Record<TargetKey, ReturnType<typeof summarize>>;
+  const summary = Object.fromEntries(TARGETS.map((t) => [t.key, summarize(t)])) as Record<string, ReturnType<typeof summarize>>;
 
   const S = 'Ingest';
+  for (const engine of ctx.engines.filter((e) => e.unavailable))
+    report.row(S, `registry (${engine.name})`, `not available (${engine.unavailable})`, '', null);
   for (const target of TARGETS) {
-    const s = summary[target.key];
-    const main = target.key === 'registry';
+    const s = summary[target.key]!;
+    const main = target.registry;
     report.row(S, `${s.label}: accepted/s`, int(s.acceptedPerSec));
     report.row(S, `${s.label}: p50 / p99`, `${ms(s.p50)} / ${ms(s.p99)}`, main ? 'p99 ≤ 25 ms' : '', main ? s.p99 <= 25 : null);
     const failed = s.non2xx + s.errors + s.lost;
-    report.row(S, `${s.label}: failed (non-2xx + errors + lost)`, `${int(s.non2xx)} + ${int(s.errors)} + ${int(s.lost)}`, '0', failed === 0);
+    report.row(
+      S,
+      `${s.label}: failed (non-2xx + errors + lost)`,
+      `${int(s.non2xx)} + ${int(s.errors)} + ${int(s.lost)}`,
+      '0',
+      failed === 0,
+    );
     report.row(
       S,
       `${s.label}: server CPU per request / CPU% (waiting for a CPU) / max RSS`,
       `${ms(s.cpuMsPerRequest)} / ${pct(s.cpuPercent)} (${pct(s.runQueueWaitPercent)}) / ${mb(s.rssMb)}`,
     );
   }
-  const accepted = summary.registry.acceptedPerSec;
-  const ratios = {
-    registryOverMinimal: accepted / summary.minimal.acceptedPerSec,
-    registryOverDocs: accepted / summary.docs.acceptedPerSec,
-    // CPU cost per request: what the throughput ratio would be if each server had the CPU to itself.
-    registryOverMinimalByCpu: summary.minimal.cpuMsPerRequest / summary.registry.cpuMsPerRequest,
-    registryOverDocsByCpu: summary.docs.cpuMsPerRequest / summary.registry.cpuMsPerRequest,
-  };
-  report.row(S, 'registry ÷ minimal receiver (accepted/s)', times(ratios.registryOverMinimal), '≥ 1.0×', ratios.registryOverMinimal >= 1.0);
-  report.row(S, 'registry ÷ docs baseline (accepted/s)', times(ratios.registryOverDocs), '≥ 3×', ratios.registryOverDocs >= 3);
-  report.row(S, 'same ratios by CPU cost per request (÷ minimal / ÷ docs)', `${times(ratios.registryOverMinimalByCpu)} / ${times(ratios.registryOverDocsByCpu)}`);
+  const minimal = summary.minimal!;
+  const docs = summary.docs!;
+  const ratios: Record<string, { overMinimal: number; overDocs: number; overMinimalByCpu: number; overDocsByCpu: number }> = {};
+  for (const target of TARGETS.filter((t) => t.registry)) {
+    const s = summary[target.key]!;
+    const r = {
+      overMinimal: s.acceptedPerSec / minimal.acceptedPerSec,
+      overDocs: s.acceptedPerSec / docs.acceptedPerSec,
+      // CPU cost per request: what the throughput ratio would be if each server had the CPU to itself.
+      overMinimalByCpu: minimal.cpuMsPerRequest / s.cpuMsPerRequest,
+      overDocsByCpu: docs.cpuMsPerRequest / s.cpuMsPerRequest,
+    };
+    ratios[target.key] = r;
+    report.row(S, `${s.label} ÷ minimal receiver (accepted/s)`, times(r.overMinimal), '≥ 1.0×', r.overMinimal >= 1.0);
+    report.row(S, `${s.label} ÷ docs baseline (accepted/s)`, times(r.overDocs), '≥ 3×', r.overDocs >= 3);
+    report.row(
+      S,
+      `${s.label}: same ratios by CPU cost per request (÷ minimal / ÷ docs)`,
+      `${times(r.overMinimalByCpu)} / ${times(r.overDocsByCpu)}`,
+    );
+  }
   return { settings: settings.ingest, connections: settings.connections, targets: summary, ratios };
 }

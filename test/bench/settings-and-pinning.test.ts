@@ -8,7 +8,7 @@ describe('bench settings', () => {
     expect(settings.sections).toEqual(['ingest', 'tokens', 'queries', 'interference', 'soak', 'retention']);
     expect(settings.retention.deliveries).toBe(10_000);
     expect(parseSettings(['--quick']).retention.deliveries).toBe(2_500);
-    expect(settings.engine).toBe('sqlite');
+    expect(settings.engines).toEqual(['sqlite']);
     expect(settings.runs).toBe(3);
     expect(settings.interference).toMatchObject({ probeIntervalMs: 25, listLoops: 20, listLimit: 500, installations: 1_000_000 });
   });
@@ -16,7 +16,9 @@ describe('bench settings', () => {
   it('accepts --only=interference, a comma list in the canonical order, --engine and --runs', () => {
     expect(parseSettings(['--only=interference']).sections).toEqual(['interference']);
     expect(parseSettings(['--only=soak,ingest']).sections).toEqual(['ingest', 'soak']);
-    expect(parseSettings(['--engine=postgres']).engine).toBe('postgres');
+    expect(parseSettings(['--engine=postgres']).engines).toEqual(['postgres']);
+    expect(parseSettings(['--engine=both']).engines).toEqual(['sqlite', 'postgres']);
+    expect(parseSettings(['--engine=postgres,sqlite']).engines).toEqual(['sqlite', 'postgres']);
     const quick = parseSettings(['--quick', '--runs=2']);
     expect(quick.runs).toBe(2);
     expect(quick.interference.windowSec).toBeLessThan(parseSettings([]).interference.windowSec);

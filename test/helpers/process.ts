@@ -23,7 +23,11 @@ export async function spawnRegistry(env: Record<string, string>, timeoutMs = 20_
   child.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`registry did not start:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Nobody gets this child back to stop it: it must not outlive the test.
+      child.kill('SIGKILL');
+      reject(new Error(`registry did not start:\n${out}`));
+    }, timeoutMs);
     const onData = () => {
       const match = /"url":"(http:\/\/[^"]+)".*"msg":"wix-registry listening"/.exec(out);
       if (match) {
