@@ -18,6 +18,8 @@ const ENGINE_SUITES = ['test/integration/**/*.test.ts', 'test/reliability/**/*.t
 const REPLICA_SUITES = ['test/replicas/**/*.test.ts'];
 /** The PostgreSQL store's own tests (inside ENGINE_SUITES): once, in the postgres project. */
 const POSTGRES_ONLY = ['test/integration/postgres-*.test.ts'];
+/** The bench's PostgreSQL seeder: in the postgres project only. */
+const POSTGRES_BENCH = ['test/bench/seed-postgres.test.ts'];
 const BROWSER_SUITES = ['test/browser/**'];
 
 interface Missing {
@@ -83,7 +85,7 @@ export default defineConfig(async () => {
     test: {
       name: 'sqlite',
       include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-      exclude: [...configDefaults.exclude, ...REPLICA_SUITES, ...POSTGRES_ONLY, ...(hasChromium ? [] : BROWSER_SUITES)],
+      exclude: [...configDefaults.exclude, ...REPLICA_SUITES, ...POSTGRES_ONLY, ...POSTGRES_BENCH, ...(hasChromium ? [] : BROWSER_SUITES)],
       env: { REGISTRY_TEST_ENGINE: 'sqlite' },
     },
   };
@@ -91,7 +93,7 @@ export default defineConfig(async () => {
     extends: true,
     test: {
       name: 'postgres',
-      include: [...ENGINE_SUITES, ...REPLICA_SUITES],
+      include: [...ENGINE_SUITES, ...REPLICA_SUITES, ...POSTGRES_BENCH],
       env: { REGISTRY_TEST_ENGINE: 'postgres', REGISTRY_TEST_RUN_ID: runId, TEST_POSTGRES_URL: postgresUrl },
       globalSetup: ['test/helpers/postgres-global-setup.ts'],
       setupFiles: ['test/helpers/postgres-setup.ts'],
