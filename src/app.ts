@@ -102,7 +102,12 @@ export function createApp(deps: AppDeps) {
   app.route('/webhooks', createWebhookRoutes(deps.webhooks));
   app.route(
     '/app',
-    createAppInstanceRoutes({ check: deps.checkInstanceToken, queries: deps.queries, corsOrigins: deps.corsOrigins, limit: limitRequests(appInstanceRequests) }),
+    createAppInstanceRoutes({
+      check: deps.checkInstanceToken,
+      queries: deps.queries,
+      corsOrigins: deps.corsOrigins,
+      limit: limitRequests(appInstanceRequests),
+    }),
   );
 
   // Every route below declares the scope it needs in its definition (apiKeyAccess, which puts requireScope first).

@@ -22,7 +22,9 @@ export function boundText(value: string, maxChars = 256): string {
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
+  typeof value === 'object' &&
+  value !== null &&
+  (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
 
 /** A copy with every string bounded; errors and other class instances are left to pino's serializers. */
 function boundStrings(value: unknown, maxChars: number, depth = 0): unknown {

@@ -92,7 +92,11 @@ export function createRegistry(options: RegistryOptions) {
     collectors: {
       installationCounts: () => store.installations.counts(),
       outbox: async () => {
-        const [byState, openByKind, due] = await Promise.all([store.outbox.counts(), store.outbox.openCountsByKind(), store.outbox.nextDueAt()]);
+        const [byState, openByKind, due] = await Promise.all([
+          store.outbox.counts(),
+          store.outbox.openCountsByKind(),
+          store.outbox.nextDueAt(),
+        ]);
         return { byState, openByKind, oldestDueAt: due !== null && due <= clock.now() ? due : null };
       },
       pushEndpoints: async () =>
@@ -110,7 +114,10 @@ export function createRegistry(options: RegistryOptions) {
     wixApiBaseUrl: options.wixApiBaseUrl,
     clock,
     instanceStatus: (instanceId) =>
-      statuses.get(instanceId, async () => ({ value: await store.installations.status(instanceId), staleAt: clock.now() + INSTANCE_STATUS_CACHE_MS })),
+      statuses.get(instanceId, async () => ({
+        value: await store.installations.status(instanceId),
+        staleAt: clock.now() + INSTANCE_STATUS_CACHE_MS,
+      })),
     timeoutMs: wixRequestTimeoutMs,
     onTokenRequest: (outcome) => metrics.observeWixTokenRequest(outcome),
     // PostgreSQL replicas share each instance's token through the store (issue 9); SQLite has no such rows.
@@ -134,7 +141,12 @@ export function createRegistry(options: RegistryOptions) {
   const push = options.push ?? null;
   const pushEndpoints = [...new Set(push?.endpoints ?? [])];
   const pushHandler = push
-    ? createPushHandler({ secret: push.secret, change: (position) => store.changes.get(position), clock, ...(push.timeoutMs ? { timeoutMs: push.timeoutMs } : {}) })
+    ? createPushHandler({
+        secret: push.secret,
+        change: (position) => store.changes.get(position),
+        clock,
+        ...(push.timeoutMs ? { timeoutMs: push.timeoutMs } : {}),
+      })
     : null;
   const pushWorkers = pushHandler
     ? pushEndpoints.map((endpoint) =>
@@ -215,7 +227,11 @@ export function createRegistry(options: RegistryOptions) {
     audit: createTokenAudit({ page: (request) => store.audit.tokenHandouts(request) }),
     checkInstanceToken,
     stats: async () => {
-      const [installations, outbox, endpoints] = await Promise.all([store.installations.counts(), store.outbox.counts(), store.push.endpoints()]);
+      const [installations, outbox, endpoints] = await Promise.all([
+        store.installations.counts(),
+        store.outbox.counts(),
+        store.push.endpoints(),
+      ]);
       return { installations, outbox, push: { endpoints: endpoints.map(toPushEndpointHealth) } };
     },
     changes: feed,
@@ -224,7 +240,10 @@ export function createRegistry(options: RegistryOptions) {
       queries,
       outbox: { list: (filter) => store.outbox.list(filter), counts: () => store.outbox.counts() },
       sessions,
-      changes: { latest: (filter) => feed.latest(filter), pushEndpoints: async () => (await store.push.endpoints()).map(toPushEndpointHealth) },
+      changes: {
+        latest: (filter) => feed.latest(filter),
+        pushEndpoints: async () => (await store.push.endpoints()).map(toPushEndpointHealth),
+      },
       clock,
     },
   });
@@ -265,7 +284,9 @@ export function createRegistry(options: RegistryOptions) {
       if (pushWorkers.length > 0) stopWakingPushWorkers = store.changes.subscribe(() => pushWorkers.forEach((w) => w.wake()));
       reconcileScheduler?.start();
       retention.start();
-      await sessions.prepare().catch((err: unknown) => logger.warn({ err }, 'dashboard sessions: could not prepare; the first dashboard request tries again'));
+      await sessions
+        .prepare()
+        .catch((err: unknown) => logger.warn({ err }, 'dashboard sessions: could not prepare; the first dashboard request tries again'));
     },
     /** From now on /readyz answers 503 and every answer closes its connection (load balancers move on); long-polls answer now. */
     beginShutdown() {

@@ -155,7 +155,10 @@ export async function waitForHttp200(url: string, tracked: Tracked, timeoutMs = 
 /** Waits for the {"port":N} line a reference server prints when it listens. */
 export function waitForPortLine(tracked: Tracked, timeoutMs = 60_000): Promise<number> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${tracked.name} printed no port within ${timeoutMs} ms:\n${tracked.tail()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${tracked.name} printed no port within ${timeoutMs} ms:\n${tracked.tail()}`)),
+      timeoutMs,
+    );
     void tracked.exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`${tracked.name} exited (${code}) before it was ready:\n${tracked.tail()}`));

@@ -76,7 +76,14 @@ function tally() {
     result(): ReadFigures {
       latencies.sort((a, b) => a - b);
       const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : 0);
-      return { ...figures, statusCodes, errorCodes, p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? 0) };
+      return {
+        ...figures,
+        statusCodes,
+        errorCodes,
+        p50: round(percentile(latencies, 50)),
+        p99: round(percentile(latencies, 99)),
+        max: round(latencies.at(-1) ?? 0),
+      };
     },
   };
 }

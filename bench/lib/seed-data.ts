@@ -126,7 +126,10 @@ export function prng(seed: number): () => number {
 
 function uuidFrom(random: () => number): string {
   let hex = '';
-  for (let i = 0; i < 4; i++) hex += Math.floor(random() * 0x1_0000_0000).toString(16).padStart(8, '0');
+  for (let i = 0; i < 4; i++)
+    hex += Math.floor(random() * 0x1_0000_0000)
+      .toString(16)
+      .padStart(8, '0');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${'89ab'[Math.floor(random() * 4)]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -221,9 +224,12 @@ export function generateInstallations(count: number): { rows: Iterable<SeedInsta
       const firstSeenAt = events[0]!.receivedAt;
       const lastReceived = events[events.length - 1]!.receivedAt;
       const synced = i % 4 !== 0;
-      const site = synced ? { ...siteNameAndUrl(random, i), appVersion: '1.4.0', isFree: plan === null, syncedAt: firstSeenAt + 2_000 } : null;
+      const site = synced
+        ? { ...siteNameAndUrl(random, i), appVersion: '1.4.0', isFree: plan === null, syncedAt: firstSeenAt + 2_000 }
+        : null;
       for (const term of terms) {
-        if (instanceId.includes(term.q) || site?.name.toLowerCase().includes(term.q) || site?.url?.toLowerCase().includes(term.q)) term.matches++;
+        if (instanceId.includes(term.q) || site?.name.toLowerCase().includes(term.q) || site?.url?.toLowerCase().includes(term.q))
+          term.matches++;
       }
       summary.installations++;
       summary[removed ? 'removed' : 'active']++;

@@ -42,18 +42,25 @@ export async function seedSqlite(
     db.pragma('cache_size = -1048576');
     db.pragma('temp_store = MEMORY');
     db.pragma('foreign_keys = OFF');
-    const columns = (table: string) => new Set((db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).map((c) => c.name));
+    const columns = (table: string) =>
+      new Set((db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).map((c) => c.name));
     const historyInDeliveries = columns('deliveries').has('payload');
     const hasDailySummary = columns('daily_summary').size > 0;
     const indexes = db
-      .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('installations', 'deliveries', 'installation_events')`)
+      .prepare(
+        `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('installations', 'deliveries', 'installation_events')`,
+      )
       .all() as { name: string; sql: string }[];
     for (const index of indexes) db.exec(`DROP INDEX "${index.name}"`);
     // The search index (FTS5, issue 8) is filled in one rebuild after the load rather than row
     // by row from its triggers: several times faster. Its triggers come back afterwards.
     const searchTable = columns('installations_search').size > 0 ? 'installations_search' : null;
     const searchTriggers = searchTable
-      ? (db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'installations' AND (sql LIKE '%installations_search%' OR sql LIKE '%search_pending%')`).all() as { name: string; sql: string }[])
+      ? (db
+          .prepare(
+            `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'installations' AND (sql LIKE '%installations_search%' OR sql LIKE '%search_pending%')`,
+          )
+          .all() as { name: string; sql: string }[])
       : [];
     for (const trigger of searchTriggers) db.exec(`DROP TRIGGER "${trigger.name}"`);
 
@@ -160,7 +167,8 @@ export async function seedSqlite(
     }
     if (batch.length > 0) insertBatch(batch);
     if (hasDailySummary) {
-      const addDay = db.prepare(`INSERT INTO daily_summary (day, installs, removals, churn_1d, churn_7d, churn_30d) VALUES (?, ?, ?, ?, ?, ?)
+      const addDay =
+        db.prepare(`INSERT INTO daily_summary (day, installs, removals, churn_1d, churn_7d, churn_30d) VALUES (?, ?, ?, ?, ?, ?)
         ON CONFLICT (day) DO UPDATE SET installs = installs + excluded.installs, removals = removals + excluded.removals,
           churn_1d = churn_1d + excluded.churn_1d, churn_7d = churn_7d + excluded.churn_7d, churn_30d = churn_30d + excluded.churn_30d`);
       db.transaction(() => {
@@ -211,4 +219,3 @@ export function backdateSqliteDeliveries(path: string, ms: number): void {
     db.close();
   }
 }
-

@@ -50,7 +50,12 @@ export function appInstalledWebhook(appId: string, item: PoolItem, iat: number):
 }
 
 /** Signs `count` AppInstalled deliveries, each for a new instance, on worker threads. */
-export async function signAppInstalledPool(key: SigningKey, appId: string, count: number, iat = Math.floor(Date.now() / 1000)): Promise<SignedDelivery[]> {
+export async function signAppInstalledPool(
+  key: SigningKey,
+  appId: string,
+  count: number,
+  iat = Math.floor(Date.now() / 1000),
+): Promise<SignedDelivery[]> {
   const items: PoolItem[] = Array.from({ length: count }, () => ({
     instanceId: randomUUID(),
     userId: randomUUID(),
@@ -117,7 +122,9 @@ export async function loadOrSignPool(
   const appId = randomUUID();
   const key = generateSigningKey();
   const deliveries = await signAppInstalledPool(key, appId, count);
-  log(`signed ${count.toLocaleString('en-US')} unique AppInstalled webhooks in ${((performance.now() - started) / 1000).toFixed(1)} s (cached in ${file})`);
+  log(
+    `signed ${count.toLocaleString('en-US')} unique AppInstalled webhooks in ${((performance.now() - started) / 1000).toFixed(1)} s (cached in ${file})`,
+  );
   mkdirSync(dirname(file), { recursive: true });
   const stored: StoredPool = { version: 1, createdAt: Date.now(), appId, key, deliveries };
   writeFileSync(`${file}.tmp`, JSON.stringify(stored));

@@ -40,7 +40,13 @@ const orInfinity = (value: number | null) => value ?? Infinity;
 
 function runProbe(ctx: Context, name: string, url: string, bodiesFile: string, durationSec: number) {
   const { probeIntervalMs, probeTimeoutMs } = ctx.settings.interference;
-  return startClient<ProbeResult>(name, 'bench/clients/probe.ts', { url, bodiesFile, intervalMs: probeIntervalMs, durationSec, timeoutMs: probeTimeoutMs });
+  return startClient<ProbeResult>(name, 'bench/clients/probe.ts', {
+    url,
+    bodiesFile,
+    intervalMs: probeIntervalMs,
+    durationSec,
+    timeoutMs: probeTimeoutMs,
+  });
 }
 
 export async function benchInterference(ctx: Context) {
@@ -51,23 +57,34 @@ export async function benchInterference(ctx: Context) {
   const perSecond = 1000 / cfg.probeIntervalMs;
   const aloneCount = Math.ceil(cfg.aloneSec * perSecond);
   const windowCount = Math.ceil(cfg.windowSec * perSecond);
-  if (ctx.pool.length < aloneCount + windowCount) throw new Error(`the webhook pool holds ${ctx.pool.length} deliveries; the probe needs ${aloneCount + windowCount}`);
+  if (ctx.pool.length < aloneCount + windowCount)
+    throw new Error(`the webhook pool holds ${ctx.pool.length} deliveries; the probe needs ${aloneCount + windowCount}`);
   // Each run probes a fresh copy of the database, so the same bodies serve every run.
-  const aloneFile = writeLines('probe-alone.txt', ctx.pool.slice(0, aloneCount).map((d) => d.jwt));
-  const windowFile = writeLines('probe-window.txt', ctx.pool.slice(aloneCount, aloneCount + windowCount).map((d) => d.jwt));
+  const aloneFile = writeLines(
+    'probe-alone.txt',
+    ctx.pool.slice(0, aloneCount).map((d) => d.jwt),
+  );
+  const windowFile = writeLines(
+    'probe-window.txt',
+    ctx.pool.slice(aloneCount, aloneCount + windowCount).map((d) => d.jwt),
+  );
 
   const runs: InterferenceRun[] = [];
   for (let run = 1; run <= settings.runs; run++) {
     const copyStarted = performance.now();
     const database = await seeded.copy('interference');
-    log(`interference: run ${run}/${settings.runs} on a copy of the seeded database (copied in ${((performance.now() - copyStarted) / 1000).toFixed(0)} s)`);
+    log(
+      `interference: run ${run}/${settings.runs} on a copy of the seeded database (copied in ${((performance.now() - copyStarted) / 1000).toFixed(0)} s)`,
+    );
     const server = await startRegistry(ctx, database.url);
     try {
       const aloneProbe = runProbe(ctx, 'probe (alone)', server.url, aloneFile, cfg.aloneSec);
       await aloneProbe.ready;
       aloneProbe.go();
       const alone = await aloneProbe.result;
-      log(`  probe alone: p50 ${latency(alone.p50, cfg.probeTimeoutMs)}, p99 ${latency(alone.p99, cfg.probeTimeoutMs)}, ${alone.ok}/${alone.sent} answered 200`);
+      log(
+        `  probe alone: p50 ${latency(alone.p50, cfg.probeTimeoutMs)}, p99 ${latency(alone.p99, cfg.probeTimeoutMs)}, ${alone.ok}/${alone.sent} answered 200`,
+      );
 
       const readersSpec: ReadersSpec = {
         url: server.url,
@@ -94,7 +111,14 @@ export async function benchInterference(ctx: Context) {
       const readersResult = await readers.result;
       const metered = meter.stop();
       const maxRssMb = metered.maxRssMb;
-      runs.push({ alone, probe: probeResult, readers: readersResult, cpuPercent: metered.cpuPercent, runQueueWaitPercent: metered.runQueueWaitPercent, maxRssMb });
+      runs.push({
+        alone,
+        probe: probeResult,
+        readers: readersResult,
+        cpuPercent: metered.cpuPercent,
+        runQueueWaitPercent: metered.runQueueWaitPercent,
+        maxRssMb,
+      });
       const r = readersResult;
       log(
         `  probe under reads: p50 ${latency(probeResult.p50, cfg.probeTimeoutMs)}, p99 ${latency(probeResult.p99, cfg.probeTimeoutMs)}, ` +
@@ -133,7 +157,8 @@ export async function benchInterference(ctx: Context) {
   const rate = (pick: (r: ReadersResult) => number) => median(runs.map((r) => pick(r.readers) / r.readers.durationSec));
   const refused = (k: 'lists' | 'stats' | 'exports') => sum(runs.map((r) => r.readers[k].refused));
   const failed = (k: 'lists' | 'stats' | 'exports') => sum(runs.map((r) => r.readers[k].failed));
-  const readP = (k: 'lists' | 'stats' | 'exports', p: 'p50' | 'p99') => median(runs.map((r) => (r.readers[k].ok > 0 ? r.readers[k][p] : NaN)).filter(Number.isFinite));
+  const readP = (k: 'lists' | 'stats' | 'exports', p: 'p50' | 'p99') =>
+    median(runs.map((r) => (r.readers[k].ok > 0 ? r.readers[k][p] : NaN)).filter(Number.isFinite));
   const maxRss = Math.max(...runs.map((r) => r.maxRssMb));
   const readFailures = failed('lists') + failed('stats') + failed('exports');
   // What the failures were: a status, or a connection error's code (a connect timeout means the
@@ -142,13 +167,20 @@ export async function benchInterference(ctx: Context) {
   for (const r of runs) {
     for (const k of ['lists', 'stats', 'exports'] as const) {
       const figures = r.readers[k];
-      for (const [status, n] of Object.entries(figures.statusCodes)) if (status !== '503' && !status.startsWith('2')) failureKinds[status] = (failureKinds[status] ?? 0) + n;
+      for (const [status, n] of Object.entries(figures.statusCodes))
+        if (status !== '503' && !status.startsWith('2')) failureKinds[status] = (failureKinds[status] ?? 0) + n;
       for (const [code, n] of Object.entries(figures.errorCodes)) failureKinds[code] = (failureKinds[code] ?? 0) + n;
     }
   }
-  const kinds = Object.entries(failureKinds).map(([kind, n]) => `${kind} × ${n}`).join(', ');
+  const kinds = Object.entries(failureKinds)
+    .map(([kind, n]) => `${kind} × ${n}`)
+    .join(', ');
 
-  report.row(S, `probe alone (a webhook every ${cfg.probeIntervalMs} ms, ${cfg.aloneSec} s): p50 / p99`, `${latency(aloneP50, timeout)} / ${latency(aloneP99, timeout)}`);
+  report.row(
+    S,
+    `probe alone (a webhook every ${cfg.probeIntervalMs} ms, ${cfg.aloneSec} s): p50 / p99`,
+    `${latency(aloneP50, timeout)} / ${latency(aloneP99, timeout)}`,
+  );
   report.row(
     S,
     `probe under reads (${cfg.windowSec} s): p50 / p99`,
@@ -179,13 +211,29 @@ export async function benchInterference(ctx: Context) {
     'read latency: list page p50 / p99 · year stats p50 / p99',
     `${ms(readP('lists', 'p50'))} / ${ms(readP('lists', 'p99'))} · ${ms(readP('stats', 'p50'))} / ${ms(readP('stats', 'p99'))}`,
   );
-  report.row(S, 'reads refused (503 + Retry-After): lists / stats / exports', `${int(refused('lists'))} / ${int(refused('stats'))} / ${int(refused('exports'))}`);
-  report.row(S, 'reads failed (other status or connection error): lists / stats / exports', `${int(failed('lists'))} / ${int(failed('stats'))} / ${int(failed('exports'))}${kinds ? ` (${kinds})` : ''}`, '0', readFailures === 0);
+  report.row(
+    S,
+    'reads refused (503 + Retry-After): lists / stats / exports',
+    `${int(refused('lists'))} / ${int(refused('stats'))} / ${int(refused('exports'))}`,
+  );
+  report.row(
+    S,
+    'reads failed (other status or connection error): lists / stats / exports',
+    `${int(failed('lists'))} / ${int(failed('stats'))} / ${int(failed('exports'))}${kinds ? ` (${kinds})` : ''}`,
+    '0',
+    readFailures === 0,
+  );
   report.row(S, 'server max RSS', mb(maxRss), `≤ ${RSS_TARGET_MB} MB`, maxRss <= RSS_TARGET_MB);
   report.row(
     S,
     'server CPU% under reads (waiting for a CPU)',
     `${pct(median(runs.map((r) => r.cpuPercent)))} (${pct(median(runs.map((r) => r.runQueueWaitPercent)))})`,
   );
-  return { settings: cfg, database: seeded.url, probe: { aloneP50, aloneP99, p50, p99, max, sent, ok, unanswered, errors, otherStatus }, maxRssMb: maxRss, runs };
+  return {
+    settings: cfg,
+    database: seeded.url,
+    probe: { aloneP50, aloneP99, p50, p99, max, sent, ok, unanswered, errors, otherStatus },
+    maxRssMb: maxRss,
+    runs,
+  };
 }

@@ -26,7 +26,8 @@ async function deepCursors(ctx: Context, url: string, rows: readonly { instanceI
   const first = await fetch(`${url}/v1/installations?limit=1`, { headers: authHeaders(ctx) });
   const page = (await first.json()) as { items?: { instanceId?: string; installedAt?: string }[]; nextCursor?: string | null };
   const item = page.items?.[0];
-  if (first.status !== 200 || !item || !page.nextCursor) throw new Error(`GET /v1/installations answered ${first.status} without items or nextCursor`);
+  if (first.status !== 200 || !item || !page.nextCursor)
+    throw new Error(`GET /v1/installations answered ${first.status} without items or nextCursor`);
   let template: unknown;
   try {
     template = JSON.parse(Buffer.from(page.nextCursor, 'base64url').toString('utf8'));
@@ -50,7 +51,9 @@ async function deepCursors(ctx: Context, url: string, rows: readonly { instanceI
   if (foundKey && foundId) {
     return rows.map((row) =>
       Buffer.from(
-        JSON.stringify(walk(template, (leaf) => (leaf === installedAt ? row.installedAt : leaf === item.instanceId ? row.instanceId : leaf))),
+        JSON.stringify(
+          walk(template, (leaf) => (leaf === installedAt ? row.installedAt : leaf === item.instanceId ? row.instanceId : leaf)),
+        ),
       ).toString('base64url'),
     );
   }
@@ -88,11 +91,22 @@ function queryCases(summary: SeedSummary, getPaths: string, quick: boolean): Que
   return [
     { key: 'list', label: 'GET /v1/installations', targetMs: 10, request: { path: '/v1/installations' } },
     { key: 'listActive', label: 'GET /v1/installations?status=active', targetMs: 10, request: { path: '/v1/installations?status=active' } },
-    { key: 'listRemoved', label: 'GET /v1/installations?status=removed', targetMs: 10, request: { path: '/v1/installations?status=removed' } },
+    {
+      key: 'listRemoved',
+      label: 'GET /v1/installations?status=removed',
+      targetMs: 10,
+      request: { path: '/v1/installations?status=removed' },
+    },
     { key: 'listDeep', label: 'GET /v1/installations?cursor=<deep>', targetMs: 10, request: {} },
     { key: 'get', label: 'GET /v1/installations/:id (random)', targetMs: 5, request: { pathsFile: getPaths } },
     ...searches,
-    { key: 'statsYear', label: 'GET /v1/stats/daily (366 days)', targetMs: 50, request: { path: YEAR_OF_DAILY_STATS_PATH }, requests: quick ? 4 : 10 },
+    {
+      key: 'statsYear',
+      label: 'GET /v1/stats/daily (366 days)',
+      targetMs: 50,
+      request: { path: YEAR_OF_DAILY_STATS_PATH },
+      requests: quick ? 4 : 10,
+    },
     { key: 'stats', label: 'GET /v1/stats', targetMs: 50, request: { path: '/v1/stats' } },
   ];
 }
@@ -117,7 +131,10 @@ export async function benchQueries(ctx: Context) {
     `queries: database ${seeded.url} (${mb(seeded.sizeMb)}, ${seeded.cached ? 'cached' : `seeded in ${seeded.seconds.toFixed(0)} s`}): ` +
       `${int(summary.installations)} installations, ${int(summary.events)} events`,
   );
-  const getPaths = writeLines('get-paths.txt', summary.sample.map((r) => `/v1/installations/${encodeURIComponent(r.instanceId)}`));
+  const getPaths = writeLines(
+    'get-paths.txt',
+    summary.sample.map((r) => `/v1/installations/${encodeURIComponent(r.instanceId)}`),
+  );
   const cases = queryCases(summary, getPaths, settings.quick);
 
   const startups: number[] = [];
@@ -134,7 +151,12 @@ export async function benchQueries(ctx: Context) {
       const deepCase = cases.find((c) => c.key === 'listDeep')!;
       if (!deepCase.request.pathsFile) {
         const cursors = await deepCursors(ctx, server.url, summary.sample.slice(0, 200));
-        deepCase.request = { pathsFile: writeLines('deep-paths.txt', cursors.map((c) => `/v1/installations?cursor=${encodeURIComponent(c)}`)) };
+        deepCase.request = {
+          pathsFile: writeLines(
+            'deep-paths.txt',
+            cursors.map((c) => `/v1/installations?cursor=${encodeURIComponent(c)}`),
+          ),
+        };
       }
       startups.push(server.startupMs);
       rssAfterStart.push(rssMb(server.pid));
@@ -148,14 +170,19 @@ export async function benchQueries(ctx: Context) {
             requests: [{ method: 'GET', headers: authHeaders(ctx), ...c.request }],
             ...(c.requests
               ? { warmup: { amount: 1 }, measure: { amount: c.requests } }
-              : { warmup: { durationSec: settings.queries.warmupSec }, measure: { durationSec: settings.queries.measureSec, maxRequests: settings.queries.maxRequests } }),
+              : {
+                  warmup: { durationSec: settings.queries.warmupSec },
+                  measure: { durationSec: settings.queries.measureSec, maxRequests: settings.queries.maxRequests },
+                }),
             timeoutSec: 30,
           },
           server.pid,
         );
         results.set(c.key, [...(results.get(c.key) ?? []), result]);
         // RSS after each query: which one makes the server grow.
-        log(`  ${c.label}: p50 ${ms(result.p50)}, p99 ${ms(result.p99)}, ${int(result.rps)} req/s, non-2xx ${result.non2xx}, RSS ${mb(rssMb(server.pid))}`);
+        log(
+          `  ${c.label}: p50 ${ms(result.p50)}, p99 ${ms(result.p99)}, ${int(result.rps)} req/s, non-2xx ${result.non2xx}, RSS ${mb(rssMb(server.pid))}`,
+        );
       }
       rssAfterQueries.push(rssMb(server.pid));
       log(`  RSS after the queries ${mb(rssAfterQueries.at(-1)!)}`);
@@ -164,7 +191,11 @@ export async function benchQueries(ctx: Context) {
     }
   }
 
-  report.row(S, 'seeded database', `${int(summary.installations)} installs (${int(summary.active)} active), ${int(summary.events)} events, ${mb(seeded.sizeMb)}`);
+  report.row(
+    S,
+    'seeded database',
+    `${int(summary.installations)} installs (${int(summary.active)} active), ${int(summary.events)} events, ${mb(seeded.sizeMb)}`,
+  );
   const startup = median(startups);
   report.row(S, 'startup (spawn → /readyz 200)', ms(startup));
   const rssStart = Math.max(...rssAfterStart);
@@ -185,10 +216,20 @@ export async function benchQueries(ctx: Context) {
     perCase[c.key] = { label: c.label, targetMs: c.targetMs, p50, p99, rps, requests, failed, runs };
   }
   for (const page of searchPages) {
-    report.row(S, `q=${page.q}: items on the first page (limit 50) / matches in the data`, `${int(page.items)}${page.more ? ' (more: nextCursor)' : ''} / ${int(page.matches)}`);
+    report.row(
+      S,
+      `q=${page.q}: items on the first page (limit 50) / matches in the data`,
+      `${int(page.items)}${page.more ? ' (more: nextCursor)' : ''} / ${int(page.matches)}`,
+    );
   }
   return {
-    database: { url: seeded.url, sizeMb: seeded.sizeMb, cached: seeded.cached, seconds: seeded.seconds, counts: { ...summary, sample: undefined } },
+    database: {
+      url: seeded.url,
+      sizeMb: seeded.sizeMb,
+      cached: seeded.cached,
+      seconds: seeded.seconds,
+      counts: { ...summary, sample: undefined },
+    },
     connections: settings.queries.connections,
     startupMs: startup,
     startupRuns: startups,

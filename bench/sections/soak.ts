@@ -19,8 +19,14 @@ export async function benchSoak(ctx: Context) {
     const seed = ctx.pool.slice(0, settings.soak.seedInstalls);
     const failedSeeds = await postDeliveries(server.url, seed);
     if (failedSeeds > 0) throw new Error(`seeding the soak: ${failedSeeds} webhooks were not accepted`);
-    const bodiesFile = writeLines('soak-bodies.txt', ctx.pool.slice(settings.soak.seedInstalls).map((d) => d.jwt));
-    const getPaths = writeLines('soak-get-paths.txt', seed.map((d) => `/v1/installations/${encodeURIComponent(d.instanceId)}`));
+    const bodiesFile = writeLines(
+      'soak-bodies.txt',
+      ctx.pool.slice(settings.soak.seedInstalls).map((d) => d.jwt),
+    );
+    const getPaths = writeLines(
+      'soak-get-paths.txt',
+      seed.map((d) => `/v1/installations/${encodeURIComponent(d.instanceId)}`),
+    );
     const rssStart = rssMb(server.pid);
     const result = await runLoad(
       {
@@ -37,12 +43,18 @@ export async function benchSoak(ctx: Context) {
     );
     const rssEnd = rssMb(server.pid);
     const failed = result.non2xx + result.errors;
-    log(`  ${int(result.rps)} req/s, p99 ${ms(result.p99)}, failed ${failed}, RSS ${mb(rssStart)} → ${mb(rssEnd)} (max ${mb(result.rssMb)})`);
+    log(
+      `  ${int(result.rps)} req/s, p99 ${ms(result.p99)}, failed ${failed}, RSS ${mb(rssStart)} → ${mb(rssEnd)} (max ${mb(result.rssMb)})`,
+    );
     report.row(S, 'mixed req/s (1/3 webhooks, 1/3 list, 1/3 get)', int(result.rps));
     report.row(S, 'p50 / p99', `${ms(result.p50)} / ${ms(result.p99)}`);
     report.row(S, 'failed (non-2xx + errors)', int(failed), '0', failed === 0);
     report.row(S, 'RSS start → end (max)', `${mb(rssStart)} → ${mb(rssEnd)} (${mb(result.rssMb)})`, 'end ≤ 250 MB', rssEnd <= 250);
-    report.row(S, 'server CPU per request / CPU% (waiting for a CPU)', `${ms(result.cpuMsPerRequest)} / ${pct(result.cpuPercent)} (${pct(result.runQueueWaitPercent)})`);
+    report.row(
+      S,
+      'server CPU per request / CPU% (waiting for a CPU)',
+      `${ms(result.cpuMsPerRequest)} / ${pct(result.cpuPercent)} (${pct(result.runQueueWaitPercent)})`,
+    );
     if (result.wrapped > 0) report.row(S, 'webhook bodies re-sent (pool wrapped; answered as duplicates)', int(result.wrapped));
     return { durationSec: settings.soak.durationSec, rssStartMb: rssStart, rssEndMb: rssEnd, result };
   } finally {

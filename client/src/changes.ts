@@ -52,7 +52,10 @@ export async function* followChanges(http: RegistryHttp, options: FollowChangesO
   if (!Number.isInteger(waitSeconds) || waitSeconds < 1 || waitSeconds > 60) {
     throw new RangeError('waitSeconds must be a whole number of seconds from 1 to 60: a follower long-polls');
   }
-  const policy: BackoffPolicy = { baseMs: options.backoff?.baseMs ?? CHANGES_RETRY_BASE_MS, capMs: options.backoff?.capMs ?? CHANGES_RETRY_CAP_MS };
+  const policy: BackoffPolicy = {
+    baseMs: options.backoff?.baseMs ?? CHANGES_RETRY_BASE_MS,
+    capMs: options.backoff?.capMs ?? CHANGES_RETRY_CAP_MS,
+  };
   const { signal } = options;
   let after = options.after ?? null;
   let failures = 0;

@@ -11,14 +11,7 @@
  * - `not_found`: no such route (404 outside an instance: a registry too old for the call).
  */
 export type RegistryFailureKind =
-  | 'unknown_instance'
-  | 'removed_instance'
-  | 'refused'
-  | 'unavailable'
-  | 'network'
-  | 'unauthorized'
-  | 'bad_request'
-  | 'not_found';
+  'unknown_instance' | 'removed_instance' | 'refused' | 'unavailable' | 'network' | 'unauthorized' | 'bad_request' | 'not_found';
 
 export interface RegistryErrorDetails {
   /** The registry's HTTP status, when it answered. */

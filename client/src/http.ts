@@ -83,7 +83,13 @@ function instance(request: RegistryRequest): { instanceId?: string } {
   return request.instanceId === undefined ? {} : { instanceId: request.instanceId };
 }
 
-function errorFromAnswer(what: string, request: RegistryRequest, response: Response, body: ErrorEnvelope | undefined, now: number): RegistryError {
+function errorFromAnswer(
+  what: string,
+  request: RegistryRequest,
+  response: Response,
+  body: ErrorEnvelope | undefined,
+  now: number,
+): RegistryError {
   const status = response.status;
   const code = typeof body?.error?.code === 'string' ? body.error.code : undefined;
   const message = typeof body?.error?.message === 'string' ? body.error.message : undefined;

@@ -66,7 +66,9 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       });
       const expiresAt = Date.parse(body.expiresAt ?? '');
       if (typeof body.accessToken !== 'string' || !body.accessToken || Number.isNaN(expiresAt)) {
-        throw new RegistryError('unavailable', `Registry POST /v1/installations/${instanceId}/access-token: the answer holds no token`, { instanceId });
+        throw new RegistryError('unavailable', `Registry POST /v1/installations/${instanceId}/access-token: the answer holds no token`, {
+          instanceId,
+        });
       }
       return { token: body.accessToken, expiresAt };
     },

@@ -119,11 +119,7 @@ export interface AccessToken {
  * A later registry may add types: ignore the ones you do not know.
  */
 export type ChangeType =
-  | 'installation.installed'
-  | 'installation.removed'
-  | 'installation.plan_changed'
-  | 'installation.site_updated'
-  | 'installation.configured';
+  'installation.installed' | 'installation.removed' | 'installation.plan_changed' | 'installation.site_updated' | 'installation.configured';
 
 /** One visible transition of an installation, in the order the registry committed it. */
 export interface Change {

@@ -43,7 +43,9 @@ export function registerDeliveries(program: Command) {
 
   cmd
     .command('replay <id>')
-    .description("re-apply a stored delivery: recompute its instance's state from the full history (or, with --url, post the stored JWT there)")
+    .description(
+      "re-apply a stored delivery: recompute its instance's state from the full history (or, with --url, post the stored JWT there)",
+    )
     .option('--url <webhook url>', 'post the stored JWT, byte for byte, to this webhook URL instead')
     .action(async (id: string, opts: { url?: string }) => {
       const deliveryId = Number.parseInt(id, 10);
@@ -52,7 +54,8 @@ export function registerDeliveries(program: Command) {
           const stored = await store.deliveries.jwt(deliveryId);
           if (stored === null) throw new Error(`no delivery ${id}`);
           // The registry's own events (Reconciled.*, Imported.*) were never sent by Wix: there is nothing to post.
-          if (stored.source !== 'wix') throw new Error(`delivery ${id} was recorded by the registry's own check with Wix, not sent by Wix: it has no JWT to post`);
+          if (stored.source !== 'wix')
+            throw new Error(`delivery ${id} was recorded by the registry's own check with Wix, not sent by Wix: it has no JWT to post`);
           if (stored.jwt === null) {
             throw new Error(
               `delivery ${id} was received ${iso(stored.receivedAt)}: its raw JWT was pruned after RAW_DELIVERY_RETENTION_DAYS, so it cannot be posted byte for byte. ` +
@@ -71,16 +74,27 @@ export function registerDeliveries(program: Command) {
           process.exitCode = 1;
           return;
         }
-        console.log(result.changed ? `instance ${result.instanceId}: state recomputed and updated` : `instance ${result.instanceId}: state already matches its history`);
+        console.log(
+          result.changed
+            ? `instance ${result.instanceId}: state recomputed and updated`
+            : `instance ${result.instanceId}: state already matches its history`,
+        );
       });
     });
 
   cmd
     .command('prune')
-    .description('drop the raw JWT of deliveries older than RAW_DELIVERY_RETENTION_DAYS now (the server also does it on a timer); hashes, history and state are kept')
+    .description(
+      'drop the raw JWT of deliveries older than RAW_DELIVERY_RETENTION_DAYS now (the server also does it on a timer); hashes, history and state are kept',
+    )
     .action(async () => {
       await withStore(async ({ config, store }) => {
-        const retention = createRetention({ store, clock: systemClock, logger: createLogger('warn'), rawDeliveryRetentionDays: config.rawDeliveryRetentionDays });
+        const retention = createRetention({
+          store,
+          clock: systemClock,
+          logger: createLogger('warn'),
+          rawDeliveryRetentionDays: config.rawDeliveryRetentionDays,
+        });
         const run = await retention.runOnce();
         console.log(
           `dropped the raw JWT of ${run.rawJwtsPruned} deliver${run.rawJwtsPruned === 1 ? 'y' : 'ies'} received before ${iso(run.receivedBefore)} ` +

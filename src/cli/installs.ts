@@ -54,7 +54,9 @@ function addFilterOptions(command: Command): Command {
     .option('--removed-from <time>', 'removed at or after')
     .option('--removed-to <time>', 'removed before (exclusive)')
     .option('--search <text>', 'substring of the site name, site URL or instance id (case-insensitive)')
-    .addOption(new Option('--sort <key>', 'sort key (default installedAt; removedAt lists rows never removed last)').choices(INSTALLATION_SORTS))
+    .addOption(
+      new Option('--sort <key>', 'sort key (default installedAt; removedAt lists rows never removed last)').choices(INSTALLATION_SORTS),
+    )
     .addOption(new Option('--order <order>', 'sort order (default desc)').choices(SORT_ORDERS));
 }
 
@@ -82,7 +84,11 @@ async function write(out: Writable, text: string): Promise<void> {
 
 const LIST_COLUMNS = ['instance', 'status', 'installed', 'removed', 'plan', 'site'];
 
-const formatLine = (cells: string[], widths: number[]) => cells.map((cell, n) => cell.padEnd(widths[n] ?? 0)).join('  ').trimEnd();
+const formatLine = (cells: string[], widths: number[]) =>
+  cells
+    .map((cell, n) => cell.padEnd(widths[n] ?? 0))
+    .join('  ')
+    .trimEnd();
 
 /**
  * Site names and URLs are whatever the site's owner typed: control characters are shown as
@@ -146,9 +152,21 @@ export function registerInstalls(program: Command) {
                 // Column widths from the first page; a longer value later only pushes its line.
                 const firstPage = page.items.map(tableRow);
                 widths = LIST_COLUMNS.map((col) => Math.max(col.length, ...firstPage.map((r) => (r[col] ?? '').length)));
-                await write(out, `${formatLine(LIST_COLUMNS.map((c) => c.toUpperCase()), widths)}\n`);
+                await write(
+                  out,
+                  `${formatLine(
+                    LIST_COLUMNS.map((c) => c.toUpperCase()),
+                    widths,
+                  )}\n`,
+                );
               }
-              await write(out, `${formatLine(LIST_COLUMNS.map((c) => row[c] ?? ''), widths)}\n`);
+              await write(
+                out,
+                `${formatLine(
+                  LIST_COLUMNS.map((c) => row[c] ?? ''),
+                  widths,
+                )}\n`,
+              );
               inferred ||= item.installedAtInferred;
             }
             printed += 1;
@@ -162,7 +180,9 @@ export function registerInstalls(program: Command) {
     });
 
   addFilterOptions(installs.command('export').description('every matching installation as NDJSON or CSV (to stdout unless --output)'))
-    .addOption(new Option('--format <format>', 'ndjson (one Installation per line) or csv (flat columns)').choices(EXPORT_FORMATS).default('ndjson'))
+    .addOption(
+      new Option('--format <format>', 'ndjson (one Installation per line) or csv (flat columns)').choices(EXPORT_FORMATS).default('ndjson'),
+    )
     .option('--output <file>', 'write to this file instead of stdout')
     .action(async (opts: FilterOptions & { format: string; output?: string }) => {
       const query = parseInput(installationExportQuerySchema, queryInput(opts, { format: opts.format }), flagOf);
@@ -205,12 +225,22 @@ export function registerInstalls(program: Command) {
           ['configured', shortTime(i.configuredAt)],
           ['origin', i.originInstanceId],
           ['site', [i.site.name, i.site.url, i.site.siteId].filter(Boolean).join('  ') || null],
-          ['plan', [i.plan.vendorProductId, i.plan.cycle, i.plan.isFree === null ? null : i.plan.isFree ? 'free' : 'paid'].filter(Boolean).join(' ') || null],
+          [
+            'plan',
+            [i.plan.vendorProductId, i.plan.cycle, i.plan.isFree === null ? null : i.plan.isFree ? 'free' : 'paid']
+              .filter(Boolean)
+              .join(' ') || null,
+          ],
         ];
         for (const [k, v] of fields) console.log(`${k.padEnd(11)} ${v === null ? '-' : printable(v)}`);
         console.log('\nhistory:');
         printTable(
-          found.events.map((e) => ({ issued: shortTime(e.issuedAt), received: shortTime(e.receivedAt), event: e.eventType, outcome: e.outcome })),
+          found.events.map((e) => ({
+            issued: shortTime(e.issuedAt),
+            received: shortTime(e.receivedAt),
+            event: e.eventType,
+            outcome: e.outcome,
+          })),
           ['issued', 'received', 'event', 'outcome'],
         );
       });

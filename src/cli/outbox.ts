@@ -6,7 +6,9 @@ import { describeEndpoint } from '../outbox/push.ts';
 import { printTable, shortTime, withStore } from './context.ts';
 
 export function registerOutbox(program: Command) {
-  const outbox = program.command('outbox').description('inspect and retry the outbox (Wix: BI events, site sync; pushes of changes to REGISTRY_EVENT_ENDPOINTS)');
+  const outbox = program
+    .command('outbox')
+    .description('inspect and retry the outbox (Wix: BI events, site sync; pushes of changes to REGISTRY_EVENT_ENDPOINTS)');
 
   outbox
     .command('list')
@@ -17,7 +19,10 @@ export function registerOutbox(program: Command) {
     .option('--json', 'print JSON')
     .action(async (opts: { status?: OutboxJobStatus; instance?: string; limit: number; json?: boolean }) => {
       await withStore(async ({ store }) => {
-        const [list, counts] = await Promise.all([store.outbox.list({ status: opts.status, instanceId: opts.instance, limit: opts.limit }), store.outbox.counts()]);
+        const [list, counts] = await Promise.all([
+          store.outbox.list({ status: opts.status, instanceId: opts.instance, limit: opts.limit }),
+          store.outbox.counts(),
+        ]);
         const jobs = list.map((j) => ({
           id: j.id,
           kind: j.kind,

@@ -59,10 +59,14 @@ export function registerSimulate(program: Command) {
         if (name === 'site-changed') {
           const siteName = opts.siteName ?? `Renamed Site ${new Date().toISOString().slice(11, 19)}`;
           await tellFakeWix(config, `${encodeURIComponent(instanceId)}/site`, { siteName });
-          console.log(`site of instance ${instanceId} is now "${siteName}" on the fake Wix; no webhook was sent. \`wix-registry reconcile\` picks it up.`);
+          console.log(
+            `site of instance ${instanceId} is now "${siteName}" on the fake Wix; no webhook was sent. \`wix-registry reconcile\` picks it up.`,
+          );
         } else {
           await tellFakeWix(config, `${encodeURIComponent(instanceId)}/${name}`);
-          console.log(`instance ${instanceId} is now ${name} on the fake Wix; no webhook was sent. \`wix-registry reconcile\` repairs the registry.`);
+          console.log(
+            `instance ${instanceId} is now ${name} on the fake Wix; no webhook was sent. \`wix-registry reconcile\` repairs the registry.`,
+          );
         }
         return;
       }
@@ -73,7 +77,8 @@ export function registerSimulate(program: Command) {
       }
       const { credentials } = loadSandboxCredentials(dir);
       const eventType = SIMULATED_EVENTS[name] ?? name;
-      const instanceId = opts.instance ?? (eventType === 'AppInstalled' ? randomUUID() : await withStore(({ store }) => store.installations.newestActive()));
+      const instanceId =
+        opts.instance ?? (eventType === 'AppInstalled' ? randomUUID() : await withStore(({ store }) => store.installations.newestActive()));
       if (!instanceId) {
         console.error('no active installation to use: pass --instance <id>, or simulate installed first');
         process.exit(1);
@@ -99,7 +104,9 @@ export function registerSimulate(program: Command) {
       if (!response.ok) process.exitCode = 1;
       // Real Wix stops (or resumes) issuing tokens with the removal (or reinstall): so does the fake, when it runs here.
       if (response.ok && (eventType === 'AppRemoved' || eventType === 'AppInstalled') && opts.iat === undefined) {
-        await tellFakeWix(config, `${encodeURIComponent(instanceId)}/${eventType === 'AppRemoved' ? 'removed' : 'installed'}`).catch(() => undefined);
+        await tellFakeWix(config, `${encodeURIComponent(instanceId)}/${eventType === 'AppRemoved' ? 'removed' : 'installed'}`).catch(
+          () => undefined,
+        );
       }
     });
 }

@@ -72,7 +72,9 @@ export function DailyChart(props: { days: DailyStatsDay[]; id: string }) {
             <title id={`${id}-title`}>Installs and removals per day</title>
             <desc id={`${id}-desc`}>{summary}</desc>
             <line class="grid" x1="0" x2={width} y1={PAD} y2={PAD} vector-effect="non-scaling-stroke" />
-            {maxRemovals > 0 ? <line class="grid" x1="0" x2={width} y1={HEIGHT - PAD} y2={HEIGHT - PAD} vector-effect="non-scaling-stroke" /> : null}
+            {maxRemovals > 0 ? (
+              <line class="grid" x1="0" x2={width} y1={HEIGHT - PAD} y2={HEIGHT - PAD} vector-effect="non-scaling-stroke" />
+            ) : null}
             {days.map((d, i) => {
               const x = i * SLOT + (SLOT - BAR) / 2;
               const up = d.installs * scale;
@@ -85,7 +87,9 @@ export function DailyChart(props: { days: DailyStatsDay[]; id: string }) {
                   {d.installs > 0 ? (
                     <rect class="bar bar-installs" data-day={d.date} data-kind="installs" x={x} y={zeroY - up} width={BAR} height={up} />
                   ) : null}
-                  {d.removals > 0 ? <rect class="bar bar-removals" data-day={d.date} data-kind="removals" x={x} y={zeroY} width={BAR} height={down} /> : null}
+                  {d.removals > 0 ? (
+                    <rect class="bar bar-removals" data-day={d.date} data-kind="removals" x={x} y={zeroY} width={BAR} height={down} />
+                  ) : null}
                 </g>
               );
             })}

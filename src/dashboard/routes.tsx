@@ -16,7 +16,13 @@ import { isLoopbackHost } from '../http/client-address.ts';
 import type { AppEnv } from '../http/context.ts';
 import { incompleteRequest } from '../http/errors.ts';
 import { checkInstanceIdParam } from '../http/instance-id.ts';
-import { AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, createFixedWindowCounter, limitFailedAuthentication, type FixedWindowCounter } from '../http/rate-limit.ts';
+import {
+  AUTH_FAILURE_LIMIT,
+  AUTH_FAILURE_WINDOW_MS,
+  createFixedWindowCounter,
+  limitFailedAuthentication,
+  type FixedWindowCounter,
+} from '../http/rate-limit.ts';
 import { noScopeNeeded, requireScope } from '../http/scopes.ts';
 import { DAILY_STATS_DEFAULT_DAYS, DAY_MS } from '../installations/daily-stats.ts';
 import type { InstallationQueries } from '../installations/queries.ts';
@@ -123,7 +129,9 @@ export function createDashboardRoutes(deps: DashboardDeps) {
   });
   const currentSession = (c: Context) => sessions.read(getCookie(c, SESSION_COOKIE));
   const isHttps = deps.isHttps ?? ((c: Context) => new URL(c.req.url).protocol === 'https:');
-  const limitSignIn = limitFailedAuthentication<DashboardEnv>(deps.authFailures ?? createFixedWindowCounter({ limit: AUTH_FAILURE_LIMIT, windowMs: AUTH_FAILURE_WINDOW_MS, clock: deps.clock }));
+  const limitSignIn = limitFailedAuthentication<DashboardEnv>(
+    deps.authFailures ?? createFixedWindowCounter({ limit: AUTH_FAILURE_LIMIT, windowMs: AUTH_FAILURE_WINDOW_MS, clock: deps.clock }),
+  );
   /**
    * The session cookie is Secure: over plain http a browser drops it and sign-in would loop back
    * to this form. Browsers keep it on loopback hosts, so local use works without https.
@@ -290,7 +298,8 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     if (instance.length > 200) throw new AppError('bad_request', 'An instance id is at most 200 characters.');
     const beforeText = c.req.query('before');
     const before = beforeText === undefined || beforeText === '' ? undefined : Number(beforeText);
-    if (before !== undefined && !(Number.isSafeInteger(before) && before > 0)) throw new AppError('bad_request', 'That page of changes does not exist.');
+    if (before !== undefined && !(Number.isSafeInteger(before) && before > 0))
+      throw new AppError('bad_request', 'That page of changes does not exist.');
     const [records, endpoints] = await Promise.all([
       deps.changes.latest({ instanceId: instance || undefined, before, limit: DASHBOARD_PAGE_SIZE }),
       deps.changes.pushEndpoints(),
@@ -328,7 +337,14 @@ export function createDashboardRoutes(deps: DashboardDeps) {
     const incomplete = incompleteRequest(c);
     if (err instanceof AppError && err.status < 500) {
       status = err.status;
-      title = err.code === 'not_found' ? 'Not found' : err.code === 'forbidden' ? 'Refused' : err.code === 'too_many_requests' ? 'Too many attempts' : 'Cannot do that';
+      title =
+        err.code === 'not_found'
+          ? 'Not found'
+          : err.code === 'forbidden'
+            ? 'Refused'
+            : err.code === 'too_many_requests'
+              ? 'Too many attempts'
+              : 'Cannot do that';
       message = err.message;
     } else if (incomplete) {
       // The browser went away (or the request timed out) mid-form: its problem, not a 500.
@@ -350,7 +366,11 @@ export function createDashboardRoutes(deps: DashboardDeps) {
       message = 'The page could not be shown. The registry log has the details under this request id.';
       c.get('logger')?.error({ requestId, err }, 'dashboard page failed');
     }
-    return render(c, <MessagePage session={signedIn} title={title} message={message} requestId={status >= 500 ? requestId : undefined} />, status);
+    return render(
+      c,
+      <MessagePage session={signedIn} title={title} message={message} requestId={status >= 500 ? requestId : undefined} />,
+      status,
+    );
   });
 
   return routes;

@@ -6,7 +6,15 @@
  */
 import { ensureSessionSecret } from '../dashboard/session-writes.ts';
 import type { VerifiedDelivery } from '../installations/model.ts';
-import { pruneRawJwts, recordCheck, recordDelivery, replayDelivery, type CheckOutcome, type CheckRecord, type IngestOutcome } from '../installations/writes.ts';
+import {
+  pruneRawJwts,
+  recordCheck,
+  recordDelivery,
+  replayDelivery,
+  type CheckOutcome,
+  type CheckRecord,
+  type IngestOutcome,
+} from '../installations/writes.ts';
 import type { OutboxJob } from '../outbox/model.ts';
 import { finishJob, killJob, retryJob, type JobEffect } from '../outbox/outcomes.ts';
 import type { DashboardSessionFilter, DashboardSessionRecord, NewTokenHandout, WriteStatements } from './store.ts';
@@ -42,7 +50,9 @@ export type WriteCommand =
   | { kind: 'endExpiredSessions'; now: number };
 
 /** What recording a job's completion needs to know of it. */
-export type FinishedJob = Pick<OutboxJob, 'id' | 'kind' | 'instanceId' | 'installationStartedAt'> & { endpoint?: string | null | undefined };
+export type FinishedJob = Pick<OutboxJob, 'id' | 'kind' | 'instanceId' | 'installationStartedAt'> & {
+  endpoint?: string | null | undefined;
+};
 
 type ResultOf = {
   ingest: IngestOutcome;
@@ -100,7 +110,12 @@ export async function runCommand(tx: WriteStatements, command: WriteCommand): Pr
     case 'claimReconcileWalk':
       return tx.claimReconcileWalk(command.name, command.owner, command.now, command.now + command.leaseMs);
     case 'releaseReconcileWalk':
-      return tx.releaseReconcileWalk(command.name, command.owner, { cursor: command.cursor, nextRunAt: command.nextRunAt, lastStop: command.lastStop }, command.now);
+      return tx.releaseReconcileWalk(
+        command.name,
+        command.owner,
+        { cursor: command.cursor, nextRunAt: command.nextRunAt, lastStop: command.lastStop },
+        command.now,
+      );
     case 'pruneRawJwts':
       return pruneRawJwts(tx, command);
     case 'sessionSecret':

@@ -23,7 +23,11 @@ export interface AuthenticatedKey {
  * of a match shows in the timing. With no keys configured, nothing matches.
  */
 export function createApiKeyVerifier(entries: readonly ApiKeyEntry[]) {
-  const known = entries.map((entry) => ({ hash: digest(apiKeyOf(entry)), id: apiKeyFingerprint(apiKeyOf(entry)), scopes: scopesOf(entry) }));
+  const known = entries.map((entry) => ({
+    hash: digest(apiKeyOf(entry)),
+    id: apiKeyFingerprint(apiKeyOf(entry)),
+    scopes: scopesOf(entry),
+  }));
   const byId = new Map(known.map((key) => [key.id, key.scopes]));
   const verify = (presented: string): AuthenticatedKey | null => {
     const hash = digest(presented);

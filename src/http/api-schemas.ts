@@ -21,7 +21,10 @@ import type { Installation } from '../installations/serialize.ts';
  */
 
 const isoTime = (description?: string) => z.iso.datetime().meta(description ? { description } : {});
-const isoTimeOrNull = (description?: string) => isoTime().nullable().meta(description ? { description } : {});
+const isoTimeOrNull = (description?: string) =>
+  isoTime()
+    .nullable()
+    .meta(description ? { description } : {});
 
 export const installationSiteSchema = z
   .object({
@@ -51,7 +54,8 @@ export const installationSchema = z
     status: z.enum(['active', 'removed']),
     installedAt: isoTime(),
     installedAtInferred: z.boolean().meta({
-      description: "true when installedAt is not an AppInstalled's time: the first event seen (no AppInstalled received), or the registry's own check with Wix (import, reconciliation).",
+      description:
+        "true when installedAt is not an AppInstalled's time: the first event seen (no AppInstalled received), or the registry's own check with Wix (import, reconciliation).",
     }),
     removedAt: isoTimeOrNull(),
     updatedAt: isoTime(),
@@ -81,7 +85,14 @@ export const installationSchema = z
       configuredAt: '2026-11-22T10:00:01.234Z',
       checkedAt: null,
       site: { siteId: 'a1b2c3', accountId: 'd4e5f6', name: 'My Site', url: 'https://example.com', syncedAt: '2026-11-22T10:00:01.500Z' },
-      plan: { isFree: false, vendorProductId: 'premium', cycle: 'YEARLY', expiresOn: '2027-11-22T10:00:00Z', autoRenewing: true, changedAt: '2026-11-22T10:00:00.000Z' },
+      plan: {
+        isFree: false,
+        vendorProductId: 'premium',
+        cycle: 'YEARLY',
+        expiresOn: '2027-11-22T10:00:00Z',
+        autoRenewing: true,
+        changedAt: '2026-11-22T10:00:00.000Z',
+      },
       appVersion: '1.4.0',
     },
   });
@@ -95,17 +106,21 @@ export const eventSchema = z
     issuedAt: isoTime('The JWT iat.'),
     receivedAt: isoTime(),
     outcome: z.enum(['applied', 'stale', 'ignored']).meta({
-      description: 'applied: it changed the installation; stale: it changed nothing visible; ignored: an event type the registry does not act on.',
+      description:
+        'applied: it changed the installation; stale: it changed nothing visible; ignored: an event type the registry does not act on.',
     }),
     data: z.record(z.string(), z.unknown()).meta({ description: "The event's inner data, as Wix sent it." }),
     identity: z.record(z.string(), z.unknown()).nullable(),
   })
-  .meta({ id: 'Event', description: 'One verified delivery in an installation\'s history (oldest first by iat).' });
+  .meta({ id: 'Event', description: "One verified delivery in an installation's history (oldest first by iat)." });
 
 export const installationPageSchema = z
   .object({
     items: z.array(installationSchema),
-    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` (with the same sort and order) for the next page; null on the last page.' }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` (with the same sort and order) for the next page; null on the last page.' }),
   })
   .meta({ id: 'InstallationPage' });
 
@@ -122,7 +137,10 @@ export const accessTokenSchema = z
 
 export const pushEndpointStatusSchema = z
   .object({
-    endpoint: z.string().meta({ description: 'Scheme, host and path of one of REGISTRY_EVENT_ENDPOINTS; user info and query are never shown (`(…)` marks that the URL has them).' }),
+    endpoint: z.string().meta({
+      description:
+        'Scheme, host and path of one of REGISTRY_EVENT_ENDPOINTS; user info and query are never shown (`(…)` marks that the URL has them).',
+    }),
     active: z.boolean().meta({ description: 'false: no longer in REGISTRY_EVENT_ENDPOINTS (its pending pushes were cancelled).' }),
     lastSuccessAt: isoTimeOrNull('When it last answered 2xx.'),
     lastFailureAt: isoTimeOrNull(),
@@ -132,15 +150,26 @@ export const pushEndpointStatusSchema = z
     delivered: z.int().min(0).meta({ description: 'Changes it accepted.' }),
     pending: z.int().min(0).meta({ description: 'Pushes waiting: due, backing off, or behind an earlier change of the same instance.' }),
     running: z.int().min(0),
-    dead: z.int().min(0).meta({ description: 'Pushes that gave up after the retry horizon: `wix-registry outbox retry --all-dead` sends them again.' }),
+    dead: z
+      .int()
+      .min(0)
+      .meta({ description: 'Pushes that gave up after the retry horizon: `wix-registry outbox retry --all-dead` sends them again.' }),
   })
   .meta({ id: 'PushEndpointStatus', description: 'One push endpoint: its health and its pushes.' });
 
 export const statsSchema = z
   .object({
     installations: z.object({ active: z.int().min(0), removed: z.int().min(0) }),
-    outbox: z.object({ pending: z.int().min(0), running: z.int().min(0), done: z.int().min(0), dead: z.int().min(0), cancelled: z.int().min(0) }),
-    push: z.object({ endpoints: z.array(pushEndpointStatusSchema) }).meta({ description: 'Each endpoint changes are pushed to (REGISTRY_EVENT_ENDPOINTS).' }),
+    outbox: z.object({
+      pending: z.int().min(0),
+      running: z.int().min(0),
+      done: z.int().min(0),
+      dead: z.int().min(0),
+      cancelled: z.int().min(0),
+    }),
+    push: z
+      .object({ endpoints: z.array(pushEndpointStatusSchema) })
+      .meta({ description: 'Each endpoint changes are pushed to (REGISTRY_EVENT_ENDPOINTS).' }),
   })
   .meta({ id: 'Stats', description: 'Installations per status, outbox jobs per state (pushes included), and push endpoint health.' });
 
@@ -162,7 +191,9 @@ export const changeSchema = z
 export const changePageSchema = z
   .object({
     items: z.array(changeSchema),
-    nextCursor: z.string().meta({ description: 'Always a string: pass it back as `after` to continue exactly where this page ended (also across restarts).' }),
+    nextCursor: z
+      .string()
+      .meta({ description: 'Always a string: pass it back as `after` to continue exactly where this page ended (also across restarts).' }),
   })
   .meta({ id: 'ChangePage' });
 
@@ -234,7 +265,10 @@ export const tokenHandoutSchema = z
 export const tokenHandoutPageSchema = z
   .object({
     items: z.array(tokenHandoutSchema),
-    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` (with the same filters) for the next page; null on the last page.' }),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass as `cursor` (with the same filters) for the next page; null on the last page.' }),
   })
   .meta({ id: 'TokenHandoutPage' });
 
@@ -242,9 +276,11 @@ export const sessionsEndedSchema = z
   .object({ ended: z.int().min(0).meta({ description: 'Dashboard sessions ended.' }) })
   .meta({ id: 'SessionsEnded' });
 
-export const healthSchema = z
-  .object({ status: z.enum(['ok', 'ready', 'starting']) })
-  .meta({ id: 'Health', description: '/healthz: ok. /readyz: ready (200), or starting (503) before the database is open and migrated and from the start of shutdown.' });
+export const healthSchema = z.object({ status: z.enum(['ok', 'ready', 'starting']) }).meta({
+  id: 'Health',
+  description:
+    '/healthz: ok. /readyz: ready (200), or starting (503) before the database is open and migrated and from the start of shutdown.',
+});
 
 // ---------------------------------------------------------------------------------------------
 // The bodies the handlers build must be exactly these shapes: a mismatch fails `tsc`.

@@ -47,7 +47,10 @@ export function handleError(err: Error, c: Context<AppEnv>) {
   } else if (err instanceof StorageUnavailableError) {
     appError = new AppError('unavailable', 'Storage is unavailable; retry later', { cause: err });
   } else if (err instanceof HTTPException) {
-    appError = new AppError(STATUS_TO_CODE[err.status] ?? 'internal', err.status >= 500 ? 'Internal error' : err.message || 'Request failed');
+    appError = new AppError(
+      STATUS_TO_CODE[err.status] ?? 'internal',
+      err.status >= 500 ? 'Internal error' : err.message || 'Request failed',
+    );
   } else {
     appError = new AppError('internal', 'Internal error', { cause: err });
   }

@@ -33,7 +33,12 @@ export interface FixedWindowCounter {
  * live ones only when `maxClients` distinct keys are active at once, which forgets those
  * clients' counts rather than growing without end).
  */
-export function createFixedWindowCounter(options: { limit: number; windowMs: number; clock: Clock; maxClients?: number }): FixedWindowCounter {
+export function createFixedWindowCounter(options: {
+  limit: number;
+  windowMs: number;
+  clock: Clock;
+  maxClients?: number;
+}): FixedWindowCounter {
   const maxClients = options.maxClients ?? RATE_LIMIT_MAX_CLIENTS;
   const windows = new Map<string, { count: number; endsAt: number }>();
 

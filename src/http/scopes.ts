@@ -108,7 +108,8 @@ export function listRouteAccess(app: { routes: readonly RouteLike[] }): RouteAcc
   return [...entries.values()];
 }
 
-const underPrefix = (path: string, prefix: string) => path === prefix.replace(/\/$/, '') || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
+const underPrefix = (path: string, prefix: string) =>
+  path === prefix.replace(/\/$/, '') || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
 
 /** Throws naming every route under a scoped prefix that declares no access (or only 'none' under /v1 or /metrics). */
 export function assertRoutesDeclareAccess(app: { routes: readonly RouteLike[] }): void {

@@ -49,4 +49,3 @@ function readCursor(cursor: string): CursorPosition | null {
   }
   return null;
 }
-

@@ -99,7 +99,10 @@ export function parseIsoInstant(text: string): number | null {
 export const isoInstant = z.string().transform((text, ctx) => {
   const ms = parseIsoInstant(text);
   if (ms === null) {
-    ctx.addIssue({ code: 'custom', message: 'must be an ISO-8601 date (2026-10-01, midnight UTC) or date-time with a zone (2026-10-01T12:00:00Z)' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be an ISO-8601 date (2026-10-01, midnight UTC) or date-time with a zone (2026-10-01T12:00:00Z)',
+    });
     return z.NEVER;
   }
   return ms;

@@ -91,7 +91,8 @@ export async function replayDelivery(
   const before = await tx.installation(instanceId);
   const current = before ? derivedPartOf(before) : null;
   // Fields the events say nothing about keep what other sources (Get App Instance) filled in.
-  if (current && sameDerivedState(current, { ...current, ...withoutUnknowns(next) })) return { instanceId, changed: false, jobsEnqueued: false };
+  if (current && sameDerivedState(current, { ...current, ...withoutUnknowns(next) }))
+    return { instanceId, changed: false, jobsEnqueued: false };
   // The newest event the fold saw is when what the replay corrects happened.
   const jobsEnqueued = await applyTransition(tx, { instanceId, before, after: next }, { occurredAt: next.lastEventAt, now: command.now });
   return { instanceId, changed: true, jobsEnqueued };
@@ -162,7 +163,8 @@ export async function recordCheck(tx: WriteStatements, check: CheckRecord, now: 
   const active = foldInstallation(history)?.status === 'active';
   const imported = check.source === 'import';
 
-  if (verdict.kind === 'removed' && !active && (row || history.length > 0)) return { effect: 'unchanged', statusAfter: null, jobsEnqueued: false };
+  if (verdict.kind === 'removed' && !active && (row || history.length > 0))
+    return { effect: 'unchanged', statusAfter: null, jobsEnqueued: false };
   if (verdict.kind === 'installed' && active) {
     let effect: CheckEffect = 'unchanged';
     const changed = verdict.site && row ? changedSiteFields(row, verdict.site) : [];
@@ -251,7 +253,8 @@ async function appendToHistory(
   const withEvent = [...history, event];
   const before = foldInstallation(history);
   const next = foldInstallation(withEvent);
-  const outcome: EventOutcome = options.outcome ?? (roleOf(event) === 'none' ? 'ignored' : sameDerivedState(before, next) ? 'stale' : 'applied');
+  const outcome: EventOutcome =
+    options.outcome ?? (roleOf(event) === 'none' ? 'ignored' : sameDerivedState(before, next) ? 'stale' : 'applied');
   const id = await tx.insertDelivery({ ...row, outcome });
   if (id === null) return { stored: false, transition: null, jobsEnqueued: false };
 
@@ -336,4 +339,3 @@ export async function pruneRawJwts(
   await tx.writeState(RAW_JWT_PRUNED_THROUGH_STATE, String(through), command.now);
   return { pruned, done: receipts.length < command.limit || receipts.at(-1)!.id !== through };
 }
-

@@ -178,7 +178,10 @@ export function createMetrics(options: MetricsOptions) {
         const endpoints = (await collectors.pushEndpoints?.()) ?? [];
         pushLag.reset();
         for (const e of endpoints) {
-          pushLag.set({ endpoint: e.endpoint }, e.oldestUndeliveredAt === null ? 0 : Math.max(0, (clock.now() - e.oldestUndeliveredAt) / 1000));
+          pushLag.set(
+            { endpoint: e.endpoint },
+            e.oldestUndeliveredAt === null ? 0 : Math.max(0, (clock.now() - e.oldestUndeliveredAt) / 1000),
+          );
         }
       }),
     ]);

@@ -11,7 +11,11 @@ export interface BackoffPolicy {
   maxAttempts: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: OUTBOX_RETRY_BASE_MS, capMs: OUTBOX_RETRY_CAP_MS, maxAttempts: OUTBOX_MAX_ATTEMPTS };
+export const DEFAULT_BACKOFF: BackoffPolicy = {
+  baseMs: OUTBOX_RETRY_BASE_MS,
+  capMs: OUTBOX_RETRY_CAP_MS,
+  maxAttempts: OUTBOX_MAX_ATTEMPTS,
+};
 
 /**
  * Delay before the next attempt after `attempts` failed ones: exponential with "equal jitter"

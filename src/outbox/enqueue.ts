@@ -25,7 +25,10 @@ export async function reactToTransition(
     return false;
   }
   const newInstallation =
-    !before || before.status !== 'active' || before.installedAt !== after.installedAt || before.installedAtInferred !== after.installedAtInferred;
+    !before ||
+    before.status !== 'active' ||
+    before.installedAt !== after.installedAt ||
+    before.installedAtInferred !== after.installedAtInferred;
   if (!newInstallation) return false;
   // Out of order, jobs may be pending for an installation that turned out not to be the current
   // one (an older install whose removal arrived late, or an inferred start): they are not sent,

@@ -26,13 +26,19 @@ export async function finishJob(
 }
 
 /** An attempt failed and the job will be tried again at `runAfter`. */
-export async function retryJob(tx: WriteStatements, failed: { jobId: number; runAfter: number; error: string; now: number; endpoint?: string | null | undefined }) {
+export async function retryJob(
+  tx: WriteStatements,
+  failed: { jobId: number; runAfter: number; error: string; now: number; endpoint?: string | null | undefined },
+) {
   await tx.retryJobLater(failed.jobId, failed.runAfter, failed.error, failed.now);
   if (failed.endpoint) await tx.recordPushAttempt(failed.endpoint, { ok: false, error: failed.error }, failed.now);
 }
 
 /** An attempt failed and the job gives up (a refusal, or the last attempt): dead, until retried by hand. */
-export async function killJob(tx: WriteStatements, failed: { jobId: number; error: string; now: number; endpoint?: string | null | undefined }) {
+export async function killJob(
+  tx: WriteStatements,
+  failed: { jobId: number; error: string; now: number; endpoint?: string | null | undefined },
+) {
   await tx.killJob(failed.jobId, failed.error, failed.now);
   if (failed.endpoint) await tx.recordPushAttempt(failed.endpoint, { ok: false, error: failed.error }, failed.now);
 }

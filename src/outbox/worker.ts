@@ -124,7 +124,13 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
     let jobs: OutboxJob[];
     try {
       lastClaimAt = performance.now();
-      jobs = await store.write({ kind: 'claimJobs', now: clock.now(), limit: free, leaseMs: OUTBOX_LEASE_MS, ...(endpoint === null ? {} : { endpoint }) });
+      jobs = await store.write({
+        kind: 'claimJobs',
+        now: clock.now(),
+        limit: free,
+        leaseMs: OUTBOX_LEASE_MS,
+        ...(endpoint === null ? {} : { endpoint }),
+      });
       if (stopping && jobs.length > 0) {
         // Stopped while the claim was committing: nothing new starts; the jobs go back to the
         // queue (their attempt not counted) before stop() lets the store close.
@@ -218,7 +224,8 @@ export function createOutboxWorker(options: OutboxWorkerOptions) {
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled([...running.values()]), new Promise((r) => (timeout = setTimeout(r, graceMs)))]);
       clearTimeout(timeout);
-      if (running.size > 0) await store.write({ kind: 'releaseJobs', jobIds: [...running.keys()], now: clock.now() }).catch(() => undefined);
+      if (running.size > 0)
+        await store.write({ kind: 'releaseJobs', jobIds: [...running.keys()], now: clock.now() }).catch(() => undefined);
     },
     get running() {
       return running.size;

@@ -12,9 +12,7 @@ export type FakeWixRoute = 'token' | 'instance' | 'bi-event' | 'token-info';
 
 /** One injected failure, consumed by the next matching request. */
 export type Fault =
-  | { kind: 'status'; status: number; retryAfterSec?: number; body?: unknown }
-  | { kind: 'delay'; ms: number }
-  | { kind: 'drop' };
+  { kind: 'status'; status: number; retryAfterSec?: number; body?: unknown } | { kind: 'delay'; ms: number } | { kind: 'drop' };
 
 interface IssuedToken {
   instanceId: string;
@@ -130,7 +128,7 @@ export function createFakeWix(options: FakeWixOptions) {
       return new Response(null, { status: 500 });
     }
     if (fault.retryAfterSec !== undefined) c.header('Retry-After', String(fault.retryAfterSec));
-    return c.json((fault.body ?? { message: `injected ${fault.status}` }), fault.status as 500);
+    return c.json(fault.body ?? { message: `injected ${fault.status}` }, fault.status as 500);
   }
 
   async function record(c: Context<{ Bindings: HttpBindings }>, route: FakeWixRoute): Promise<unknown> {
@@ -160,7 +158,10 @@ export function createFakeWix(options: FakeWixOptions) {
     const instanceId = body.instance_id;
     if (typeof instanceId !== 'string' || !instanceId) return c.json({ message: 'instance_id is required' }, 400);
     if (removed.has(instanceId)) {
-      return c.json({ message: 'App is not installed on this instance', details: { applicationError: { code: 'APP_NOT_INSTALLED' } } }, 403);
+      return c.json(
+        { message: 'App is not installed on this instance', details: { applicationError: { code: 'APP_NOT_INSTALLED' } } },
+        403,
+      );
     }
     return c.json({ access_token: issue(instanceId, 'app'), token_type: 'Bearer', expires_in: ttl });
   });
@@ -206,9 +207,7 @@ export function createFakeWix(options: FakeWixOptions) {
 
   // What happens on Wix's side without a webhook, for the sandbox (`simulate removed --silently`,
   // `simulate site-changed`) and the tests: not part of Wix's API, and only ever on 127.0.0.1.
-  app.get('/_sandbox/instances', (c) =>
-    c.json({ removed: [...removed], sites: Object.fromEntries(sites) }),
-  );
+  app.get('/_sandbox/instances', (c) => c.json({ removed: [...removed], sites: Object.fromEntries(sites) }));
   app.post('/_sandbox/instances/:instanceId/removed', (c) => {
     markRemoved(c.req.param('instanceId'));
     return c.json({ instanceId: c.req.param('instanceId'), status: 'removed' });
@@ -277,7 +276,17 @@ function describeInstance(instanceId: string, appId: string, change: FakeSiteCha
       appName: 'Sandbox App',
       appVersion: change.appVersion ?? '1.4.0',
       isFree: !paid,
-      ...(paid ? { billing: { packageName: 'premium', billingCycle: 'YEARLY', timeStamp: new Date().toISOString(), expirationDate: null, autoRenewing: true } } : {}),
+      ...(paid
+        ? {
+            billing: {
+              packageName: 'premium',
+              billingCycle: 'YEARLY',
+              timeStamp: new Date().toISOString(),
+              expirationDate: null,
+              autoRenewing: true,
+            },
+          }
+        : {}),
       permissions: ['SCOPE.DC-APPS.MANAGE-APPS'],
       availablePlans: [],
       copiedFromTemplate: false,

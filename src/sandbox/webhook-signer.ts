@@ -48,11 +48,30 @@ export function sampleEventData(eventType: string, appId: string): Record<string
     case 'AppRemoved':
       return { appId };
     case 'PaidPlanPurchased':
-      return { operationTimeStamp: now.toISOString(), vendorProductId: 'premium', cycle: 'YEARLY', expiresOn: inAYear, invoiceId: randomUUID() };
+      return {
+        operationTimeStamp: now.toISOString(),
+        vendorProductId: 'premium',
+        cycle: 'YEARLY',
+        expiresOn: inAYear,
+        invoiceId: randomUUID(),
+      };
     case 'PaidPlanChanged':
-      return { operationTimeStamp: now.toISOString(), vendorProductId: 'business', cycle: 'MONTHLY', previousVendorProductId: 'premium', previousCycle: 'YEARLY' };
+      return {
+        operationTimeStamp: now.toISOString(),
+        vendorProductId: 'business',
+        cycle: 'MONTHLY',
+        previousVendorProductId: 'premium',
+        previousCycle: 'YEARLY',
+      };
     case 'PaidPlanAutoRenewalCancelled':
-      return { operationTimeStamp: now.toISOString(), vendorProductId: 'premium', cycle: 'YEARLY', cancelReason: 'USER_ACTION', userReason: 'too expensive', cancelledDuringFreeTrial: false };
+      return {
+        operationTimeStamp: now.toISOString(),
+        vendorProductId: 'premium',
+        cycle: 'YEARLY',
+        cancelReason: 'USER_ACTION',
+        userReason: 'too expensive',
+        cancelledDuringFreeTrial: false,
+      };
     case 'PlanConvertedToPaid':
     case 'PlanReactivated':
     case 'PlanTransferred':

@@ -16,7 +16,11 @@ const layerA = z.object({
   eventType: z.string().min(1),
   // Wix's instance ids are UUIDs; one with a control character is malformed (and U+0000 is
   // something PostgreSQL's text cannot store): refused with 400, never stored.
-  instanceId: z.string().min(1).max(200).regex(/^[^\u0000-\u001f]+$/, 'has a control character'),
+  instanceId: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\u0000-\u001f]+$/, 'has a control character'),
   data: z.string().optional(),
   identity: z.string().optional(),
   accountInfo: jsonObject.optional(),
@@ -25,7 +29,11 @@ const layerA = z.object({
 const claimsSchema = z.object({
   data: z.string({ message: 'claim "data" must be a JSON string' }),
   // Epoch seconds a JavaScript Date can hold: a time the registry can store, fold and print.
-  iat: z.number({ message: 'claim "iat" must be a number' }).finite().nonnegative().max(MAX_IAT_SEC, { message: 'claim "iat" is not a representable time' }),
+  iat: z
+    .number({ message: 'claim "iat" must be a number' })
+    .finite()
+    .nonnegative()
+    .max(MAX_IAT_SEC, { message: 'claim "iat" is not a representable time' }),
 });
 
 /** Parses verified claims into a WixEvent, or throws AppError('malformed_envelope'). */

@@ -15,7 +15,11 @@ export function sha256Hex(text: string): string {
  * delivery is durable, so the route answers 200 only for deliveries on disk. `onStored` lets the
  * process react to what changed (wake the outbox, forget a removed instance's token).
  */
-export function createDeliveryIngest(deps: { store: RegistryStore; clock: Clock; onStored?: (delivery: VerifiedDelivery, outcome: IngestOutcome) => void }) {
+export function createDeliveryIngest(deps: {
+  store: RegistryStore;
+  clock: Clock;
+  onStored?: (delivery: VerifiedDelivery, outcome: IngestOutcome) => void;
+}) {
   return {
     async ingest(delivery: VerifiedDelivery): Promise<IngestStatus> {
       // Hashed here, beside the HTTP work, so the writer only writes.

@@ -45,7 +45,12 @@ export function createAppInstanceRoutes(deps: {
   if (deps.corsOrigins.length > 0) {
     routes.use(
       '*',
-      cors({ origin: [...deps.corsOrigins], allowHeaders: ['Authorization', 'Content-Type'], allowMethods: ['GET', 'OPTIONS'], maxAge: 600 }),
+      cors({
+        origin: [...deps.corsOrigins],
+        allowHeaders: ['Authorization', 'Content-Type'],
+        allowMethods: ['GET', 'OPTIONS'],
+        maxAge: 600,
+      }),
     );
   }
   if (deps.limit) routes.use('*', deps.limit);

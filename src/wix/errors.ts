@@ -66,7 +66,9 @@ export function wixErrorFromThrown(what: string, err: unknown): WixCallError {
  */
 export function toWixCallError(what: string, err: unknown): WixCallError {
   if (err instanceof WixCallError) {
-    return err.message === err.reason ? err : new WixCallError(err.kind, err.reason, err.details, err.cause === undefined ? {} : { cause: err.cause });
+    return err.message === err.reason
+      ? err
+      : new WixCallError(err.kind, err.reason, err.details, err.cause === undefined ? {} : { cause: err.cause });
   }
   return new WixCallError('unavailable', `${what}: ${(err as Error | null)?.message ?? String(err)}`, {}, { cause: err });
 }

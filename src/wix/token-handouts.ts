@@ -18,7 +18,12 @@ const OUTCOME_OF_FAILURE: Record<WixFailureKind, HandoutOutcome> = {
  * instance, time, outcome; never the token). The audit row is committed before the token leaves;
  * it rides the same group commit as webhooks, so the audit costs no fsync of its own.
  */
-export function createTokenHandouts(deps: { store: RegistryStore; broker: TokenBroker; clock: Clock; observe?: (outcome: HandoutOutcome) => void }) {
+export function createTokenHandouts(deps: {
+  store: RegistryStore;
+  broker: TokenBroker;
+  clock: Clock;
+  observe?: (outcome: HandoutOutcome) => void;
+}) {
   const audit = (row: NewTokenHandout) => deps.store.write({ kind: 'tokenHandout', row });
   return {
     async handOut(instanceId: string, apiKeyId: string, requestId: string): Promise<AccessToken> {

@@ -54,7 +54,12 @@ export function createTokenInfoChecker(deps: {
     if (!info.instanceId) return { ok: false, reason: 'token names no instance' };
     return {
       ok: true,
-      instance: { instanceId: info.instanceId, siteId: info.siteId ?? null, subjectType: info.subjectType ?? null, subjectId: info.subjectId ?? null },
+      instance: {
+        instanceId: info.instanceId,
+        siteId: info.siteId ?? null,
+        subjectType: info.subjectType ?? null,
+        subjectId: info.subjectId ?? null,
+      },
     };
   };
 }

@@ -21,14 +21,21 @@ export function toHttpError(err: unknown): AppError {
       case 'removed_instance':
         return new AppError('gone', 'The app was removed from this instance');
       case 'refused':
-        return new AppError('wix_refused', `Wix refused the token request${err.details.status ? ` (HTTP ${err.details.status})` : ''}`, { cause: err });
+        return new AppError('wix_refused', `Wix refused the token request${err.details.status ? ` (HTTP ${err.details.status})` : ''}`, {
+          cause: err,
+        });
       case 'unavailable':
-        return new AppError('bad_gateway', `Wix failed to answer the token request${err.details.status ? ` (HTTP ${err.details.status})` : ''}`, { cause: err });
+        return new AppError(
+          'bad_gateway',
+          `Wix failed to answer the token request${err.details.status ? ` (HTTP ${err.details.status})` : ''}`,
+          { cause: err },
+        );
       case 'network':
         return new AppError('bad_gateway', 'Wix could not be reached for a token', { cause: err });
     }
   }
-  if (err instanceof StorageUnavailableError || err instanceof StorageBusyError) return new AppError('unavailable', 'Storage is unavailable', { cause: err });
+  if (err instanceof StorageUnavailableError || err instanceof StorageBusyError)
+    return new AppError('unavailable', 'Storage is unavailable', { cause: err });
   return err instanceof AppError ? err : new AppError('internal', 'Internal error', { cause: err });
 }
 

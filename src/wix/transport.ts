@@ -95,7 +95,8 @@ export async function requestTokenInfo(send: typeof fetch, token: string): Promi
     if (status >= 400 && status < 500 && status !== 429) return { active: false };
     throw wixErrorFromResponse('token-info', status, headers, body);
   }
-  if (typeof body !== 'object' || body === null) throw new WixCallError('unavailable', 'token-info: unexpected answer from Wix', { status });
+  if (typeof body !== 'object' || body === null)
+    throw new WixCallError('unavailable', 'token-info: unexpected answer from Wix', { status });
   const b = body as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
   const exp = Number(b.exp);

@@ -63,7 +63,8 @@ describe('interference readers', () => {
         return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(pages[cursor]));
       }
       if (u.pathname === '/v1/stats/daily') return res.writeHead(503, { 'retry-after': '0.05' }).end('{}');
-      if (u.pathname === '/v1/installations/export') return res.writeHead(200).end('instanceId,status\r\na,active\r\nb,removed\r\nc,active\r\n');
+      if (u.pathname === '/v1/installations/export')
+        return res.writeHead(200).end('instanceId,status\r\na,active\r\nb,removed\r\nc,active\r\n');
       res.writeHead(404).end();
     });
     const result = await runReaders({
@@ -93,10 +94,22 @@ describe('interference readers', () => {
 
 describe('interference readers, stopped by the caller', () => {
   it('stop before their time is up when the signal aborts (the probe is done), and still report', async () => {
-    const url = await listen((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"items":[1],"nextCursor":null}'));
+    const url = await listen((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"items":[1],"nextCursor":null}'),
+    );
     const stop = new AbortController();
     setTimeout(() => stop.abort(), 200);
-    const spec = { url, apiKey: 'k', durationSec: 60, listLoops: 1, listLimit: 500, statsLoops: 0, statsPath: '/', exportLoops: 0, exportPath: '/' };
+    const spec = {
+      url,
+      apiKey: 'k',
+      durationSec: 60,
+      listLoops: 1,
+      listLimit: 500,
+      statsLoops: 0,
+      statsPath: '/',
+      exportLoops: 0,
+      exportPath: '/',
+    };
     const result = await runReaders(spec, stop.signal);
     expect(result.durationSec).toBeLessThan(spec.durationSec);
     expect(result.lists.ok).toBeGreaterThan(0);

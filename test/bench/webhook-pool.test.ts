@@ -18,7 +18,12 @@ describe('bench webhook pool', () => {
     for (const delivery of pool) {
       const { payload, protectedHeader } = await jwtVerify(delivery.jwt, publicKey, { currentDate: new Date(iat * 1000) });
       expect(protectedHeader.alg).toBe('RS256');
-      const layerA = JSON.parse(payload.data as string) as { eventType: string; instanceId: string; identity: string; accountInfo: Record<string, string> };
+      const layerA = JSON.parse(payload.data as string) as {
+        eventType: string;
+        instanceId: string;
+        identity: string;
+        accountInfo: Record<string, string>;
+      };
       expect(layerA).toMatchObject({ eventType: 'AppInstalled', instanceId: delivery.instanceId });
       const item = {
         instanceId: layerA.instanceId,

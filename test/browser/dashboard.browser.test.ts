@@ -127,7 +127,10 @@ describe('the dashboard in Chromium', () => {
 
     // A wrong key is refused, with a message and a 401.
     await page.getByLabel('API key').fill('not-a-key-of-this-registry');
-    const [refused] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Sign in' }).click()]);
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
     expect(refused.status()).toBe(401);
     await expect(page.getByRole('alert').textContent()).resolves.toContain('not accepted');
     expect(await context.cookies()).toEqual([]);

@@ -45,7 +45,10 @@ describe('/docs in Chromium', () => {
     const operationIds = await page.locator('.opblock').evaluateAll((els) => els.map((e) => (e as unknown as { id: string }).id));
     // Every operation of the document is on the page, whatever routes the registry has.
     const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-    const documented = Object.values(document.paths).reduce((n, methods) => n + Object.keys(methods).filter((m) => m !== 'parameters').length, 0);
+    const documented = Object.values(document.paths).reduce(
+      (n, methods) => n + Object.keys(methods).filter((m) => m !== 'parameters').length,
+      0,
+    );
     expect(documented).toBeGreaterThanOrEqual(11);
     expect(operationIds.length).toBe(documented);
 
@@ -63,7 +66,9 @@ describe('/docs in Chromium', () => {
     expect(await stats.locator('.live-responses-table .microlight').first().textContent()).toContain('"active": 1');
 
     // The schemas section renders the components (Installation, with its nested site and plan).
-    const model = page.locator('.models article', { has: page.locator('.json-schema-2020-12__title', { hasText: /^Installation$/ }) }).first();
+    const model = page
+      .locator('.models article', { has: page.locator('.json-schema-2020-12__title', { hasText: /^Installation$/ }) })
+      .first();
     await model.locator('button.json-schema-2020-12-expand-deep-button').first().click();
     await expect.poll(async () => await model.textContent(), { timeout: 5_000 }).toContain('installedAtInferred');
     expect(await model.textContent()).toContain('vendorProductId');

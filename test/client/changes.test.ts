@@ -102,7 +102,12 @@ describe('registry.changes(): following GET /v1/changes', () => {
     feed.append();
     feed.fail({ kind: 'status', status: 503 }, { kind: 'status', status: 503 });
     const retries: number[] = [];
-    const options: FollowChangesOptions = { limit: 1, backoff: { baseMs: 10, capMs: 1_000 }, random: () => 0, onRetry: (r) => retries.push(r.delayMs) };
+    const options: FollowChangesOptions = {
+      limit: 1,
+      backoff: { baseMs: 10, capMs: 1_000 },
+      random: () => 0,
+      onRetry: (r) => retries.push(r.delayMs),
+    };
     const follower = client().changes({ waitSeconds: 5, ...options });
     expect((await follower.next()).value).toMatchObject({ change: { id: 'chg-1' } });
     feed.fail({ kind: 'status', status: 503 });

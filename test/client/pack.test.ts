@@ -20,7 +20,11 @@ const rootRequire = createRequire(join(REPO_ROOT, 'package.json'));
 const versionOf = (name: string) => (rootRequire(`${name}/package.json`) as { version: string }).version;
 
 /** Runs a command without blocking the event loop (the registry under test answers from this process). */
-function run(command: string, args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     // Without the npm_* variables `npm test` sets (npm_config_local_prefix…), so that a nested npm
     // works on its own folder and reads its configuration from the usual files.
@@ -61,7 +65,15 @@ beforeAll(async () => {
   // The npm cache holds @wix/* after the root's `npm ci`: the same versions install from it.
   await mustRun(
     'npm',
-    ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, info!.filename), `@wix/sdk@${versionOf('@wix/sdk')}`, `@wix/app-management@${versionOf('@wix/app-management')}`],
+    [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      join(dir, info!.filename),
+      `@wix/sdk@${versionOf('@wix/sdk')}`,
+      `@wix/app-management@${versionOf('@wix/app-management')}`,
+    ],
     { cwd: app },
   );
 
@@ -107,14 +119,19 @@ describe('the packed wix-registry-client', () => {
   it('installs without SQLite, Hono or anything else of the registry', () => {
     const modules = join(dir, 'service', 'node_modules');
     expect(existsSync(join(modules, 'wix-registry-client', 'dist', 'index.js'))).toBe(true);
-    for (const name of ['better-sqlite3', 'hono', '@hono/node-server', 'drizzle-orm', 'pino', 'tsx']) expect(existsSync(join(modules, name))).toBe(false);
+    for (const name of ['better-sqlite3', 'hono', '@hono/node-server', 'drizzle-orm', 'pino', 'tsx'])
+      expect(existsSync(join(modules, name))).toBe(false);
     const manifest = JSON.parse(readFileSync(join(modules, 'wix-registry-client', 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.dependencies).toBeUndefined();
     expect(manifest.peerDependencies).toEqual({ '@wix/sdk': expect.any(String) });
   });
 
   it.each([
-    ['ESM import', 'service.mjs', `import { createRegistryClient, RegistryError } from 'wix-registry-client';\nimport { appInstances } from '@wix/app-management';\n${body}`],
+    [
+      'ESM import',
+      'service.mjs',
+      `import { createRegistryClient, RegistryError } from 'wix-registry-client';\nimport { appInstances } from '@wix/app-management';\n${body}`,
+    ],
     [
       'CommonJS require',
       'service.cjs',
@@ -123,7 +140,10 @@ describe('the packed wix-registry-client', () => {
   ])('runs from plain node (%s) against a running registry', async (_, file, source) => {
     const app = join(dir, 'service');
     writeFileSync(join(app, file), source);
-    const result = await run(process.execPath, [file], { cwd: app, env: { REGISTRY_URL: registry.url, API_KEY: TEST_API_KEY, WIX_URL: wix.url } });
+    const result = await run(process.execPath, [file], {
+      cwd: app,
+      env: { REGISTRY_URL: registry.url, API_KEY: TEST_API_KEY, WIX_URL: wix.url },
+    });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({
@@ -163,7 +183,20 @@ client.createRegistryClient({ url: 'http://127.0.0.1:1', apiKey: 'k' }).installa
     const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     const result = await run(
       process.execPath,
-      [tsc, '--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--lib', 'es2023,dom', 'typed.mts', 'typed.cts'],
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--lib',
+        'es2023,dom',
+        'typed.mts',
+        'typed.cts',
+      ],
       { cwd: app },
     );
     expect(result.stdout + result.stderr).toBe('');

@@ -102,7 +102,9 @@ describe('registry.wixClient(): @wix/sdk clients whose tokens come from the regi
   it('50 concurrent calls on a cold cache make one token request per instance', async () => {
     const registry = client();
     const ids = ['live-1', 'live-2'];
-    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => registry.wixClient(ids[i % 2]!, { appInstances }).appInstances.getAppInstance()));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => registry.wixClient(ids[i % 2]!, { appInstances }).appInstances.getAppInstance()),
+    );
     expect(answers.map((a) => a.instance?.instanceId)).toEqual(Array.from({ length: 50 }, (_, i) => ids[i % 2]));
     expect(tokenRequests().sort()).toEqual(ids.map((id) => `POST ${registryUrl}/v1/installations/${id}/access-token `));
   });
@@ -127,7 +129,9 @@ describe('registry.wixClient(): @wix/sdk clients whose tokens come from the regi
     wix.fake.revokeToken(await registry.accessToken('live-1'));
     const error = await failureOf(registry.wixClient('live-1', { appInstances }).appInstances.getAppInstance());
     expect(error).not.toBeInstanceOf(RegistryError);
-    expect((error as unknown as { details?: { applicationError?: { code?: string } } }).details?.applicationError?.code).toBe('UNAUTHORIZED');
+    expect((error as unknown as { details?: { applicationError?: { code?: string } } }).details?.applicationError?.code).toBe(
+      'UNAUTHORIZED',
+    );
     expect(tokenRequests()).toHaveLength(2);
     expect(wix.fake.callsTo('instance')).toHaveLength(1);
   });
@@ -140,7 +144,9 @@ describe('failures say whether the registry or Wix refused, or was down', () => 
     expect(unknown).toBeInstanceOf(RegistryError);
     expect(unknown).toMatchObject({ kind: 'unknown_instance', status: 404, code: 'not_found', instanceId: 'nobody', retryable: false });
     // Not the SDK's "System error occurred": @wix/sdk-runtime rewrites message, status and code of anything thrown in a call.
-    expect(unknown.message).toBe('Registry POST /v1/installations/nobody/access-token: 404 not_found (No installation with that instanceId)');
+    expect(unknown.message).toBe(
+      'Registry POST /v1/installations/nobody/access-token: 404 not_found (No installation with that instanceId)',
+    );
     expect(unknown.requestId).toMatch(/\S/);
     expect(unknown.stack?.split('\n')[0]).toBe(`RegistryError: ${unknown.message}`);
 
@@ -177,7 +183,13 @@ describe('failures say whether the registry or Wix refused, or was down', () => 
           headers: { 'content-type': 'application/json', 'retry-after': '7' },
         }),
     });
-    expect(await failureOf(busy.accessToken('live-1'))).toMatchObject({ kind: 'unavailable', status: 503, requestId: 'r-1', retryAfterMs: 7_000, retryable: true });
+    expect(await failureOf(busy.accessToken('live-1'))).toMatchObject({
+      kind: 'unavailable',
+      status: 503,
+      requestId: 'r-1',
+      retryAfterMs: 7_000,
+      retryable: true,
+    });
 
     const wrongKey = client({ apiKey: 'wrong-key-0123456789abcdef' });
     expect(await failureOf(wrongKey.accessToken('live-1'))).toMatchObject({ kind: 'unauthorized', status: 401, retryable: false });
@@ -196,8 +208,15 @@ describe('registry.installations', () => {
     expect(all).toEqual(['live-3', 'live-2', 'live-1']);
     expect(sent.filter((s) => s.includes('/v1/installations?'))).toHaveLength(1 + 3);
 
-    const removed = await registry.installations.list({ status: 'removed', installedFrom: new Date(t.clock.now() - 3_600_000), sort: 'removedAt' });
-    expect(removed).toEqual({ items: [expect.objectContaining({ instanceId: 'gone-1', status: 'removed', removedAt: expect.any(String) })], nextCursor: null });
+    const removed = await registry.installations.list({
+      status: 'removed',
+      installedFrom: new Date(t.clock.now() - 3_600_000),
+      sort: 'removedAt',
+    });
+    expect(removed).toEqual({
+      items: [expect.objectContaining({ instanceId: 'gone-1', status: 'removed', removedAt: expect.any(String) })],
+      nextCursor: null,
+    });
   });
 
   it('get() returns the installation and its history; an unknown one is unknown_instance; a bad parameter is bad_request', async () => {

@@ -15,7 +15,15 @@ export interface ServerProcess {
 export async function spawnRegistry(env: Record<string, string>, timeoutMs = 20_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['bin/wix-registry.js', 'serve'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', WIX_APP_ID: '', WIX_APP_SECRET: '', WIX_PUBLIC_KEY: '', REGISTRY_API_KEYS: '', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      WIX_APP_ID: '',
+      WIX_APP_SECRET: '',
+      WIX_PUBLIC_KEY: '',
+      REGISTRY_API_KEYS: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -144,7 +144,8 @@ export async function createTestRegistry(initialOptions: TestRegistryOptions = {
     db: database.db,
     signer,
     clock,
-    deliver: async (body, init) => current.registry.app.request('/webhooks/wix', { method: 'POST', body, headers: { 'content-type': 'text/plain' }, ...init }),
+    deliver: async (body, init) =>
+      current.registry.app.request('/webhooks/wix', { method: 'POST', body, headers: { 'content-type': 'text/plain' }, ...init }),
     api: async (path, init) =>
       current.registry.app.request(path, { ...init, headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(init?.headers ?? {}) } }),
     sql: (use) => withSqlite(sqliteOnly(database, 'sql()'), use),

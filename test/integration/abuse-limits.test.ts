@@ -16,7 +16,8 @@ describe('failed-authentication limit (10 per client per minute)', () => {
   let t: TestRegistry;
   afterEach(() => t?.close());
 
-  const attempt = async (headers: Record<string, string>, address: string, path = '/v1/stats') => t.app.request(path, { headers }, fromClient(address));
+  const attempt = async (headers: Record<string, string>, address: string, path = '/v1/stats') =>
+    t.app.request(path, { headers }, fromClient(address));
 
   it('the 11th attempt of a client that failed 10 times is 429 with Retry-After, even with a good key, until the minute ends', async () => {
     t = await createTestRegistry();
@@ -57,7 +58,11 @@ describe('failed-authentication limit (10 per client per minute)', () => {
   it('failed dashboard sign-ins count toward the same limit', async () => {
     t = await createTestRegistry();
     const signIn = (apiKey: string) =>
-      t.app.request('/dashboard/sign-in', { method: 'POST', body: new URLSearchParams({ apiKey }), headers: { origin: ORIGIN } }, fromClient('203.0.113.7'));
+      t.app.request(
+        '/dashboard/sign-in',
+        { method: 'POST', body: new URLSearchParams({ apiKey }), headers: { origin: ORIGIN } },
+        fromClient('203.0.113.7'),
+      );
     for (let i = 0; i < 5; i++) expect((await signIn('not-a-key-0123456789')).status).toBe(401);
     for (let i = 0; i < 5; i++) expect((await attempt(WRONG, '203.0.113.7')).status).toBe(401);
     const locked = await signIn(TEST_API_KEY);
@@ -81,7 +86,8 @@ describe('failed-authentication limit (10 per client per minute)', () => {
   it('proxy headers decide the client only when TRUST_PROXY says so', async () => {
     // Without TRUST_PROXY, X-Forwarded-For is the client's own words: ignored, the socket counts.
     t = await createTestRegistry();
-    for (let i = 0; i < 10; i++) await t.app.request('/v1/stats', { headers: { ...WRONG, 'x-forwarded-for': `198.51.100.${i}` } }, fromClient('10.0.0.1'));
+    for (let i = 0; i < 10; i++)
+      await t.app.request('/v1/stats', { headers: { ...WRONG, 'x-forwarded-for': `198.51.100.${i}` } }, fromClient('10.0.0.1'));
     expect((await t.app.request('/v1/stats', { headers: GOOD }, fromClient('10.0.0.1'))).status).toBe(429);
     await t.close();
 
@@ -106,10 +112,25 @@ describe('client address resolution', () => {
 
   it.each([
     ['off', 'false', { 'x-forwarded-for': '198.51.100.1', 'x-forwarded-proto': 'https' }, { address: '10.0.0.1', https: false }],
-    ['one hop', 'true', { 'x-forwarded-for': '6.6.6.6, 198.51.100.1', 'x-forwarded-proto': 'https' }, { address: '198.51.100.1', https: true }],
-    ['two hops', '2', { 'x-forwarded-for': '6.6.6.6, 198.51.100.1, 10.1.1.1', 'x-forwarded-proto': 'http, https' }, { address: '198.51.100.1', https: false }],
+    [
+      'one hop',
+      'true',
+      { 'x-forwarded-for': '6.6.6.6, 198.51.100.1', 'x-forwarded-proto': 'https' },
+      { address: '198.51.100.1', https: true },
+    ],
+    [
+      'two hops',
+      '2',
+      { 'x-forwarded-for': '6.6.6.6, 198.51.100.1, 10.1.1.1', 'x-forwarded-proto': 'http, https' },
+      { address: '198.51.100.1', https: false },
+    ],
     ['two hops, short list', '2', { 'x-forwarded-for': '198.51.100.1' }, { address: '198.51.100.1', https: false }],
-    ['header', 'x-real-ip', { 'x-real-ip': '198.51.100.2', 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https' }, { address: '198.51.100.2', https: true }],
+    [
+      'header',
+      'x-real-ip',
+      { 'x-real-ip': '198.51.100.2', 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https' },
+      { address: '198.51.100.2', https: true },
+    ],
     ['not an address', 'true', { 'x-forwarded-for': 'hello' }, { address: '10.0.0.1', https: false }],
     ['no header', 'x-real-ip', {}, { address: '10.0.0.1', https: false }],
   ])('%s (TRUST_PROXY=%s)', async (_name, value, headers, expected) => {
@@ -117,7 +138,10 @@ describe('client address resolution', () => {
   });
 
   it('an IPv4 client on a dual-stack socket is its IPv4 address; https is the URL scheme without a proxy', async () => {
-    expect(await resolve({ mode: 'off' }, {}, '::ffff:198.51.100.3', 'https://registry.example/x')).toEqual({ address: '198.51.100.3', https: true });
+    expect(await resolve({ mode: 'off' }, {}, '::ffff:198.51.100.3', 'https://registry.example/x')).toEqual({
+      address: '198.51.100.3',
+      https: true,
+    });
   });
 });
 
@@ -169,11 +193,19 @@ describe('the request log line', () => {
     );
     const t = await createTestRegistry({ logger });
     try {
-      expect((await t.app.request('/v1/stats', { headers: { ...GOOD, 'user-agent': 'probe/1.0' } }, fromClient('198.51.100.44'))).status).toBe(200);
+      expect(
+        (await t.app.request('/v1/stats', { headers: { ...GOOD, 'user-agent': 'probe/1.0' } }, fromClient('198.51.100.44'))).status,
+      ).toBe(200);
       expect((await t.app.request('/v1/stats', { headers: WRONG }, fromClient('198.51.100.45'))).status).toBe(401);
       const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((e) => e.msg === 'request');
       expect(entries).toContainEqual(
-        expect.objectContaining({ path: '/v1/stats', status: 200, client: '198.51.100.44', apiKeyId: apiKeyFingerprint(TEST_API_KEY), userAgent: 'probe/1.0' }),
+        expect.objectContaining({
+          path: '/v1/stats',
+          status: 200,
+          client: '198.51.100.44',
+          apiKeyId: apiKeyFingerprint(TEST_API_KEY),
+          userAgent: 'probe/1.0',
+        }),
       );
       expect(entries).toContainEqual(expect.objectContaining({ path: '/v1/stats', status: 401, client: '198.51.100.45' }));
       expect(lines.join('')).not.toContain(TEST_API_KEY);

@@ -49,7 +49,9 @@ describe('/v1 authentication, health and the error envelope', () => {
       logger: createLogger('silent'),
       clock: createManualClock(),
     });
-    expect((await registry.app.request('/v1/installations', { headers: { authorization: 'Bearer anything-at-all-1234' } })).status).toBe(401);
+    expect((await registry.app.request('/v1/installations', { headers: { authorization: 'Bearer anything-at-all-1234' } })).status).toBe(
+      401,
+    );
   });
 
   it('unknown routes get 404 in the envelope; the request id is echoed', async () => {
@@ -87,9 +89,12 @@ describe('/v1 authentication, health and the error envelope', () => {
     expect(stats.installations).toEqual({ active: 6, removed: 1 });
   });
 
-  it.each(['limit=0', 'limit=501', 'limit=abc', 'status=gone', 'cursor=%21%21notacursor', 'bogus=1'])('GET /v1/installations?%s → 400', async (qs) => {
-    const res = await t.api(`/v1/installations?${qs}`);
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_request');
-  });
+  it.each(['limit=0', 'limit=501', 'limit=abc', 'status=gone', 'cursor=%21%21notacursor', 'bogus=1'])(
+    'GET /v1/installations?%s → 400',
+    async (qs) => {
+      const res = await t.api(`/v1/installations?${qs}`);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('bad_request');
+    },
+  );
 });

@@ -25,7 +25,10 @@ describe('GET /app/instance: the instance behind a frontend request', () => {
     const token = wix.fake.issueFrontendToken('site-a');
     const res = await ask(token);
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { installation: { instanceId: string; status: string } }).installation).toMatchObject({ instanceId: 'site-a', status: 'active' });
+    expect(((await res.json()) as { installation: { instanceId: string; status: string } }).installation).toMatchObject({
+      instanceId: 'site-a',
+      status: 'active',
+    });
     expect((await ask(`Bearer ${token}`)).status).toBe(200);
     expect(wix.fake.callsTo('token-info')).toHaveLength(1);
   });
@@ -72,7 +75,11 @@ describe('GET /app/instance: the instance behind a frontend request', () => {
   it('CORS: allows the configured origin only', async () => {
     const preflight = await t.app.request('/app/instance', {
       method: 'OPTIONS',
-      headers: { origin: 'https://editor.wix.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+      headers: {
+        origin: 'https://editor.wix.com',
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+      },
     });
     expect(preflight.headers.get('access-control-allow-origin')).toBe('https://editor.wix.com');
     const other = await ask(wix.fake.issueFrontendToken('site-a'), { origin: 'https://evil.example' });

@@ -7,7 +7,9 @@ import { TEST_ENGINE } from '../helpers/engine.ts';
 
 /** A trigger that makes writing i-fail's state fail, in each engine's own trigger language. */
 const FAILING_TRIGGER = {
-  sqlite: [`CREATE TRIGGER fail_i_fail BEFORE INSERT ON installations WHEN NEW.instance_id = 'i-fail' BEGIN SELECT RAISE(ABORT, 'boom'); END;`],
+  sqlite: [
+    `CREATE TRIGGER fail_i_fail BEFORE INSERT ON installations WHEN NEW.instance_id = 'i-fail' BEGIN SELECT RAISE(ABORT, 'boom'); END;`,
+  ],
   postgres: [
     `CREATE FUNCTION fail_i_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.instance_id = 'i-fail' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$`,
     `CREATE TRIGGER fail_i_fail BEFORE INSERT ON installations FOR EACH ROW EXECUTE FUNCTION fail_i_fail()`,

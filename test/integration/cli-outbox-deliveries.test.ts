@@ -37,7 +37,10 @@ describe('CLI: outbox list/retry and deliveries list/replay on a real database f
   });
 
   it('lists dead jobs with their error, and queues them again', async () => {
-    const listed = JSON.parse(await cli('outbox', 'list', '--status', 'dead', '--json')) as { counts: Record<string, number>; jobs: { id: number; kind: string; lastError: string }[] };
+    const listed = JSON.parse(await cli('outbox', 'list', '--status', 'dead', '--json')) as {
+      counts: Record<string, number>;
+      jobs: { id: number; kind: string; lastError: string }[];
+    };
     expect(listed.counts.dead).toBe(1);
     expect(listed.jobs).toEqual([expect.objectContaining({ kind: 'finished_configuration', lastError: expect.stringContaining('500') })]);
     expect(await cli('outbox', 'list')).toMatch(/finished_configuration\s+cli-1\s+dead/);

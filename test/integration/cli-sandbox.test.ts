@@ -103,7 +103,10 @@ describe('wix-registry in sandbox mode (serve, simulate, installs)', () => {
     server.stdout!.on('data', (chunk: Buffer) => (serverOut += chunk.toString()));
     server.stderr!.on('data', (chunk: Buffer) => (serverErr += chunk.toString()));
     baseUrl = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not log "listening" in time.\nstdout:\n${serverOut}\nstderr:\n${serverErr}`)), COMMAND_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`serve did not log "listening" in time.\nstdout:\n${serverOut}\nstderr:\n${serverErr}`)),
+        COMMAND_TIMEOUT_MS,
+      );
       const onData = () => {
         for (const line of serverOut.split('\n')) {
           if (!line.startsWith('{')) continue;
@@ -165,7 +168,10 @@ describe('wix-registry in sandbox mode (serve, simulate, installs)', () => {
   it('installs list --json shows the one active installation', async () => {
     const result = await cli(['installs', 'list', '--json'], env, dir);
     expect(result.code).toBe(0);
-    const page = JSON.parse(result.stdout) as { items: { instanceId: string; status: string; removedAt: string | null }[]; nextCursor: string | null };
+    const page = JSON.parse(result.stdout) as {
+      items: { instanceId: string; status: string; removedAt: string | null }[];
+      nextCursor: string | null;
+    };
     expect(page.items).toHaveLength(1);
     expect(page.items[0]).toMatchObject({ instanceId, status: 'active', removedAt: null });
     expect(page.nextCursor).toBeNull();
@@ -218,8 +224,9 @@ describe('wix-registry in sandbox mode (serve, simulate, installs)', () => {
     expect(result.stderr).toContain('no-such-instance');
   });
 
-  it('a newcomer watches reconcile repair what no webhook told: a removal and a renamed site on the fake Wix\'s side', async () => {
-    const installed = async () => /for instance (\S+)/.exec((await cli(['simulate', 'installed', '--url', webhookUrl], env, dir)).stdout)![1]!;
+  it("a newcomer watches reconcile repair what no webhook told: a removal and a renamed site on the fake Wix's side", async () => {
+    const installed = async () =>
+      /for instance (\S+)/.exec((await cli(['simulate', 'installed', '--url', webhookUrl], env, dir)).stdout)![1]!;
     const gone = await installed();
     const renamed = await installed();
     const silently = await cli(['simulate', 'removed', '--silently', '--instance', gone], env, dir);
@@ -234,7 +241,10 @@ describe('wix-registry in sandbox mode (serve, simulate, installs)', () => {
     const summary = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(summary).toMatchObject({ removed: 1, failed: 0, stoppedEarly: false, reason: null });
     expect(summary.updated).toBeGreaterThanOrEqual(1);
-    const shown = JSON.parse((await cli(['installs', 'show', gone, '--json'], env, dir)).stdout) as { installation: { status: string }; events: { eventType: string }[] };
+    const shown = JSON.parse((await cli(['installs', 'show', gone, '--json'], env, dir)).stdout) as {
+      installation: { status: string };
+      events: { eventType: string }[];
+    };
     expect(shown.installation.status).toBe('removed');
     expect(shown.events.map((e) => e.eventType)).toEqual(['AppInstalled', 'Reconciled.Removed']);
     expect(JSON.parse((await cli(['installs', 'show', renamed, '--json'], env, dir)).stdout).installation.site.name).toBe('Renamed Bakery');

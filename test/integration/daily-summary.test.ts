@@ -98,21 +98,35 @@ describe('the per-day summary', () => {
     const to = START + 120 * DAY;
     const res = await t.api(`/v1/stats/daily?from=${iso(from)}&to=${iso(to)}`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { days: { date: string; installs: number; removals: number; active: number }[]; churn: Record<string, number> };
+    const body = (await res.json()) as {
+      days: { date: string; installs: number; removals: number; active: number }[];
+      churn: Record<string, number>;
+    };
     const expected = oracle();
     const activeAt = (endSec: number) =>
-      t.db.value<number>('SELECT count(*) FROM installations WHERE installed_at < ? AND (removed_at IS NULL OR removed_at >= ?)', [endSec * 1000, endSec * 1000]);
+      t.db.value<number>('SELECT count(*) FROM installations WHERE installed_at < ? AND (removed_at IS NULL OR removed_at >= ?)', [
+        endSec * 1000,
+        endSec * 1000,
+      ]);
     for (const [i, day] of body.days.entries()) {
       const d = dayOf(from) + i;
       const e = expected.get(d);
-      expect({ installs: day.installs, removals: day.removals }, day.date).toEqual({ installs: e?.installs ?? 0, removals: e?.removals ?? 0 });
+      expect({ installs: day.installs, removals: day.removals }, day.date).toEqual({
+        installs: e?.installs ?? 0,
+        removals: e?.removals ?? 0,
+      });
       expect(day.active, day.date).toBe(await activeAt((d + 1) * DAY));
     }
     const churn = [...expected.values()].reduce(
       (sum, e) => ({ d1: sum.d1 + e.churn1d, d7: sum.d7 + e.churn7d, d30: sum.d30 + e.churn30d, installs: sum.installs + e.installs }),
       { d1: 0, d7: 0, d30: 0, installs: 0 },
     );
-    expect(body.churn).toEqual({ removedWithin1Day: churn.d1, removedWithin7Days: churn.d7, removedWithin30Days: churn.d30, installs: churn.installs });
+    expect(body.churn).toEqual({
+      removedWithin1Day: churn.d1,
+      removedWithin7Days: churn.d7,
+      removedWithin30Days: churn.d30,
+      installs: churn.installs,
+    });
     expect(churn.d1).toBeGreaterThan(0);
     expect(churn.installs).toBeGreaterThan(40);
   });
@@ -129,7 +143,13 @@ describe('the per-day summary', () => {
       .filter((statement) => /INSERT INTO daily_summary/.test(statement) && !/CREATE TRIGGER/.test(statement));
     expect(backfill).toHaveLength(5);
     const read = (path: string) =>
-      withSqlite(path, (db) => db.prepare('SELECT * FROM daily_summary WHERE installs OR removals OR active_delta OR churn_1d OR churn_7d OR churn_30d ORDER BY day').all());
+      withSqlite(path, (db) =>
+        db
+          .prepare(
+            'SELECT * FROM daily_summary WHERE installs OR removals OR active_delta OR churn_1d OR churn_7d OR churn_30d ORDER BY day',
+          )
+          .all(),
+      );
     const kept = read(t.dbPath);
     withSqlite(copy, (db) => {
       db.exec('DELETE FROM daily_summary');

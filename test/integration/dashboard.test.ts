@@ -33,7 +33,8 @@ describe('the dashboard (through the real app)', () => {
 
   /** The hidden CSRF field of a signed-in page. */
   const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
-  const statOf = (html: string, id: string) => new RegExp(`data-stat="${id}"[^>]*>.*?<span class="stat-value">(?:<a[^>]*>)?([\\d,]+)`, 's').exec(html)?.[1];
+  const statOf = (html: string, id: string) =>
+    new RegExp(`data-stat="${id}"[^>]*>.*?<span class="stat-value">(?:<a[^>]*>)?([\\d,]+)`, 's').exec(html)?.[1];
 
   beforeEach(async () => {
     t = await createTestRegistry({ now: NOW });
@@ -44,13 +45,23 @@ describe('the dashboard (through the real app)', () => {
     await deliver('AppInstalled', 'inst-charlie', NOW - 60_000);
     // Wix refused one job for good: it shows as dead, with its error.
     const job = (await t.store.outbox.list({ instanceId: 'inst-alpha' })).find((j) => j.kind === 'finished_configuration')!;
-    await t.store.write({ kind: 'killJob', jobId: job.id, error: 'send APP_FINISHED_CONFIGURATION: Wix answered 403 (App is not installed)', now: NOW });
+    await t.store.write({
+      kind: 'killJob',
+      jobId: job.id,
+      error: 'send APP_FINISHED_CONFIGURATION: Wix answered 403 (App is not installed)',
+      now: NOW,
+    });
   });
   afterEach(() => t.close());
 
   describe('signing in', () => {
     it('sends every page to the sign-in form (303) when signed out', async () => {
-      for (const path of ['/dashboard', '/dashboard/installations?status=active', '/dashboard/installations/inst-alpha', '/dashboard/nowhere']) {
+      for (const path of [
+        '/dashboard',
+        '/dashboard/installations?status=active',
+        '/dashboard/installations/inst-alpha',
+        '/dashboard/nowhere',
+      ]) {
         const res = await get(path);
         expect(res.status, path).toBe(303);
         expect(res.headers.get('location'), path).toMatch(/^\/dashboard\/sign-in/);
@@ -107,7 +118,14 @@ describe('the dashboard (through the real app)', () => {
     it('goes back to the page asked for, and never to another origin', async () => {
       const to = async (next: string) => (await post('/dashboard/sign-in', { apiKey: TEST_API_KEY, next })).headers.get('location');
       expect(await to('/dashboard/installations?status=removed')).toBe('/dashboard/installations?status=removed');
-      for (const evil of ['https://evil.example/', '//evil.example/dashboard', '/\\evil.example', '/dashboardx', '/v1/stats', '/dashboard/sign-out']) {
+      for (const evil of [
+        'https://evil.example/',
+        '//evil.example/dashboard',
+        '/\\evil.example',
+        '/dashboardx',
+        '/v1/stats',
+        '/dashboard/sign-out',
+      ]) {
         expect(await to(evil), evil).toBe('/dashboard');
       }
     });
@@ -187,11 +205,18 @@ describe('the dashboard (through the real app)', () => {
 
       expect(rows(await (await get('/dashboard/installations', cookie)).text())).toEqual(['inst-charlie', 'inst-alpha', 'inst-bravo']);
       expect(rows(await (await get('/dashboard/installations?q=BRAV', cookie)).text())).toEqual(['inst-bravo']);
-      expect(rows(await (await get('/dashboard/installations?status=active&order=asc', cookie)).text())).toEqual(['inst-alpha', 'inst-charlie']);
+      expect(rows(await (await get('/dashboard/installations?status=active&order=asc', cookie)).text())).toEqual([
+        'inst-alpha',
+        'inst-charlie',
+      ]);
       expect(rows(await (await get('/dashboard/installations?plan=premium', cookie)).text())).toEqual(['inst-alpha']);
-      expect(rows(await (await get('/dashboard/installations?installedFrom=2026-10-25&installedTo=2026-10-30', cookie)).text())).toEqual(['inst-alpha']);
+      expect(rows(await (await get('/dashboard/installations?installedFrom=2026-10-25&installedTo=2026-10-30', cookie)).text())).toEqual([
+        'inst-alpha',
+      ]);
       // Empty form fields are no filter at all.
-      expect(rows(await (await get('/dashboard/installations?q=&status=&plan=&installedFrom=&installedTo=&sort=&order=', cookie)).text())).toHaveLength(3);
+      expect(
+        rows(await (await get('/dashboard/installations?q=&status=&plan=&installedFrom=&installedTo=&sort=&order=', cookie)).text()),
+      ).toHaveLength(3);
       // The form shows what was asked.
       const filtered = await (await get('/dashboard/installations?q=brav&status=removed', cookie)).text();
       expect(filtered).toContain('<input id="q" type="search" name="q" value="brav"');
@@ -241,7 +266,10 @@ describe('the dashboard (through the real app)', () => {
       expect(html).toContain('YEARLY');
       expect(html).toContain('site-inst-alpha');
       const history = /data-testid="history"[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
-      expect([...history.matchAll(/<th scope="row" class="mono">(\w+)<\/th>/g)].map((m) => m[1])).toEqual(['AppInstalled', 'PaidPlanPurchased']);
+      expect([...history.matchAll(/<th scope="row" class="mono">(\w+)<\/th>/g)].map((m) => m[1])).toEqual([
+        'AppInstalled',
+        'PaidPlanPurchased',
+      ]);
       expect(history.match(/badge-applied/g)).toHaveLength(2);
       const jobs = /data-testid="outbox-jobs"[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
       expect(jobs).toContain('APP_FINISHED_CONFIGURATION');
@@ -302,7 +330,11 @@ describe('the dashboard (through the real app)', () => {
         expect(res.status).toBe(403);
         expect(res.headers.get('content-type')).toMatch(/^text\/html/);
       }
-      const noOrigin = await t.app.request('/dashboard/sign-out', { method: 'POST', body: new URLSearchParams({ csrf }), headers: { cookie } });
+      const noOrigin = await t.app.request('/dashboard/sign-out', {
+        method: 'POST',
+        body: new URLSearchParams({ csrf }),
+        headers: { cookie },
+      });
       expect(noOrigin.status).toBe(403);
       expect((await get('/dashboard', cookie)).status).toBe(200);
     });
@@ -330,7 +362,11 @@ describe('the dashboard over plain http (its cookie is Secure)', () => {
   afterEach(() => t.close());
 
   const signInAt = (origin: string, headers: Record<string, string> = {}) =>
-    t.app.request(`${origin}/dashboard/sign-in`, { method: 'POST', body: new URLSearchParams({ apiKey: TEST_API_KEY }), headers: { origin, ...headers } });
+    t.app.request(`${origin}/dashboard/sign-in`, {
+      method: 'POST',
+      body: new URLSearchParams({ apiKey: TEST_API_KEY }),
+      headers: { origin, ...headers },
+    });
   const formShown = (html: string) => html.includes('<form method="post" action="/dashboard/sign-in">');
 
   it('off loopback, the sign-in page says HTTPS is required instead of a form that would loop; a sign-in there sets no cookie', async () => {
@@ -348,20 +384,27 @@ describe('the dashboard over plain http (its cookie is Secure)', () => {
     expect((await t.app.request('http://registry.example/dashboard')).headers.get('location')).toBe('/dashboard/sign-in');
   });
 
-  it.each(['https://registry.example', 'http://localhost', 'http://127.0.0.1:3000', 'http://[::1]:3000'])('works at %s (https, or http on loopback)', async (origin) => {
-    t = await createTestRegistry();
-    expect(formShown(await (await t.app.request(`${origin}/dashboard/sign-in`)).text())).toBe(true);
-    const res = await signInAt(origin);
-    expect(res.status).toBe(303);
-    expect(res.headers.get('set-cookie')).toMatch(/; Secure/);
-  });
+  it.each(['https://registry.example', 'http://localhost', 'http://127.0.0.1:3000', 'http://[::1]:3000'])(
+    'works at %s (https, or http on loopback)',
+    async (origin) => {
+      t = await createTestRegistry();
+      expect(formShown(await (await t.app.request(`${origin}/dashboard/sign-in`)).text())).toBe(true);
+      const res = await signInAt(origin);
+      expect(res.status).toBe(303);
+      expect(res.headers.get('set-cookie')).toMatch(/; Secure/);
+    },
+  );
 
   it('believes X-Forwarded-Proto only when TRUST_PROXY says a proxy sets it', async () => {
     t = await createTestRegistry();
     expect((await signInAt('http://registry.example', { 'x-forwarded-proto': 'https' })).status).toBe(403);
     await t.close();
     t = await createTestRegistry({ trustProxy: { mode: 'hops', hops: 1 } });
-    expect(formShown(await (await t.app.request('http://registry.example/dashboard/sign-in', { headers: { 'x-forwarded-proto': 'https' } })).text())).toBe(true);
+    expect(
+      formShown(
+        await (await t.app.request('http://registry.example/dashboard/sign-in', { headers: { 'x-forwarded-proto': 'https' } })).text(),
+      ),
+    ).toBe(true);
     expect((await signInAt('http://registry.example', { 'x-forwarded-proto': 'https' })).status).toBe(303);
     expect((await signInAt('http://registry.example', { 'x-forwarded-proto': 'http' })).status).toBe(403);
   });

@@ -39,7 +39,13 @@ describe.runIf(TEST_ENGINE === 'sqlite')('durability settings of the connections
     });
     try {
       const { writer, readers } = (running.store as SqliteStore).pragmas();
-      expect(writer).toMatchObject({ journal_mode: 'wal', synchronous: 2, foreign_keys: 1, busy_timeout: WRITER_BUSY_TIMEOUT_MS, query_only: 0 });
+      expect(writer).toMatchObject({
+        journal_mode: 'wal',
+        synchronous: 2,
+        foreign_keys: 1,
+        busy_timeout: WRITER_BUSY_TIMEOUT_MS,
+        query_only: 0,
+      });
       expect(readers.length).toBeGreaterThan(0);
       for (const reader of readers) expect(reader).toMatchObject({ journal_mode: 'wal', synchronous: 2, foreign_keys: 1, query_only: 1 });
       for (const reader of readers) expect(reader.busy_timeout).toBeGreaterThan(0);

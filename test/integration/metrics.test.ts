@@ -132,8 +132,12 @@ describe('GET /metrics', () => {
     await t.api('/v1/installations/m-1');
     await t.api('/v1/installations/another-id');
     const families = await scrape();
-    expect(value(families, 'wix_registry_http_requests_total', { method: 'GET', route: '/v1/installations/:instanceId', status: '200' })).toBe(1);
-    expect(value(families, 'wix_registry_http_requests_total', { method: 'GET', route: '/v1/installations/:instanceId', status: '404' })).toBe(1);
+    expect(
+      value(families, 'wix_registry_http_requests_total', { method: 'GET', route: '/v1/installations/:instanceId', status: '200' }),
+    ).toBe(1);
+    expect(
+      value(families, 'wix_registry_http_requests_total', { method: 'GET', route: '/v1/installations/:instanceId', status: '404' }),
+    ).toBe(1);
     expect(family(families, 'wix_registry_http_requests_total').metrics.some((m) => m.labels?.route?.includes('another-id'))).toBe(false);
     family(families, 'process_cpu_user_seconds_total');
     family(families, 'nodejs_eventloop_lag_seconds');

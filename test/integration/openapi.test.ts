@@ -57,7 +57,8 @@ function closed(schema: unknown): unknown {
 }
 
 /** Local refs (#/components/schemas/X) pointed at the components schema registered in ajv. */
-const retarget = (schema: unknown): unknown => JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', `"${COMPONENTS_ID}#/$defs/`));
+const retarget = (schema: unknown): unknown =>
+  JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', `"${COMPONENTS_ID}#/$defs/`));
 
 const openApiPath = (honoPath: string) => honoPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
@@ -82,11 +83,28 @@ describe('OpenAPI document at GET /openapi.json', () => {
       }),
       appInstanceRateLimitPerMinute: 5,
     });
-    const deliver = async (webhook: Parameters<TestRegistry['signer']['sign']>[0]) => expect((await t.deliver(await t.signer.sign(webhook))).status).toBe(200);
+    const deliver = async (webhook: Parameters<TestRegistry['signer']['sign']>[0]) =>
+      expect((await t.deliver(await t.signer.sign(webhook))).status).toBe(200);
     const iat = nowSec() - 3_600;
-    await deliver({ eventType: 'AppInstalled', instanceId: 'oa-active', iat, data: { appId: 'app-1', originInstanceId: 'oa-origin' }, accountInfo: { accountId: 'acc-1', siteId: 'site-1' } });
-    await deliver({ eventType: 'PaidPlanPurchased', instanceId: 'oa-active', iat: iat + 60, data: { vendorProductId: 'premium', cycle: 'YEARLY', expiresOn: '2027-10-01T00:00:00.000Z' } });
-    await deliver({ eventType: 'InvoiceStatusUpdated', instanceId: 'oa-active', iat: iat + 90, identity: { identityType: 'WIX_USER', wixUserId: 'u-1' } });
+    await deliver({
+      eventType: 'AppInstalled',
+      instanceId: 'oa-active',
+      iat,
+      data: { appId: 'app-1', originInstanceId: 'oa-origin' },
+      accountInfo: { accountId: 'acc-1', siteId: 'site-1' },
+    });
+    await deliver({
+      eventType: 'PaidPlanPurchased',
+      instanceId: 'oa-active',
+      iat: iat + 60,
+      data: { vendorProductId: 'premium', cycle: 'YEARLY', expiresOn: '2027-10-01T00:00:00.000Z' },
+    });
+    await deliver({
+      eventType: 'InvoiceStatusUpdated',
+      instanceId: 'oa-active',
+      iat: iat + 90,
+      identity: { identityType: 'WIX_USER', wixUserId: 'u-1' },
+    });
     await deliver({ eventType: 'AppInstalled', instanceId: 'oa-removed', iat: iat + 100 });
     await deliver({ eventType: 'AppRemoved', instanceId: 'oa-removed', iat: iat + 200 });
     await deliver({ eventType: 'AppInstalled', instanceId: 'oa-removed', iat: iat + 10 }); // an old resend: stale
@@ -131,7 +149,8 @@ describe('OpenAPI document at GET /openapi.json', () => {
 
   const api = (path: string, init: RequestInit = {}) => t.api(path, init);
   const anonymous = async (path: string, init: RequestInit = {}) => t.app.request(path, init);
-  const badKey = async (path: string, init: RequestInit = {}) => t.app.request(path, { ...init, headers: { authorization: 'Bearer not-the-key-0123456789' } });
+  const badKey = async (path: string, init: RequestInit = {}) =>
+    t.app.request(path, { ...init, headers: { authorization: 'Bearer not-the-key-0123456789' } });
 
   it('is a valid OpenAPI 3.1 document whose schemas all compile under JSON Schema 2020-12', async () => {
     expect(doc.openapi).toBe('3.1.0');
@@ -176,7 +195,9 @@ describe('OpenAPI document at GET /openapi.json', () => {
         .map((r) => `${r.method} ${openApiPath(r.path)}`)
         .filter((r) => !undocumented.has(r)),
     );
-    const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)),
+    );
     expect([...served].filter((r) => r.includes(' /v1/')).length).toBeGreaterThanOrEqual(6);
     expect([...documented].sort()).toEqual([...served].sort());
   });
@@ -191,7 +212,9 @@ describe('OpenAPI document at GET /openapi.json', () => {
         if (keyed) expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403', '429']));
         for (const [status, response] of Object.entries(op.responses)) {
           if (Number(status) < 400 || path === '/readyz') continue;
-          expect(response.content?.['application/json']?.schema, `${method} ${path} ${status}`).toEqual({ $ref: '#/components/schemas/ErrorEnvelope' });
+          expect(response.content?.['application/json']?.schema, `${method} ${path} ${status}`).toEqual({
+            $ref: '#/components/schemas/ErrorEnvelope',
+          });
         }
       }
     }
@@ -203,15 +226,18 @@ describe('OpenAPI document at GET /openapi.json', () => {
     ['/v1/stats/daily', dailyStatsQuerySchema],
     ['/v1/audit/token-handouts', tokenHandoutQuerySchema],
     ['/v1/changes', changesQuerySchema],
-  ] as [string, z.ZodObject][])('%s: the query parameters are those of the schema the route validates with, each described', (path, schema) => {
-    const parameters = doc.paths[path]!.get!.parameters ?? [];
-    expect(parameters.map((p) => p.name).sort()).toEqual(Object.keys(schema.shape).sort());
-    for (const p of parameters) {
-      expect(p.in).toBe('query');
-      expect(p.required).toBe(false);
-      expect(p.description, `${path} ${p.name}`).toBeTruthy();
-    }
-  });
+  ] as [string, z.ZodObject][])(
+    '%s: the query parameters are those of the schema the route validates with, each described',
+    (path, schema) => {
+      const parameters = doc.paths[path]!.get!.parameters ?? [];
+      expect(parameters.map((p) => p.name).sort()).toEqual(Object.keys(schema.shape).sort());
+      for (const p of parameters) {
+        expect(p.in).toBe('query');
+        expect(p.required).toBe(false);
+        expect(p.description, `${path} ${p.name}`).toBeTruthy();
+      }
+    },
+  );
 
   it('POST /webhooks/wix: 200 accepted and duplicate, 400, 401, 413', async () => {
     const path = '/webhooks/wix';
@@ -226,7 +252,9 @@ describe('OpenAPI document at GET /openapi.json', () => {
     expect(await expectDocumented(await t.deliver(noInstance), 'POST', path)).toMatchObject({ error: { code: 'malformed_envelope' } });
     expect(await expectDocumented(await t.deliver('not.a.jwt'), 'POST', path)).toMatchObject({ error: { code: 'invalid_signature' } });
     expect(await expectDocumented(await t.deliver(''), 'POST', path)).toMatchObject({ error: { code: 'invalid_signature' } });
-    expect(await expectDocumented(await t.deliver('x'.repeat(65 * 1024)), 'POST', path)).toMatchObject({ error: { code: 'payload_too_large' } });
+    expect(await expectDocumented(await t.deliver('x'.repeat(65 * 1024)), 'POST', path)).toMatchObject({
+      error: { code: 'payload_too_large' },
+    });
   });
 
   it('GET /v1/installations: 200 (pages, filters), 400, 401', async () => {
@@ -234,7 +262,9 @@ describe('OpenAPI document at GET /openapi.json', () => {
     const first = (await expectDocumented(await api(`${path}?limit=2`), 'GET', path)) as { items: unknown[]; nextCursor: string | null };
     expect(first.items).toHaveLength(2);
     expect(first.nextCursor).not.toBeNull();
-    const rest = (await expectDocumented(await api(`${path}?limit=2&cursor=${first.nextCursor}`), 'GET', path)) as { nextCursor: string | null };
+    const rest = (await expectDocumented(await api(`${path}?limit=2&cursor=${first.nextCursor}`), 'GET', path)) as {
+      nextCursor: string | null;
+    };
     expect(rest.nextCursor).toBeNull();
     for (const qs of ['status=removed', 'plan=paid&sort=updatedAt&order=asc', `installedFrom=2020-01-01&q=oa-`, 'sort=removedAt']) {
       await expectDocumented(await api(`${path}?${qs}`), 'GET', path);
@@ -265,7 +295,10 @@ describe('OpenAPI document at GET /openapi.json', () => {
       const body = (await expectDocumented(await api(`/v1/installations/${id}`), 'GET', path)) as { events: { outcome: string }[] };
       expect(body.events.length).toBeGreaterThan(0);
     }
-    const active = (await (await api('/v1/installations/oa-active')).json()) as { installation: { site: { name: string | null }; plan: { vendorProductId: string } }; events: { outcome: string }[] };
+    const active = (await (await api('/v1/installations/oa-active')).json()) as {
+      installation: { site: { name: string | null }; plan: { vendorProductId: string } };
+      events: { outcome: string }[];
+    };
     expect(active.installation.plan.vendorProductId).toBe('premium');
     expect(active.events.map((e) => e.outcome)).toContain('ignored');
     expect(await expectDocumented(await api('/v1/installations/nobody'), 'GET', path)).toMatchObject({ error: { code: 'not_found' } });
@@ -294,9 +327,20 @@ describe('OpenAPI document at GET /openapi.json', () => {
     expect(all.items.map((i) => i.outcome)).toEqual(expect.arrayContaining(['issued', 'unknown_instance', 'removed_instance', 'refused']));
     const first = (await expectDocumented(await api(`${path}?limit=1&outcome=issued`), 'GET', path)) as Page;
     expect(first.items).toHaveLength(1);
-    await expectDocumented(await api(`${path}?instanceId=oa-active&key=${all.items[0]!.apiKeyId}&since=2020-01-01&until=2099-01-01`), 'GET', path);
+    await expectDocumented(
+      await api(`${path}?instanceId=oa-active&key=${all.items[0]!.apiKeyId}&since=2020-01-01&until=2099-01-01`),
+      'GET',
+      path,
+    );
     if (first.nextCursor) await expectDocumented(await api(`${path}?limit=1&outcome=issued&cursor=${first.nextCursor}`), 'GET', path);
-    for (const qs of ['limit=0', 'key=some-api-key-0123456789', 'outcome=maybe', 'since=2026-01-02&until=2026-01-01', 'cursor=%21%21', 'bogus=1']) {
+    for (const qs of [
+      'limit=0',
+      'key=some-api-key-0123456789',
+      'outcome=maybe',
+      'since=2026-01-02&until=2026-01-01',
+      'cursor=%21%21',
+      'bogus=1',
+    ]) {
       expect(await expectDocumented(await api(`${path}?${qs}`), 'GET', path)).toMatchObject({ error: { code: 'bad_request' } });
     }
     await expectDocumented(await anonymous(path), 'GET', path);
@@ -304,14 +348,20 @@ describe('OpenAPI document at GET /openapi.json', () => {
 
   it('DELETE /v1/dashboard-sessions: 200, 401', async () => {
     const path = '/v1/dashboard-sessions';
-    const signIn = await t.app.request('/dashboard/sign-in', { method: 'POST', body: new URLSearchParams({ apiKey: TEST_API_KEY }), headers: { origin: 'http://localhost' } });
+    const signIn = await t.app.request('/dashboard/sign-in', {
+      method: 'POST',
+      body: new URLSearchParams({ apiKey: TEST_API_KEY }),
+      headers: { origin: 'http://localhost' },
+    });
     expect(signIn.status).toBe(303);
     expect(await expectDocumented(await api(path, { method: 'DELETE' }), 'DELETE', path)).toEqual({ ended: 1 });
     await expectDocumented(await anonymous(path, { method: 'DELETE' }), 'DELETE', path);
   });
 
   it('GET /v1/stats and /v1/stats/daily: 200, 400, 401', async () => {
-    const stats = (await expectDocumented(await api('/v1/stats'), 'GET', '/v1/stats')) as { installations: { active: number; removed: number } };
+    const stats = (await expectDocumented(await api('/v1/stats'), 'GET', '/v1/stats')) as {
+      installations: { active: number; removed: number };
+    };
     expect(stats.installations.removed).toBe(1);
     expect(stats.installations.active).toBeGreaterThanOrEqual(3);
     await expectDocumented(await anonymous('/v1/stats'), 'GET', '/v1/stats');
@@ -334,7 +384,10 @@ describe('OpenAPI document at GET /openapi.json', () => {
     expect(first.items.map((c) => c.type)).toEqual(['installation.installed', 'installation.plan_changed', 'installation.installed']);
     let cursor = first.nextCursor;
     for (;;) {
-      const page = (await expectDocumented(await api(`${path}?after=${cursor}&limit=1000`), 'GET', path)) as { items: unknown[]; nextCursor: string };
+      const page = (await expectDocumented(await api(`${path}?after=${cursor}&limit=1000`), 'GET', path)) as {
+        items: unknown[];
+        nextCursor: string;
+      };
       cursor = page.nextCursor;
       if (page.items.length === 0) break;
     }
@@ -348,15 +401,25 @@ describe('OpenAPI document at GET /openapi.json', () => {
   it('GET /app/instance: 200, 401, 404, 502', async () => {
     const path = '/app/instance';
     const ask = (authorization?: string) => anonymous(path, { headers: authorization ? { authorization } : {} });
-    expect(await expectDocumented(await ask(wix.fake.issueFrontendToken('oa-active')), 'GET', path)).toMatchObject({ installation: { instanceId: 'oa-active' } });
-    expect(await expectDocumented(await ask(`Bearer ${wix.fake.issueFrontendToken('oa-removed')}`), 'GET', path)).toMatchObject({ installation: { status: 'removed' } });
+    expect(await expectDocumented(await ask(wix.fake.issueFrontendToken('oa-active')), 'GET', path)).toMatchObject({
+      installation: { instanceId: 'oa-active' },
+    });
+    expect(await expectDocumented(await ask(`Bearer ${wix.fake.issueFrontendToken('oa-removed')}`), 'GET', path)).toMatchObject({
+      installation: { status: 'removed' },
+    });
     expect(await expectDocumented(await ask(), 'GET', path)).toMatchObject({ error: { code: 'unauthorized' } });
-    expect(await expectDocumented(await ask(wix.fake.issueFrontendToken('oa-active', { clientId: 'another-app' })), 'GET', path)).toMatchObject({
+    expect(
+      await expectDocumented(await ask(wix.fake.issueFrontendToken('oa-active', { clientId: 'another-app' })), 'GET', path),
+    ).toMatchObject({
       error: { code: 'unauthorized' },
     });
-    expect(await expectDocumented(await ask(wix.fake.issueFrontendToken('oa-unknown')), 'GET', path)).toMatchObject({ error: { code: 'not_found' } });
+    expect(await expectDocumented(await ask(wix.fake.issueFrontendToken('oa-unknown')), 'GET', path)).toMatchObject({
+      error: { code: 'not_found' },
+    });
     wix.fake.fail('token-info', { kind: 'status', status: 503 });
-    expect(await expectDocumented(await ask(wix.fake.issueFrontendToken('oa-active')), 'GET', path)).toMatchObject({ error: { code: 'bad_gateway' } });
+    expect(await expectDocumented(await ask(wix.fake.issueFrontendToken('oa-active')), 'GET', path)).toMatchObject({
+      error: { code: 'bad_gateway' },
+    });
     wix.fake.clearFaults();
   });
 
@@ -380,7 +443,9 @@ describe('OpenAPI document at GET /openapi.json', () => {
       expect((await asKey(allowed)).status, `${method} ${path} with its scope`).not.toBe(403);
       const client = fromClient(`192.0.2.${index + 1}`);
       for (let i = 0; i < 10; i++) {
-        expect((await t.app.request(url, { method, headers: { authorization: 'Bearer wrong-key-0123456789abc' } }, client)).status).toBe(401);
+        expect((await t.app.request(url, { method, headers: { authorization: 'Bearer wrong-key-0123456789abc' } }, client)).status).toBe(
+          401,
+        );
       }
       const locked = await t.app.request(url, { method, headers: { authorization: `Bearer ${TEST_API_KEY}` } }, client);
       expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -420,7 +485,9 @@ describe('OpenAPI document at GET /openapi.json', () => {
     // 500 (a bug) and 503 (the database refusing a write) are not reachable through the API.
     const unreachable = (status: string) => status === '500' || status === '503';
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.entries(ops).flatMap(([method, op]) => Object.keys(op.responses).map((status) => ({ key: `${method.toUpperCase()} ${path} ${status}`, status, path }))),
+      Object.entries(ops).flatMap(([method, op]) =>
+        Object.keys(op.responses).map((status) => ({ key: `${method.toUpperCase()} ${path} ${status}`, status, path })),
+      ),
     );
     const missing = documented.filter((d) => !seen.has(d.key) && !(unreachable(d.status) && d.path !== '/readyz')).map((d) => d.key);
     expect(missing).toEqual([]);
@@ -443,7 +510,9 @@ describe('Swagger UI at GET /docs', () => {
     expect(csp).not.toContain('unsafe-inline');
     const html = await res.text();
     const sources = [...html.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
-    expect(sources).toEqual(expect.arrayContaining(['docs/assets/swagger-ui-bundle.js', 'docs/assets/swagger-ui.css', 'docs/assets/init.js']));
+    expect(sources).toEqual(
+      expect.arrayContaining(['docs/assets/swagger-ui-bundle.js', 'docs/assets/swagger-ui.css', 'docs/assets/init.js']),
+    );
     expect(sources.filter((s) => /^(https?:)?\/\//.test(s))).toEqual([]);
     expect(html).not.toMatch(/<script>[^<]/); // no inline script
     // Each referenced file is served (relative to /docs, i.e. from /).
@@ -465,7 +534,13 @@ describe('Swagger UI at GET /docs', () => {
   });
 
   it('serves nothing else from the package or the disk', async () => {
-    for (const path of ['/docs/assets/package.json', '/docs/assets/..%2f..%2fpackage.json', '/docs/assets/index.html', '/docs/assets/swagger-ui-bundle.js.map', '/docs/assets/constructor']) {
+    for (const path of [
+      '/docs/assets/package.json',
+      '/docs/assets/..%2f..%2fpackage.json',
+      '/docs/assets/index.html',
+      '/docs/assets/swagger-ui-bundle.js.map',
+      '/docs/assets/constructor',
+    ]) {
       const res = await t.app.request(path);
       expect(res.status, path).toBe(404);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');

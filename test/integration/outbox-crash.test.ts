@@ -38,34 +38,45 @@ describe('outbox across a crash (SIGKILL) while Wix is failing', () => {
       databasePath: database.url,
     });
 
-  it('ends in exactly one accepted send after the restart', async () => {
-    wix.fake.fail('bi-event', ...Array.from({ length: 10_000 }, () => ({ kind: 'status' as const, status: 500 })));
-    const first = await spawnRegistry(env());
-    servers.push(first);
-    const jwt = signWixWebhook(privateKey, { eventType: 'AppInstalled', instanceId: 'crash-1', data: { appId: TEST_APP_ID } });
-    const res = await fetch(`${first.url}/webhooks/wix`, { method: 'POST', body: jwt });
-    expect(res.status).toBe(200);
-    await vi.waitFor(() => expect(wix.fake.callsTo('bi-event').length).toBeGreaterThanOrEqual(3), { timeout: 10_000 });
-    first.child.kill('SIGKILL');
-    await first.exited;
-    expect(wix.fake.biEvents).toHaveLength(0);
+  it(
+    'ends in exactly one accepted send after the restart',
+    async () => {
+      wix.fake.fail('bi-event', ...Array.from({ length: 10_000 }, () => ({ kind: 'status' as const, status: 500 })));
+      const first = await spawnRegistry(env());
+      servers.push(first);
+      const jwt = signWixWebhook(privateKey, { eventType: 'AppInstalled', instanceId: 'crash-1', data: { appId: TEST_APP_ID } });
+      const res = await fetch(`${first.url}/webhooks/wix`, { method: 'POST', body: jwt });
+      expect(res.status).toBe(200);
+      await vi.waitFor(() => expect(wix.fake.callsTo('bi-event').length).toBeGreaterThanOrEqual(3), { timeout: 10_000 });
+      first.child.kill('SIGKILL');
+      await first.exited;
+      expect(wix.fake.biEvents).toHaveLength(0);
 
-    wix.fake.clearFaults(); // Wix recovers
-    const second = await spawnRegistry(env());
-    servers.push(second);
-    await vi.waitFor(() => expect(wix.fake.biEvents.filter((e) => e.instanceId === 'crash-1')).toHaveLength(1), { timeout: TAKEOVER_MS });
-    await vi.waitFor(async () => {
-      const [job] = await database.db.query<{ status: string }>(`SELECT status FROM outbox_jobs WHERE instance_id = 'crash-1' AND kind = 'finished_configuration'`);
-      expect(job!.status).toBe('done');
-      const [inst] = await database.db.query<{ configured_at: number | null }>(`SELECT configured_at FROM installations WHERE instance_id = 'crash-1'`);
-      expect(inst!.configured_at).not.toBeNull();
-    }, { timeout: 5_000 });
-    // The delivery survived the kill, and a Wix resend is still recognised.
-    const again = await fetch(`${second.url}/webhooks/wix`, { method: 'POST', body: jwt });
-    expect(await again.json()).toEqual({ status: 'duplicate' });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(wix.fake.biEvents.filter((e) => e.instanceId === 'crash-1')).toHaveLength(1);
-    second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
-  }, TAKEOVER_MS + 20_000);
+      wix.fake.clearFaults(); // Wix recovers
+      const second = await spawnRegistry(env());
+      servers.push(second);
+      await vi.waitFor(() => expect(wix.fake.biEvents.filter((e) => e.instanceId === 'crash-1')).toHaveLength(1), { timeout: TAKEOVER_MS });
+      await vi.waitFor(
+        async () => {
+          const [job] = await database.db.query<{ status: string }>(
+            `SELECT status FROM outbox_jobs WHERE instance_id = 'crash-1' AND kind = 'finished_configuration'`,
+          );
+          expect(job!.status).toBe('done');
+          const [inst] = await database.db.query<{ configured_at: number | null }>(
+            `SELECT configured_at FROM installations WHERE instance_id = 'crash-1'`,
+          );
+          expect(inst!.configured_at).not.toBeNull();
+        },
+        { timeout: 5_000 },
+      );
+      // The delivery survived the kill, and a Wix resend is still recognised.
+      const again = await fetch(`${second.url}/webhooks/wix`, { method: 'POST', body: jwt });
+      expect(await again.json()).toEqual({ status: 'duplicate' });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(wix.fake.biEvents.filter((e) => e.instanceId === 'crash-1')).toHaveLength(1);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    },
+    TAKEOVER_MS + 20_000,
+  );
 });

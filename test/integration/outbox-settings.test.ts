@@ -69,7 +69,9 @@ describe('outbox retry settings, from the environment to the worker', () => {
 
   /** The jobs as stored, read through a connection of the test's own. */
   function jobs(): Promise<JobRow[]> {
-    return database!.db.query<JobRow>('SELECT kind, status, attempts, run_after AS "runAfter", updated_at AS "updatedAt" FROM outbox_jobs ORDER BY kind');
+    return database!.db.query<JobRow>(
+      'SELECT kind, status, attempts, run_after AS "runAfter", updated_at AS "updatedAt" FROM outbox_jobs ORDER BY kind',
+    );
   }
 
   /** Both jobs of the one installation have been tried `attempts` times and are not running. */

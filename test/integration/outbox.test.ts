@@ -16,7 +16,11 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
     wix.fake.calls.length = 0;
     wix.fake.biEvents.length = 0;
     wix.fake.clearFaults();
-    t = await createTestRegistry({ wixApiBaseUrl: wix.url, backoff: { baseMs: 1_000, capMs: 60_000, maxAttempts: 5 }, wixRequestTimeoutMs: 500 });
+    t = await createTestRegistry({
+      wixApiBaseUrl: wix.url,
+      backoff: { baseMs: 1_000, capMs: 60_000, maxAttempts: 5 },
+      wixRequestTimeoutMs: 500,
+    });
   });
   afterEach(() => t.close());
 
@@ -28,7 +32,8 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
   const remove = async (instanceId: string, iat = nowSec()) =>
     expect((await t.deliver(await t.signer.sign({ eventType: 'AppRemoved', instanceId, iat }))).status).toBe(200);
   const jobs = (instanceId?: string) => t.store.outbox.list({ instanceId });
-  const sentTo = (instanceId: string) => wix.fake.biEvents.filter((e) => e.instanceId === instanceId && e.eventName === 'APP_FINISHED_CONFIGURATION');
+  const sentTo = (instanceId: string) =>
+    wix.fake.biEvents.filter((e) => e.instanceId === instanceId && e.eventName === 'APP_FINISHED_CONFIGURATION');
   /** Runs due jobs, moving the clock past each backoff, until nothing is pending. */
   async function drain(maxRounds = 20) {
     for (let i = 0; i < maxRounds; i++) {
@@ -69,7 +74,11 @@ describe('the APP_FINISHED_CONFIGURATION outbox', () => {
     await install('late-1', x - 600); // the same install, older iat, arriving late (a new user: the BI event went out twice)
     await drain();
     expect(sentTo('late-1')).toHaveLength(1);
-    expect(await t.store.installations.get('late-1')).toMatchObject({ installedAt: x * 1000, installedAtInferred: false, configuredAt: configured.configuredAt });
+    expect(await t.store.installations.get('late-1')).toMatchObject({
+      installedAt: x * 1000,
+      installedAtInferred: false,
+      configuredAt: configured.configuredAt,
+    });
     expect((await jobs('late-1')).map((j) => [j.kind, j.status, j.installationStartedAt]).sort()).toEqual([
       ['finished_configuration', 'done', x * 1000],
       ['sync_instance', 'done', x * 1000],

@@ -73,7 +73,20 @@ describe('installs list', () => {
   });
 
   it('--all follows the cursors: every row of every page, in order', async () => {
-    const result = await cli(['installs', 'list', '--json', '--all', '--limit', '3', '--sort', 'removedAt', '--order', 'asc', '--search', 'WIXSITE']);
+    const result = await cli([
+      'installs',
+      'list',
+      '--json',
+      '--all',
+      '--limit',
+      '3',
+      '--sort',
+      'removedAt',
+      '--order',
+      'asc',
+      '--search',
+      'WIXSITE',
+    ]);
     expect(result.code).toBe(0);
     const all = JSON.parse(result.stdout) as Page;
     expect(all.nextCursor).toBeNull();
@@ -83,7 +96,16 @@ describe('installs list', () => {
   });
 
   it('prints a table with the filters applied', async () => {
-    const result = await cli(['installs', 'list', '--status', 'removed', '--installed-from', '2026-09-05', '--removed-to', '2026-09-30T00:00:00Z']);
+    const result = await cli([
+      'installs',
+      'list',
+      '--status',
+      'removed',
+      '--installed-from',
+      '2026-09-05',
+      '--removed-to',
+      '2026-09-30T00:00:00Z',
+    ]);
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^INSTANCE\s+STATUS\s+INSTALLED\s+REMOVED\s+PLAN\s+SITE$/);

@@ -71,7 +71,9 @@ describe('GET /v1/stats/daily', () => {
   });
 
   it('a one-day window, and a window before anything happened', async () => {
-    expect((await daily('?from=2026-10-05&to=2026-10-06')).body.days).toEqual([{ date: '2026-10-05', installs: 2, removals: 1, net: 1, active: 5 }]);
+    expect((await daily('?from=2026-10-05&to=2026-10-06')).body.days).toEqual([
+      { date: '2026-10-05', installs: 2, removals: 1, net: 1, active: 5 },
+    ]);
     const empty = (await daily('?from=2026-01-01&to=2026-01-03')).body;
     expect(empty.days).toEqual([
       { date: '2026-01-01', installs: 0, removals: 0, net: 0, active: 0 },
@@ -113,8 +115,13 @@ describe('GET /v1/stats/daily', () => {
     const from = Date.UTC(2026, 8, 15);
     const to = Date.UTC(2026, 9, 10);
     const { body } = await daily(`?from=${new Date(from).toISOString().slice(0, 10)}&to=${new Date(to).toISOString().slice(0, 10)}`);
-    const oracle = (end: number) => t.db.value<number>('SELECT count(*) FROM installations WHERE installed_at < ? AND (removed_at IS NULL OR removed_at >= ?)', [end, end]);
-    for (const [i, d] of (body.days as { date: string; active: number }[]).entries()) expect(d.active, d.date).toBe(await oracle(from + (i + 1) * 86_400_000));
+    const oracle = (end: number) =>
+      t.db.value<number>('SELECT count(*) FROM installations WHERE installed_at < ? AND (removed_at IS NULL OR removed_at >= ?)', [
+        end,
+        end,
+      ]);
+    for (const [i, d] of (body.days as { date: string; active: number }[]).entries())
+      expect(d.active, d.date).toBe(await oracle(from + (i + 1) * 86_400_000));
     expect(body.days.find((d: { date: string }) => d.date === '2026-10-05').active).toBe(5);
   });
 

@@ -95,7 +95,10 @@ describe('NDJSON', () => {
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="installations.ndjson"');
     const text = await res.text();
     expect(text.endsWith('\n')).toBe(true);
-    const rows = text.trimEnd().split('\n').map((line) => JSON.parse(line) as Installation);
+    const rows = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Installation);
     expect(rows).toEqual(await listAll('status=removed&sort=removedAt&order=asc'));
     expect(rows.length).toBe((await storedRows(t)).filter((r) => r.status === 'removed').length);
   });
@@ -103,7 +106,10 @@ describe('NDJSON', () => {
   it('is the default format, and takes every filter', async () => {
     const qs = 'plan=paid&installedFrom=2026-09-03&q=wixsite';
     const text = await (await t.api(`/v1/installations/export?${qs}`)).text();
-    const rows = text.trimEnd().split('\n').map((line) => JSON.parse(line) as Installation);
+    const rows = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Installation);
     expect(rows.length).toBeGreaterThan(0);
     expect(rows).toEqual(await listAll(qs));
   });
@@ -149,7 +155,9 @@ describe('CSV', () => {
     const text = await (await t.api('/v1/installations/export?format=csv')).text();
     expect(text).toContain('"Bob\'s ""Best"", Bakery"');
     expect(text).toContain('"Line\nbreak"');
-    const names = parseCsv(text).slice(1).map((r) => r[9]);
+    const names = parseCsv(text)
+      .slice(1)
+      .map((r) => r[9]);
     expect(names).toContain('Bob\'s "Best", Bakery');
     expect(names).toContain('Line\nbreak');
   });
@@ -177,7 +185,17 @@ describe('a large export', () => {
       Array.from({ length: 2_500 }, (_, n) => {
         const installed = Date.UTC(2026, 5, 1) + Math.floor(n / 4) * 60_000; // ties in fours
         const removed = n % 5 === 0 ? installed + 3_600_000 : null;
-        return [`bulk-${String(n).padStart(5, '0')}`, removed ? 'removed' : 'active', installed, 0, removed, installed, installed, installed, `Bulk site, no. ${n}`];
+        return [
+          `bulk-${String(n).padStart(5, '0')}`,
+          removed ? 'removed' : 'active',
+          installed,
+          0,
+          removed,
+          installed,
+          installed,
+          installed,
+          `Bulk site, no. ${n}`,
+        ];
       }),
     );
   });
@@ -194,7 +212,10 @@ describe('a large export', () => {
       chunks += 1;
       text += decoder.decode(value, { stream: true });
     }
-    const ids = text.trimEnd().split('\n').map((line) => (JSON.parse(line) as Installation).instanceId);
+    const ids = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as Installation).instanceId);
     expect(ids).toHaveLength((await storedRows(t)).length);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual((await listAll('')).map((i) => i.instanceId));
@@ -215,7 +236,10 @@ describe('a large export', () => {
     const query = parseInput(installationExportQuerySchema, { q: 'no. 7', sort: 'updatedAt' });
     const text = await new Response((await queries.exportStream(query)).body).text();
     await store.close();
-    const ids = text.trimEnd().split('\n').map((line) => (JSON.parse(line) as Installation).instanceId);
+    const ids = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as Installation).instanceId);
     expect(ids).toEqual((await listAll('q=no.%207&sort=updatedAt')).map((i) => i.instanceId));
     expect(ids.length).toBeGreaterThan(20);
     expect(ids.length).toBeLessThan(500);

@@ -23,7 +23,9 @@ beforeAll(async () => {
   t = await createTestRegistry({ now: NOW_MS });
   await seed(t, standardSpecs());
   // Ties on updatedAt too, so every sort has to break ties by instance id.
-  await t.db.run(`UPDATE installations SET updated_at = ? WHERE instance_id IN ('inst-03', 'inst-11', 'inst-20', 'inst-28', 'inst-36')`, [NOW_MS - DAY_SEC * 1000]);
+  await t.db.run(`UPDATE installations SET updated_at = ? WHERE instance_id IN ('inst-03', 'inst-11', 'inst-20', 'inst-28', 'inst-36')`, [
+    NOW_MS - DAY_SEC * 1000,
+  ]);
   seeded = await storedRows(t);
 });
 afterAll(() => t.close());
@@ -129,15 +131,18 @@ describe('GET /v1/installations pages through every filter and sort', () => {
 
   for (const sort of SORTS) {
     for (const order of ORDERS) {
-      it.each(FILTER_SETS.map((f) => [JSON.stringify(f), f] as const))(`sort=${sort}&order=${order}, filters %s`, async (_name, filters) => {
-        const params = { ...filters, sort, order, limit: '4' };
-        const pages = await walk(params);
-        const ids = pages.flatMap((p) => p.items.map((i) => i.instanceId));
-        expect(ids).toEqual(expectedIds(params)); // same rows, same order: no gap, no duplicate
-        expect(new Set(ids).size).toBe(ids.length);
-        pages.slice(0, -1).forEach((p) => expect(p.items).toHaveLength(4));
-        expect(pages.at(-1)!.nextCursor).toBeNull();
-      });
+      it.each(FILTER_SETS.map((f) => [JSON.stringify(f), f] as const))(
+        `sort=${sort}&order=${order}, filters %s`,
+        async (_name, filters) => {
+          const params = { ...filters, sort, order, limit: '4' };
+          const pages = await walk(params);
+          const ids = pages.flatMap((p) => p.items.map((i) => i.instanceId));
+          expect(ids).toEqual(expectedIds(params)); // same rows, same order: no gap, no duplicate
+          expect(new Set(ids).size).toBe(ids.length);
+          pages.slice(0, -1).forEach((p) => expect(p.items).toHaveLength(4));
+          expect(pages.at(-1)!.nextCursor).toBeNull();
+        },
+      );
     }
   }
 
@@ -147,7 +152,13 @@ describe('GET /v1/installations pages through every filter and sort', () => {
     expect(page.items.map((i) => i.instanceId)).toEqual(expectedIds({}));
     expect(page.nextCursor).toBeNull();
     const removed = page.items.find((i) => i.status === 'removed')!;
-    expect(removed).toMatchObject({ appId: 'app', originInstanceId: null, removedAt: expect.any(String), site: expect.any(Object), plan: expect.any(Object) });
+    expect(removed).toMatchObject({
+      appId: 'app',
+      originInstanceId: null,
+      removedAt: expect.any(String),
+      site: expect.any(Object),
+      plan: expect.any(Object),
+    });
   });
 
   it('a cursor from the first release ([installedAt, instanceId]) still continues newest first', async () => {
@@ -172,7 +183,10 @@ describe.runIf(TEST_ENGINE === 'sqlite')('both access paths give the same answer
   ] as const) {
     it(name, async () => {
       // A second store on the same file, its planner forced; exports come 4 rows a chunk.
-      const store = await openStore(t.databaseUrl, { threads: false, sqlite: { reads: { maxRowsToSort, walkBudgetRows, exportPageRows: 4 } } });
+      const store = await openStore(t.databaseUrl, {
+        threads: false,
+        sqlite: { reads: { maxRowsToSort, walkBudgetRows, exportPageRows: 4 } },
+      });
       const queries = createInstallationQueries(store, { clock: systemClock });
       let shortPages = 0;
       for (const sort of SORTS) {
@@ -192,7 +206,12 @@ describe.runIf(TEST_ENGINE === 'sqlite')('both access paths give the same answer
             const exported: string[] = [];
             const { limit: _limit, cursor: _cursor, ...exportFilters } = query;
             for await (const chunk of await queries.exportChunks({ ...exportFilters, format: 'ndjson' })) {
-              exported.push(...chunk.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as Installation).instanceId));
+              exported.push(
+                ...chunk
+                  .split('\n')
+                  .filter(Boolean)
+                  .map((line) => (JSON.parse(line) as Installation).instanceId),
+              );
               if (exported.length > 200) break;
             }
             expect(exported, JSON.stringify(params)).toEqual(expectedIds(params));
@@ -224,7 +243,10 @@ describe('search through the trigram index', () => {
         } while (cursor && pages.length < 100);
         expect(pages.flat(), q).toEqual(expectedIds({ q }));
         // Full pages until the matches run out: at most the last page is short (or empty).
-        expect(pages.slice(0, -1).every((p) => p.length === 2), `${q}: ${JSON.stringify(pages)}`).toBe(true);
+        expect(
+          pages.slice(0, -1).every((p) => p.length === 2),
+          `${q}: ${JSON.stringify(pages)}`,
+        ).toBe(true);
       }
     } finally {
       await store.close();
@@ -233,8 +255,13 @@ describe('search through the trigram index', () => {
 });
 
 describe('filters, one by one', () => {
-  const ids = async (qs: string) => ((await getJson(`/v1/installations?limit=500&${qs}`)).body as Page).items.map((i) => i.instanceId).sort();
-  const rowsWhere = (pred: (r: StoredRow) => boolean) => seeded.filter(pred).map((r) => r.instance_id).sort();
+  const ids = async (qs: string) =>
+    ((await getJson(`/v1/installations?limit=500&${qs}`)).body as Page).items.map((i) => i.instanceId).sort();
+  const rowsWhere = (pred: (r: StoredRow) => boolean) =>
+    seeded
+      .filter(pred)
+      .map((r) => r.instance_id)
+      .sort();
 
   it('plan=paid is is_free = 0 or a paid-plan product; plan=free is every other row', async () => {
     const paid = await ids('plan=paid');
@@ -277,7 +304,9 @@ describe('filters, one by one', () => {
 
   it('removedFrom/removedTo only match removed installations', async () => {
     expect(await ids('removedFrom=2020-01-01')).toEqual(rowsWhere((r) => r.removed_at !== null));
-    expect(await ids('removedFrom=2026-09-16&removedTo=2026-09-17')).toEqual(rowsWhere((r) => r.removed_at === (BASE_SEC + 15 * DAY_SEC) * 1000));
+    expect(await ids('removedFrom=2026-09-16&removedTo=2026-09-17')).toEqual(
+      rowsWhere((r) => r.removed_at === (BASE_SEC + 15 * DAY_SEC) * 1000),
+    );
   });
 
   it('q searches site name, site URL and instance id, ignoring ASCII case', async () => {

@@ -24,7 +24,13 @@ export interface SeedSpec {
 }
 
 /** Delivers one signed event and checks it was taken. */
-export async function deliverEvent(t: TestRegistry, eventType: string, instanceId: string, iat: number, data: Record<string, unknown> = {}) {
+export async function deliverEvent(
+  t: TestRegistry,
+  eventType: string,
+  instanceId: string,
+  iat: number,
+  data: Record<string, unknown> = {},
+) {
   // Received a little after it was issued (the signer's tokens expire 3,600,000 s after iat).
   t.clock.set(iat * 1000 + 60_000);
   const res = await t.deliver(await t.signer.sign({ eventType, instanceId, iat, data, accountInfo: { siteId: `site-${instanceId}` } }));
@@ -35,7 +41,10 @@ export async function seed(t: TestRegistry, specs: SeedSpec[]): Promise<void> {
   for (const spec of specs) {
     await deliverEvent(t, 'AppInstalled', spec.instanceId, spec.installedSec, { appId: 'app', originInstanceId: '' });
     if (spec.product) {
-      await deliverEvent(t, 'PaidPlanPurchased', spec.instanceId, spec.installedSec + HOUR_SEC, { vendorProductId: spec.product, cycle: 'YEARLY' });
+      await deliverEvent(t, 'PaidPlanPurchased', spec.instanceId, spec.installedSec + HOUR_SEC, {
+        vendorProductId: spec.product,
+        cycle: 'YEARLY',
+      });
     }
     if (spec.removedSec !== undefined) await deliverEvent(t, 'AppRemoved', spec.instanceId, spec.removedSec, { appId: 'app' });
     await t.db.run('UPDATE installations SET is_free = ?, site_name = ?, site_url = ? WHERE instance_id = ?', [

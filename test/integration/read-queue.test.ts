@@ -32,7 +32,9 @@ afterAll(() => t?.close());
 describe.runIf(sqliteOnly)('the read queue', () => {
   it('refuses reads that waited too long with 503 and Retry-After; the others answer; webhooks still go through', async () => {
     const reads = Array.from({ length: 40 }, () => t.api('/v1/installations?limit=500'));
-    const webhook = t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId: 'during-reads', iat: NOW_SEC - 5, data: { appId: 'app' } }));
+    const webhook = t.deliver(
+      await t.signer.sign({ eventType: 'AppInstalled', instanceId: 'during-reads', iat: NOW_SEC - 5, data: { appId: 'app' } }),
+    );
     const answers = await Promise.all(reads);
     const statuses = answers.map((r) => r.status);
     expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);

@@ -41,7 +41,9 @@ describe('retention of raw deliveries', () => {
   }
   /** The raw JWT of each delivery, by id, wherever it is kept: '' once pruned. */
   const rawJwts = () =>
-    t.db.query<{ id: number; jwt: string }>(`SELECT d.id, ${RAW_JWT} AS jwt FROM deliveries d LEFT JOIN delivery_jwts j ON j.delivery_id = d.id ORDER BY d.id`);
+    t.db.query<{ id: number; jwt: string }>(
+      `SELECT d.id, ${RAW_JWT} AS jwt FROM deliveries d LEFT JOIN delivery_jwts j ON j.delivery_id = d.id ORDER BY d.id`,
+    );
 
   it('keeps every raw JWT inside the window (a resend is still a duplicate) and drops them after it, keeping hash, history and state', async () => {
     t = await createTestRegistry({ now: T0, rawDeliveryRetentionDays: 3 });
@@ -181,24 +183,27 @@ describe('retention of raw deliveries', () => {
   });
 
   // SQLite only: databases from before delivery_jwts are SQLite files (PostgreSQL started with it).
-  it.runIf(TEST_ENGINE === 'sqlite')('prunes a delivery stored before delivery_jwts existed (its JWT kept in the delivery row) the same way', async () => {
-    t = await createTestRegistry({ now: T0 });
-    const old = await sign('AppInstalled', 'legacy-1');
-    await deliver(old);
-    // As a database migrated from an earlier version holds it.
-    t.sql((db) => {
-      db.prepare('UPDATE deliveries SET jwt = (SELECT jwt FROM delivery_jwts WHERE delivery_id = deliveries.id)').run();
-      db.prepare('DELETE FROM delivery_jwts').run();
-    });
-    const [row] = await t.store.deliveries.list({});
-    expect(row).toMatchObject({ instanceId: 'legacy-1', jwtPruned: false });
-    expect(await t.store.deliveries.jwt(row!.id)).toEqual({ jwt: old, receivedAt: T0, source: 'wix' });
-    t.clock.set(T0 + 31 * DAY);
-    expect(await t.registry.retention.runOnce()).toMatchObject({ rawJwtsPruned: 1 });
-    expect(await t.store.deliveries.jwt(row!.id)).toEqual({ jwt: null, receivedAt: T0, source: 'wix' });
-    expect((await t.store.deliveries.list({}))[0]).toMatchObject({ jwtPruned: true });
-    await deliver(old, 'duplicate');
-  });
+  it.runIf(TEST_ENGINE === 'sqlite')(
+    'prunes a delivery stored before delivery_jwts existed (its JWT kept in the delivery row) the same way',
+    async () => {
+      t = await createTestRegistry({ now: T0 });
+      const old = await sign('AppInstalled', 'legacy-1');
+      await deliver(old);
+      // As a database migrated from an earlier version holds it.
+      t.sql((db) => {
+        db.prepare('UPDATE deliveries SET jwt = (SELECT jwt FROM delivery_jwts WHERE delivery_id = deliveries.id)').run();
+        db.prepare('DELETE FROM delivery_jwts').run();
+      });
+      const [row] = await t.store.deliveries.list({});
+      expect(row).toMatchObject({ instanceId: 'legacy-1', jwtPruned: false });
+      expect(await t.store.deliveries.jwt(row!.id)).toEqual({ jwt: old, receivedAt: T0, source: 'wix' });
+      t.clock.set(T0 + 31 * DAY);
+      expect(await t.registry.retention.runOnce()).toMatchObject({ rawJwtsPruned: 1 });
+      expect(await t.store.deliveries.jwt(row!.id)).toEqual({ jwt: null, receivedAt: T0, source: 'wix' });
+      expect((await t.store.deliveries.list({}))[0]).toMatchObject({ jwtPruned: true });
+      await deliver(old, 'duplicate');
+    },
+  );
 
   it('deletes expired dashboard sessions', async () => {
     t = await createTestRegistry({ now: T0 });

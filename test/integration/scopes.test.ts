@@ -1,6 +1,13 @@
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_SCOPES, assertRoutesDeclareAccess, listRouteAccess, noScopeNeeded, requireScope, type ApiScope } from '../../src/http/scopes.ts';
+import {
+  API_SCOPES,
+  assertRoutesDeclareAccess,
+  listRouteAccess,
+  noScopeNeeded,
+  requireScope,
+  type ApiScope,
+} from '../../src/http/scopes.ts';
 import { createTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 
 /**
@@ -35,7 +42,11 @@ describe('API key scopes: every route × every scope', () => {
   async function openSessions(): Promise<void> {
     await scoped.restart({ apiKeys: [ALL_KEY, ...Object.values(KEY_OF)] });
     for (const key of [ALL_KEY, ...Object.values(KEY_OF)]) {
-      const res = await scoped.app.request('/dashboard/sign-in', { method: 'POST', body: new URLSearchParams({ apiKey: key }), headers: { origin: ORIGIN } });
+      const res = await scoped.app.request('/dashboard/sign-in', {
+        method: 'POST',
+        body: new URLSearchParams({ apiKey: key }),
+        headers: { origin: ORIGIN },
+      });
       expect(res.status).toBe(303);
       cookies.set(key, (res.headers.get('set-cookie') ?? '').split(';')[0]!);
     }
@@ -129,7 +140,11 @@ describe('API key scopes: every route × every scope', () => {
     expect(page.status).toBe(403);
     const csrf = /name="csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
     expect(csrf).not.toBe('');
-    const out = await scoped.app.request('/dashboard/sign-out', { method: 'POST', body: new URLSearchParams({ csrf }), headers: { cookie, origin: ORIGIN } });
+    const out = await scoped.app.request('/dashboard/sign-out', {
+      method: 'POST',
+      body: new URLSearchParams({ csrf }),
+      headers: { cookie, origin: ORIGIN },
+    });
     expect(out.status).toBe(303);
     expect(out.headers.get('location')).toBe('/dashboard/sign-in');
     expect((await scoped.app.request('/dashboard', { headers: { cookie } })).status).toBe(303);
@@ -146,7 +161,9 @@ describe('routes must declare their scope', () => {
     app.post('/v1/outbox/retry', handler);
     app.get('/metrics', handler);
     app.get('/healthz', handler);
-    expect(() => assertRoutesDeclareAccess(app)).toThrow(/POST \/v1\/outbox\/retry declares no scope[\s\S]*GET \/metrics declares no scope/);
+    expect(() => assertRoutesDeclareAccess(app)).toThrow(
+      /POST \/v1\/outbox\/retry declares no scope[\s\S]*GET \/metrics declares no scope/,
+    );
     expect(() => assertRoutesDeclareAccess(app)).not.toThrow(/healthz|\/v1\/declared/);
   });
 

@@ -40,11 +40,13 @@ const indexAll = () =>
     const indexer = createSearchIndexer(db);
     while (indexer.indexSlice(7) > 0);
   });
-const setSite = (instanceId: string, name: string) => t.sql((db) => db.prepare('UPDATE installations SET site_name = ? WHERE instance_id = ?').run(name, instanceId));
+const setSite = (instanceId: string, name: string) =>
+  t.sql((db) => db.prepare('UPDATE installations SET site_name = ? WHERE instance_id = ?').run(name, instanceId));
 
 describe.runIf(sqliteOnly)('the search index off the webhook path', () => {
   it('finds new installations before and after they are indexed, and follows site changes either way', async () => {
-    for (let i = 0; i < 20; i++) await deliverEvent(t, 'AppInstalled', `search-${String(i).padStart(2, '0')}-abcdef`, BASE + i * 60, { appId: 'app' });
+    for (let i = 0; i < 20; i++)
+      await deliverEvent(t, 'AppInstalled', `search-${String(i).padStart(2, '0')}-abcdef`, BASE + i * 60, { appId: 'app' });
     // The test's clock is manual and the writer indexes only when idle for a moment: some may be pending.
     setSite('search-03-abcdef', 'Pending Pottery');
     expect(await search('abcdef')).toHaveLength(20);

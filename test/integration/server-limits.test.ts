@@ -94,7 +94,12 @@ describe('server limits over a real socket', () => {
   it('headers trickled slowly: 408 and the connection closes before they are done', async () => {
     await start();
     const conn = await open();
-    const pieces = ['GET /healthz HTTP/1.1\r\n', 'Host: 127.0.0.1\r\n', ...Array.from({ length: 60 }, (_, i) => `X-Slow-${i}: y\r\n`), '\r\n'];
+    const pieces = [
+      'GET /healthz HTTP/1.1\r\n',
+      'Host: 127.0.0.1\r\n',
+      ...Array.from({ length: 60 }, (_, i) => `X-Slow-${i}: y\r\n`),
+      '\r\n',
+    ];
     const written = await trickle(conn.socket, pieces, 100);
     await conn.closed;
     expect(written).toBeLessThan(pieces.length);
@@ -105,14 +110,29 @@ describe('server limits over a real socket', () => {
     await start();
     const conn = await open();
     conn.socket.write('POST /webhooks/wix HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n');
-    const written = await trickle(conn.socket, Array.from({ length: 1000 }, () => 'a'), 150);
+    const written = await trickle(
+      conn.socket,
+      Array.from({ length: 1000 }, () => 'a'),
+      150,
+    );
     await conn.closed;
     expect(written).toBeLessThan(1000);
     expect(conn.received()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     // The handler learns of it once the socket is gone; its request line follows.
-    await vi.waitFor(() => expect(logs.some((e) => e.msg === 'request abandoned by the client')).toBe(true), { timeout: 5_000, interval: 20 });
+    await vi.waitFor(() => expect(logs.some((e) => e.msg === 'request abandoned by the client')).toBe(true), {
+      timeout: 5_000,
+      interval: 20,
+    });
     const line = logs.find((e) => e.msg === 'request abandoned by the client')!;
-    expect(line).toMatchObject({ level: 40, method: 'POST', path: '/webhooks/wix', status: 408, clientAborted: true, incomplete: 'timed out', client: '127.0.0.1' });
+    expect(line).toMatchObject({
+      level: 40,
+      method: 'POST',
+      path: '/webhooks/wix',
+      status: 408,
+      clientAborted: true,
+      incomplete: 'timed out',
+      client: '127.0.0.1',
+    });
     expect(logs.filter((e) => e.level >= 50)).toEqual([]);
     const metrics = await (await t.api('/metrics')).text();
     expect(metrics).toMatch(/wix_registry_webhooks_total\{outcome="request_timeout"\} 1\n/);
@@ -125,8 +145,15 @@ describe('server limits over a real socket', () => {
     // Let the handler start reading the body, then hang up.
     await new Promise((r) => setTimeout(r, 100));
     conn.socket.destroy();
-    await vi.waitFor(() => expect(logs.some((e) => e.msg === 'request abandoned by the client')).toBe(true), { timeout: 5_000, interval: 20 });
-    expect(logs.find((e) => e.msg === 'request abandoned by the client')).toMatchObject({ level: 40, incomplete: 'connection closed', status: 408 });
+    await vi.waitFor(() => expect(logs.some((e) => e.msg === 'request abandoned by the client')).toBe(true), {
+      timeout: 5_000,
+      interval: 20,
+    });
+    expect(logs.find((e) => e.msg === 'request abandoned by the client')).toMatchObject({
+      level: 40,
+      incomplete: 'connection closed',
+      status: 408,
+    });
     expect(logs.filter((e) => e.level >= 50)).toEqual([]);
   });
 

@@ -10,7 +10,12 @@ describe('GET /v1/stats reads trigger-maintained counters that always equal the 
 
   const realCounts = async () => {
     const rows = async (table: string) =>
-      Object.fromEntries((await t.db.query<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM ${table} GROUP BY status`)).map((r) => [r.status, r.n]));
+      Object.fromEntries(
+        (await t.db.query<{ status: string; n: number }>(`SELECT status, count(*) AS n FROM ${table} GROUP BY status`)).map((r) => [
+          r.status,
+          r.n,
+        ]),
+      );
     return { installations: await rows('installations'), outbox: await rows('outbox_jobs') };
   };
 

@@ -35,7 +35,12 @@ describe('POST /v1/installations/:instanceId/access-token', () => {
     expect(body.expiresAt).toBe(new Date(t.clock.now() + 14_400_000).toISOString());
     const rows = await audit();
     expect(rows).toEqual([
-      expect.objectContaining({ api_key_id: apiKeyFingerprint(TEST_API_KEY), instance_id: 'live-1', outcome: 'issued', requested_at: t.clock.now() }),
+      expect.objectContaining({
+        api_key_id: apiKeyFingerprint(TEST_API_KEY),
+        instance_id: 'live-1',
+        outcome: 'issued',
+        requested_at: t.clock.now(),
+      }),
     ]);
     expect(JSON.stringify(rows)).not.toContain(body.accessToken);
     expect(JSON.stringify(rows)).not.toContain(TEST_API_KEY);

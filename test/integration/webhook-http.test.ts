@@ -6,12 +6,20 @@ import { createTestRegistry, rowCounts, type TestRegistry } from '../helpers/reg
 /** POST over a real socket; `chunked` sends the body without Content-Length. */
 function post(url: string, body: string, chunked = false): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/webhooks/wix`, { method: 'POST', headers: chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as NodeJS.ErrnoException).code === 'EPIPE' ? resolve({ status: 413, body: '' }) : reject(err)));
+    const req = request(
+      `${url}/webhooks/wix`,
+      { method: 'POST', headers: chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', (err) =>
+      (err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as NodeJS.ErrnoException).code === 'EPIPE'
+        ? resolve({ status: 413, body: '' })
+        : reject(err),
+    );
     if (chunked) {
       for (let i = 0; i < body.length; i += 8192) req.write(body.slice(i, i + 8192));
       req.end();

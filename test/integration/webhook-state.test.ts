@@ -11,7 +11,13 @@ describe('webhook ingest and the installation state machine (through the real ap
   afterEach(() => t.close());
 
   const sign = (eventType: string, instanceId: string, iat: number, data: Record<string, unknown> = {}) =>
-    t.signer.sign({ eventType, instanceId, iat, data: { appId: 'app-1', ...data }, accountInfo: { siteId: `site-${instanceId}`, accountId: 'acc-1' } });
+    t.signer.sign({
+      eventType,
+      instanceId,
+      iat,
+      data: { appId: 'app-1', ...data },
+      accountInfo: { siteId: `site-${instanceId}`, accountId: 'acc-1' },
+    });
 
   async function deliver(token: string, expected = 'accepted') {
     const res = await t.deliver(token);
@@ -41,7 +47,9 @@ describe('webhook ingest and the installation state machine (through the real ap
       configuredAt: null,
     });
     expect(inst.site).toMatchObject({ siteId: 'site-i1', accountId: 'acc-1' });
-    expect(events).toEqual([expect.objectContaining({ eventType: 'AppInstalled', outcome: 'applied', issuedAt: new Date(T0 * 1000).toISOString() })]);
+    expect(events).toEqual([
+      expect.objectContaining({ eventType: 'AppInstalled', outcome: 'applied', issuedAt: new Date(T0 * 1000).toISOString() }),
+    ]);
   });
 
   it('a resend (the identical JWT) is acknowledged as duplicate and stored once', async () => {
@@ -56,7 +64,12 @@ describe('webhook ingest and the installation state machine (through the real ap
     await deliver(await sign('AppRemoved', 'i1', T0 + 60));
     await deliver(await sign('AppInstalled', 'i1', T0));
     const { installation: inst, events } = await installation('i1');
-    expect(inst).toMatchObject({ status: 'removed', installedAt: new Date(T0 * 1000).toISOString(), installedAtInferred: false, removedAt: new Date((T0 + 60) * 1000).toISOString() });
+    expect(inst).toMatchObject({
+      status: 'removed',
+      installedAt: new Date(T0 * 1000).toISOString(),
+      installedAtInferred: false,
+      removedAt: new Date((T0 + 60) * 1000).toISOString(),
+    });
     expect(events.map((e) => e.eventType)).toEqual(['AppInstalled', 'AppRemoved']);
   });
 
@@ -98,11 +111,24 @@ describe('webhook ingest and the installation state machine (through the real ap
 
   it('plan events update the plan fields', async () => {
     await deliver(await sign('AppInstalled', 'i1', T0));
-    await deliver(await sign('PaidPlanPurchased', 'i1', T0 + 10, { vendorProductId: 'premium', cycle: 'YEARLY', expiresOn: '2027-10-01T00:00:00.000Z' }));
-    await deliver(await sign('PaidPlanChanged', 'i1', T0 + 20, { vendorProductId: 'business', cycle: 'MONTHLY', previousVendorProductId: 'premium' }));
+    await deliver(
+      await sign('PaidPlanPurchased', 'i1', T0 + 10, {
+        vendorProductId: 'premium',
+        cycle: 'YEARLY',
+        expiresOn: '2027-10-01T00:00:00.000Z',
+      }),
+    );
+    await deliver(
+      await sign('PaidPlanChanged', 'i1', T0 + 20, { vendorProductId: 'business', cycle: 'MONTHLY', previousVendorProductId: 'premium' }),
+    );
     await deliver(await sign('PaidPlanAutoRenewalCancelled', 'i1', T0 + 30, { cancelReason: 'USER_ACTION' }));
     const { installation: inst } = await installation('i1');
-    expect(inst.plan).toMatchObject({ vendorProductId: 'business', cycle: 'MONTHLY', autoRenewing: false, changedAt: new Date((T0 + 30) * 1000).toISOString() });
+    expect(inst.plan).toMatchObject({
+      vendorProductId: 'business',
+      cycle: 'MONTHLY',
+      autoRenewing: false,
+      changedAt: new Date((T0 + 30) * 1000).toISOString(),
+    });
   });
 
   it('unknown but verified event types are stored and acknowledged, without touching state', async () => {

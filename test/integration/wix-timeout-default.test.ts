@@ -58,10 +58,12 @@ async function settleAtTheBound(route: Parameters<RunningFakeWix['fake']['fail']
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
   try {
     let settled = false;
-    const outcome = Promise.resolve().then(call).then(
-      (value) => ({ value }),
-      (error: unknown) => ({ error }),
-    );
+    const outcome = Promise.resolve()
+      .then(call)
+      .then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
     void outcome.then(() => (settled = true));
     // Until the fake Wix holds the request (not vi.waitFor: under fake timers it advances them).
     while (wix.fake.callsTo(route).length === 0) await new Promise((r) => setImmediate(r));
@@ -87,19 +89,25 @@ describe('the 10 s Wix timeout', () => {
   it('bounds the token request of a registry built without wixRequestTimeoutMs', async () => {
     const { settledBefore, outcome } = await settleAtTheBound('token', () => registry.broker.getAccessToken('slow-1'));
     expect(settledBefore).toBe(false);
-    expect(outcome).toEqual({ error: expect.objectContaining({ kind: 'network', message: 'Token request for instance slow-1: timed out' }) });
+    expect(outcome).toEqual({
+      error: expect.objectContaining({ kind: 'network', message: 'Token request for instance slow-1: timed out' }),
+    });
   });
 
   it('bounds an SDK call made through registry.clientFor', async () => {
     await registry.clientFor('slow-1', { appInstances }).appInstances.getAppInstance(); // a token first: only the call is slow
-    const { settledBefore, outcome } = await settleAtTheBound('instance', () => registry.clientFor('slow-1', { appInstances }).appInstances.getAppInstance());
+    const { settledBefore, outcome } = await settleAtTheBound('instance', () =>
+      registry.clientFor('slow-1', { appInstances }).appInstances.getAppInstance(),
+    );
     expect(settledBefore).toBe(false);
     expect(outcome).toEqual({ error: expect.objectContaining({ kind: 'network', reason: 'Wix call for instance slow-1: timed out' }) });
   });
 
   it('bounds the token-info check behind GET /app/instance (502 once Wix has not answered)', async () => {
     const token = wix.fake.issueFrontendToken('slow-1');
-    const { settledBefore, outcome } = await settleAtTheBound('token-info', () => registry.app.request('/app/instance', { headers: { authorization: token } }));
+    const { settledBefore, outcome } = await settleAtTheBound('token-info', () =>
+      registry.app.request('/app/instance', { headers: { authorization: token } }),
+    );
     expect(settledBefore).toBe(false);
     expect((outcome as { value: Response }).value.status).toBe(502);
   });

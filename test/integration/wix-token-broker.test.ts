@@ -39,7 +39,12 @@ describe('token broker (the real AppStrategy request, against the fake Wix over 
     expect(token.token).toMatch(/^OauthNG\.JWS\./);
     expect(token.expiresAt).toBe(clock.now() + 14_400_000);
     const [call] = wix.fake.callsTo('token');
-    expect(call?.body).toEqual({ grant_type: 'client_credentials', client_id: TEST_APP_ID, client_secret: TEST_APP_SECRET, instance_id: 'active-1' });
+    expect(call?.body).toEqual({
+      grant_type: 'client_credentials',
+      client_id: TEST_APP_ID,
+      client_secret: TEST_APP_SECRET,
+      instance_id: 'active-1',
+    });
   });
 
   it('gives 50 simultaneous callers one token request', async () => {
@@ -62,7 +67,13 @@ describe('token broker (the real AppStrategy request, against the fake Wix over 
 
   it('a token is replaced 5 minutes before it expires, by default', async () => {
     expect(TOKEN_REFRESH_MARGIN_MS).toBe(300_000);
-    const b = createTokenBroker({ appId: TEST_APP_ID, appSecret: TEST_APP_SECRET, wixApiBaseUrl: wix.url, clock, instanceStatus: async () => 'active' });
+    const b = createTokenBroker({
+      appId: TEST_APP_ID,
+      appSecret: TEST_APP_SECRET,
+      wixApiBaseUrl: wix.url,
+      clock,
+      instanceStatus: async () => 'active',
+    });
     const first = await b.getAccessToken('active-5');
     clock.set(first.expiresAt - 300_000 - 1);
     expect((await b.getAccessToken('active-5')).token).toBe(first.token);
@@ -81,7 +92,12 @@ describe('token broker (the real AppStrategy request, against the fake Wix over 
     const tokens = await Promise.all([...early, ...late]);
     await Promise.all(other);
     expect(new Set(tokens.map((t) => t.token)).size).toBe(1);
-    expect(wix.fake.callsTo('token').map((c) => (c.body as { instance_id: string }).instance_id).sort()).toEqual(['active-6', 'active-7']);
+    expect(
+      wix.fake
+        .callsTo('token')
+        .map((c) => (c.body as { instance_id: string }).instance_id)
+        .sort(),
+    ).toEqual(['active-6', 'active-7']);
   });
 
   it('a removal forgets the cached token: the instance is refused, and a reinstall gets a fresh one', async () => {
@@ -117,18 +133,26 @@ describe('token broker (the real AppStrategy request, against the fake Wix over 
 
   it('tells Wix refusing (app removed in Wix) from Wix failing and from no answer', async () => {
     wix.fake.markRemoved('active-removed-in-wix');
-    const refused = await broker().getAccessToken('active-removed-in-wix').catch((e: unknown) => e);
+    const refused = await broker()
+      .getAccessToken('active-removed-in-wix')
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(WixCallError);
     expect(refused).toMatchObject({ kind: 'refused', details: { status: 403 } });
 
     wix.fake.fail('token', { kind: 'status', status: 503 });
     await expect(broker().getAccessToken('active-4')).rejects.toMatchObject({ kind: 'unavailable', details: { status: 503 } });
     wix.fake.fail('token', { kind: 'status', status: 429, retryAfterSec: 7 });
-    await expect(broker().getAccessToken('active-4')).rejects.toMatchObject({ kind: 'unavailable', details: { status: 429, retryAfterMs: 7000 } });
+    await expect(broker().getAccessToken('active-4')).rejects.toMatchObject({
+      kind: 'unavailable',
+      details: { status: 429, retryAfterMs: 7000 },
+    });
     wix.fake.fail('token', { kind: 'drop' });
     await expect(broker().getAccessToken('active-4')).rejects.toMatchObject({ kind: 'network' });
     wix.fake.fail('token', { kind: 'delay', ms: 1_500 });
-    await expect(broker().getAccessToken('active-4')).rejects.toMatchObject({ kind: 'network', message: expect.stringContaining('timed out') });
+    await expect(broker().getAccessToken('active-4')).rejects.toMatchObject({
+      kind: 'network',
+      message: expect.stringContaining('timed out'),
+    });
     // A failure is not cached: the next call asks again and succeeds.
     await expect(broker().getAccessToken('active-4')).resolves.toMatchObject({ token: expect.any(String) });
   });

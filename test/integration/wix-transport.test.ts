@@ -32,7 +32,8 @@ async function describeRequest(input: Parameters<typeof fetch>[0], init: Request
     url: request.url,
     path: new URL(request.url).pathname,
     headers: [...request.headers.entries()],
-    headerNamesAsGiven: init?.headers && !(init.headers instanceof Headers) && !Array.isArray(init.headers) ? Object.keys(init.headers) : null,
+    headerNamesAsGiven:
+      init?.headers && !(init.headers instanceof Headers) && !Array.isArray(init.headers) ? Object.keys(init.headers) : null,
     body: bytes.toString('hex'),
     /** The same bytes, readable when the comparison fails. */
     bodyText: bytes.toString('utf8'),
@@ -130,8 +131,14 @@ describe('per-instance clients: failures come back as thrown WixCallErrors', () 
       details: { status: 403, wixMessage: 'App is not installed' },
     });
     wix.fake.fail('instance', { kind: 'drop' });
-    await expect(getAppInstance(clients, 'i-1')).rejects.toMatchObject({ kind: 'network', message: 'Wix call for instance i-1: no answer' });
-    await expect(getAppInstance(clients, 'nobody')).rejects.toMatchObject({ kind: 'unknown_instance', message: 'Instance nobody is not known to the registry' });
+    await expect(getAppInstance(clients, 'i-1')).rejects.toMatchObject({
+      kind: 'network',
+      message: 'Wix call for instance i-1: no answer',
+    });
+    await expect(getAppInstance(clients, 'nobody')).rejects.toMatchObject({
+      kind: 'unknown_instance',
+      message: 'Instance nobody is not known to the registry',
+    });
     wix.fake.markRemoved('i-gone');
     await expect(sendFinishedConfiguration(clients, 'i-gone')).rejects.toMatchObject({ kind: 'refused', details: { status: 403 } });
   });
@@ -150,7 +157,10 @@ describe('per-instance clients: failures come back as thrown WixCallErrors', () 
     const clients = build(300);
     await getAppInstance(clients, 'i-4'); // the token first, so only the call below is slow
     wix.fake.fail('instance', { kind: 'delay', ms: 2_000 });
-    await expect(getAppInstance(clients, 'i-4')).rejects.toMatchObject({ kind: 'network', message: 'Wix call for instance i-4: timed out' });
+    await expect(getAppInstance(clients, 'i-4')).rejects.toMatchObject({
+      kind: 'network',
+      message: 'Wix call for instance i-4: timed out',
+    });
     wix.fake.fail('instance', { kind: 'delay', ms: 50 });
     await expect(getAppInstance(clients, 'i-4')).resolves.toMatchObject({ siteId: 'site-i-4' });
   });

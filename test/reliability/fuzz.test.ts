@@ -24,7 +24,12 @@ const verify = createJwtVerifier({ publicKeys: [publicKey], now: () => NOW_MS })
 
 /** Real tokens, correctly signed, of a few shapes. */
 const realTokens = [
-  signWixWebhook(privateKey, { eventType: 'AppInstalled', instanceId: 'fuzz-1', iat: NOW_SEC - 60, data: { appId: 'app', originInstanceId: '' } }),
+  signWixWebhook(privateKey, {
+    eventType: 'AppInstalled',
+    instanceId: 'fuzz-1',
+    iat: NOW_SEC - 60,
+    data: { appId: 'app', originInstanceId: '' },
+  }),
   signWixWebhook(privateKey, { eventType: 'AppRemoved', instanceId: 'fuzz-2', iat: NOW_SEC - 3_600 }),
   signWixWebhook(privateKey, {
     eventType: 'PaidPlanPurchased',
@@ -61,7 +66,10 @@ type Mutation =
   | { kind: 'resign-other-key' }
   | { kind: 'trailing-bits' };
 
-const anyChar = fc.oneof(fc.constantFrom(...B64URL.split(''), '.', '=', '+', '/', ' ', '\n', '%'), fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }));
+const anyChar = fc.oneof(
+  fc.constantFrom(...B64URL.split(''), '.', '=', '+', '/', ' ', '\n', '%'),
+  fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }),
+);
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), char: anyChar }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), char: anyChar }),
@@ -84,7 +92,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   }),
   fc.record({
     kind: fc.constant('claims' as const),
-    claims: fc.record({ data: fc.constant(JSON.stringify({ eventType: 'AppRemoved', instanceId: 'fuzz-1', data: '{}' })), iat: fc.integer({ min: 0, max: NOW_SEC }) }),
+    claims: fc.record({
+      data: fc.constant(JSON.stringify({ eventType: 'AppRemoved', instanceId: 'fuzz-1', data: '{}' })),
+      iat: fc.integer({ min: 0, max: NOW_SEC }),
+    }),
   }),
   fc.constant({ kind: 'resign-other-key' as const }),
   fc.constant({ kind: 'trailing-bits' as const }),
@@ -146,8 +157,12 @@ describe('fuzz: the JWT verifier', () => {
           fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
           fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes).toString('utf8')),
           fc.tuple(segment, segment, segment).map((parts) => parts.join('.')),
-          fc.tuple(fc.jsonValue(), fc.jsonValue(), fc.uint8Array({ maxLength: 256 })).map(([header, claims, sig]) => `${b64(header)}.${b64(claims)}.${Buffer.from(sig).toString('base64url')}`),
-          fc.tuple(fc.jsonValue(), fc.uint8Array({ maxLength: 256 })).map(([claims, sig]) => `${b64({ alg: 'RS256' })}.${b64(claims)}.${Buffer.from(sig).toString('base64url')}`),
+          fc
+            .tuple(fc.jsonValue(), fc.jsonValue(), fc.uint8Array({ maxLength: 256 }))
+            .map(([header, claims, sig]) => `${b64(header)}.${b64(claims)}.${Buffer.from(sig).toString('base64url')}`),
+          fc
+            .tuple(fc.jsonValue(), fc.uint8Array({ maxLength: 256 }))
+            .map(([claims, sig]) => `${b64({ alg: 'RS256' })}.${b64(claims)}.${Buffer.from(sig).toString('base64url')}`),
         ),
         (input) => expectVerificationError(() => verify(input)),
       ),
@@ -199,7 +214,8 @@ describe('fuzz: the envelope parser', () => {
     expect(Number.isSafeInteger(event.issuedAt)).toBe(true);
     expect(() => new Date(event.issuedAt).toISOString()).not.toThrow();
     expect(typeof event.data === 'object' && event.data !== null && !Array.isArray(event.data)).toBe(true);
-    if (event.identity !== undefined) expect(typeof event.identity === 'object' && event.identity !== null && !Array.isArray(event.identity)).toBe(true);
+    if (event.identity !== undefined)
+      expect(typeof event.identity === 'object' && event.identity !== null && !Array.isArray(event.identity)).toBe(true);
   }
 
   it('arbitrary JSON values as claims', () => {
@@ -207,7 +223,11 @@ describe('fuzz: the envelope parser', () => {
   });
 
   it('claims shaped like Wix envelopes with arbitrary layers and iat', () => {
-    const jsonText = fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 30 }), fc.constantFrom('{}', '[]', 'null', '{"a":1}', '"{}"', '{'));
+    const jsonText = fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 30 }),
+      fc.constantFrom('{}', '[]', 'null', '{"a":1}', '"{}"', '{'),
+    );
     const layerA = fc.record(
       {
         eventType: fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('AppInstalled', 'AppRemoved', 'PaidPlanChanged'), fc.jsonValue()),
@@ -226,7 +246,17 @@ describe('fuzz: the envelope parser', () => {
     );
     fc.assert(
       fc.property(
-        fc.record({ data: fc.oneof(layerA.map((a) => JSON.stringify(a)), fc.jsonValue()), iat, exp: fc.jsonValue() }, { requiredKeys: [] }),
+        fc.record(
+          {
+            data: fc.oneof(
+              layerA.map((a) => JSON.stringify(a)),
+              fc.jsonValue(),
+            ),
+            iat,
+            exp: fc.jsonValue(),
+          },
+          { requiredKeys: [] },
+        ),
         parseOrMalformed,
       ),
       { numRuns: RUNS * 2 },
@@ -251,7 +281,10 @@ describe('fuzz: the envelope parser', () => {
       fc.double({ min: 8.6e12, max: 8.7e12, noNaN: true }),
       fc.constantFrom(0, 0.4, 1e300, 8.64e12, 8.64e12 + 1, 1e13, 1e16, Number.MAX_VALUE, -0, -1),
     );
-    fc.assert(fc.property(layerA, iat, (a, t) => parseOrMalformed({ data: JSON.stringify(a), iat: t })), { numRuns: RUNS });
+    fc.assert(
+      fc.property(layerA, iat, (a, t) => parseOrMalformed({ data: JSON.stringify(a), iat: t })),
+      { numRuns: RUNS },
+    );
   });
 });
 
@@ -271,7 +304,9 @@ describe('fuzz: through the real app', () => {
       const instanceId = i % 7 === 0 ? `weird %_\\ id ${i} ✓` : `fuzz-inst-${i}`;
       ids.push(instanceId);
       const send = async (eventType: string, iat: number, data: Record<string, unknown> = {}) =>
-        expect((await seeded.deliver(await seeded.signer.sign({ eventType, instanceId, iat, data: { appId: 'app', ...data } }))).status).toBe(200);
+        expect(
+          (await seeded.deliver(await seeded.signer.sign({ eventType, instanceId, iat, data: { appId: 'app', ...data } }))).status,
+        ).toBe(200);
       await send(i % 5 === 0 ? 'PaidPlanPurchased' : 'AppInstalled', t0 + i * 100, { vendorProductId: 'premium', cycle: 'YEARLY' });
       if (i % 3 === 0) await send('AppRemoved', t0 + i * 100 + 50);
       if (i % 4 === 0) await send('PaidPlanChanged', t0 + i * 100 + 20, { vendorProductId: 'business', cycle: 'MONTHLY' });
@@ -295,10 +330,21 @@ describe('fuzz: through the real app', () => {
       fc.string({ maxLength: 200, unit: 'binary' }),
       fc.uint8Array({ maxLength: 400 }),
       fc.constantFrom(...validLooking),
-      fc.tuple(fc.constantFrom(ownToken, ...validLooking), fc.array(mutation, { minLength: 1, maxLength: 2 })).map(([t, ms]) => ms.reduce(applyMutation, t)).filter((t) => t.trim() !== ownToken),
+      fc
+        .tuple(fc.constantFrom(ownToken, ...validLooking), fc.array(mutation, { minLength: 1, maxLength: 2 }))
+        .map(([t, ms]) => ms.reduce(applyMutation, t))
+        .filter((t) => t.trim() !== ownToken),
       fc.integer({ min: 64 * 1024 - 10, max: 70_000 }).map((n) => 'a'.repeat(n)),
     );
-    const contentType = fc.constantFrom('text/plain', 'application/json', 'application/jwt', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', '');
+    const contentType = fc.constantFrom(
+      'text/plain',
+      'application/json',
+      'application/jwt',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/octet-stream',
+      '',
+    );
     await fc.assert(
       fc.asyncProperty(body, contentType, async (b, type) => {
         const res = await empty.app.request('/webhooks/wix', { method: 'POST', body: b, headers: type ? { 'content-type': type } : {} });
@@ -324,7 +370,19 @@ describe('fuzz: through the real app', () => {
 
   it('arbitrary query strings on GET /v1/installations: only 200 or 400', async () => {
     const keys = fc.oneof(
-      fc.constantFrom('limit', 'status', 'cursor', 'plan', 'sort', 'order', 'q', 'installedFrom', 'installedTo', 'removedFrom', 'removedTo'),
+      fc.constantFrom(
+        'limit',
+        'status',
+        'cursor',
+        'plan',
+        'sort',
+        'order',
+        'q',
+        'installedFrom',
+        'installedTo',
+        'removedFrom',
+        'removedTo',
+      ),
       fc.string({ maxLength: 10 }),
     );
     const values = fc.oneof(
@@ -332,20 +390,50 @@ describe('fuzz: through the real app', () => {
       fc.string({ maxLength: 20, unit: 'binary' }),
       fc.integer({ min: -10, max: 1_000 }).map(String),
       fc.double().map(String),
-      fc.constantFrom('active', 'removed', 'paid', 'free', 'premium', 'installedAt', 'removedAt', 'updatedAt', 'asc', 'desc', '', '%', '_', '\\', "'", '"', '1e3', '0x10', 'NaN'),
+      fc.constantFrom(
+        'active',
+        'removed',
+        'paid',
+        'free',
+        'premium',
+        'installedAt',
+        'removedAt',
+        'updatedAt',
+        'asc',
+        'desc',
+        '',
+        '%',
+        '_',
+        '\\',
+        "'",
+        '"',
+        '1e3',
+        '0x10',
+        'NaN',
+      ),
       fc.constantFrom(...cursors),
       fc.tuple(fc.constantFrom(...cursors), mutation).map(([c, m]) => applyMutation(`${c}.x.y`, m).split('.')[0] ?? ''),
       fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v)).toString('base64url')),
       fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
-      fc.constantFrom('2026-02-30', '2026-10-01', '2026-10-01T12:00:00+02:00', '2026-10-01T12:00:00 02:00', '9999-12-31T23:59:59Z', '0000-01-01'),
+      fc.constantFrom(
+        '2026-02-30',
+        '2026-10-01',
+        '2026-10-01T12:00:00+02:00',
+        '2026-10-01T12:00:00 02:00',
+        '9999-12-31T23:59:59Z',
+        '0000-01-01',
+      ),
     );
     const encoded = fc.array(fc.tuple(keys, values), { maxLength: 6 }).map((pairs) => new URLSearchParams(pairs).toString());
     // Not encoded at all: stray %, &, = and friends as a client might send them.
-    const raw = fc.array(fc.tuple(keys, values), { maxLength: 4 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`.replace(/[#\s]/g, '')).join('&'));
+    const raw = fc
+      .array(fc.tuple(keys, values), { maxLength: 4 })
+      .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`.replace(/[#\s]/g, '')).join('&'));
     await fc.assert(
       fc.asyncProperty(fc.oneof(encoded, raw), async (query) => {
         const res = await seeded.api(`/v1/installations?${query}`);
-        if (res.status !== 200 && res.status !== 400) throw new Error(`GET /v1/installations?${query} answered ${res.status}: ${await res.text()}`);
+        if (res.status !== 200 && res.status !== 400)
+          throw new Error(`GET /v1/installations?${query} answered ${res.status}: ${await res.text()}`);
         const json = (await res.json()) as { items?: unknown[]; error?: { code?: string } };
         if (res.status === 200) expect(Array.isArray(json.items)).toBe(true);
         else expect(json.error?.code).toBe('bad_request');

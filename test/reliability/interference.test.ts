@@ -76,7 +76,9 @@ describe.runIf(TEST_ENGINE === 'sqlite')('interference: webhooks during an expor
   });
 
   it('answers webhooks while a large export streams: each before the export ends', async () => {
-    const exportResponse = await fetch(`${server.url}/v1/installations/export?format=csv`, { headers: { authorization: `Bearer ${API_KEY}` } });
+    const exportResponse = await fetch(`${server.url}/v1/installations/export?format=csv`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
     expect(exportResponse.status).toBe(200);
     const reader = exportResponse.body!.getReader();
     let exportEnded = false;
@@ -94,7 +96,11 @@ describe.runIf(TEST_ENGINE === 'sqlite')('interference: webhooks during an expor
     const answeredDuringExport: number[] = [];
     let sent = 0;
     while (!exportEnded && sent < 200) {
-      const jwt = signWixWebhook(privateKey, { eventType: 'AppInstalled', instanceId: `during-export-${sent++}`, data: { appId: TEST_APP_ID, originInstanceId: '' } });
+      const jwt = signWixWebhook(privateKey, {
+        eventType: 'AppInstalled',
+        instanceId: `during-export-${sent++}`,
+        data: { appId: TEST_APP_ID, originInstanceId: '' },
+      });
       const res = await fetch(`${server.url}/webhooks/wix`, { method: 'POST', body: jwt, headers: { connection: 'close' } });
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: 'accepted' });

@@ -23,7 +23,10 @@ describe(`reconcile: ${INSTANCES.toLocaleString('en')} installations at ${RATE_P
     t = await createTestRegistry({ now: Date.UTC(2026, 10, 1) });
     const now = t.clock.now();
     // Seeded straight into the tables, as 10,000 AppInstalled deliveries would leave them.
-    const ids = Array.from({ length: INSTANCES }, (_, i) => ({ id: `rate-${String(i).padStart(5, '0')}`, at: now - 30 * 86_400_000 + i * 1000 }));
+    const ids = Array.from({ length: INSTANCES }, (_, i) => ({
+      id: `rate-${String(i).padStart(5, '0')}`,
+      at: now - 30 * 86_400_000 + i * 1000,
+    }));
     // PostgreSQL keeps raw JWTs apart (delivery_jwts); the reconciler reads none of them.
     await t.db.runMany(
       TEST_ENGINE === 'sqlite'

@@ -32,7 +32,12 @@ describe('shutdown', () => {
       databasePath,
     });
   let n = 0;
-  const install = () => signWixWebhook(privateKey, { eventType: 'AppInstalled', instanceId: `shutdown-${++n}`, data: { appId: TEST_APP_ID, originInstanceId: '' } });
+  const install = () =>
+    signWixWebhook(privateKey, {
+      eventType: 'AppInstalled',
+      instanceId: `shutdown-${++n}`,
+      data: { appId: TEST_APP_ID, originInstanceId: '' },
+    });
 
   beforeAll(async () => {
     wix = await startFakeWix();
@@ -111,6 +116,11 @@ describe('shutdown', () => {
     const missing = acknowledged.filter((jwt) => !stored.has(sha256Hex(jwt)));
     expect(missing).toEqual([]);
     expectIntactIfSqlite(underLoad);
-    expect(server.output().split('\n').filter((line) => /"level":(50|60)/.test(line))).toEqual([]); // nothing logged at error or fatal
+    expect(
+      server
+        .output()
+        .split('\n')
+        .filter((line) => /"level":(50|60)/.test(line)),
+    ).toEqual([]); // nothing logged at error or fatal
   }, 60_000);
 });

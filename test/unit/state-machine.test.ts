@@ -10,7 +10,13 @@ const ev = (eventType: string, issuedAtSec: number, data: Record<string, unknown
 });
 
 /** An event with its arrival order (the delivery id), from Wix or from the registry's own check. */
-const arrived = (arrival: number, eventType: string, issuedAtSec: number, data: Record<string, unknown> = {}, source?: EventSource): HistoryEvent => ({
+const arrived = (
+  arrival: number,
+  eventType: string,
+  issuedAtSec: number,
+  data: Record<string, unknown> = {},
+  source?: EventSource,
+): HistoryEvent => ({
   ...ev(eventType, issuedAtSec, data),
   arrival,
   ...(source ? { source } : {}),
@@ -25,7 +31,13 @@ function permutations<T>(items: T[]): T[][] {
 describe('foldInstallation', () => {
   it('install → active with origin; remove → removed; reinstall → active again with a new installedAt', () => {
     const installed = foldInstallation([ev('AppInstalled', 100, { appId: 'a', originInstanceId: 'orig' })]);
-    expect(installed).toMatchObject({ status: 'active', installedAt: 100_000, installedAtInferred: false, originInstanceId: 'orig', appId: 'a' });
+    expect(installed).toMatchObject({
+      status: 'active',
+      installedAt: 100_000,
+      installedAtInferred: false,
+      originInstanceId: 'orig',
+      appId: 'a',
+    });
     const removed = foldInstallation([ev('AppInstalled', 100), ev('AppRemoved', 200)]);
     expect(removed).toMatchObject({ status: 'removed', installedAt: 100_000, removedAt: 200_000 });
     const reinstalled = foldInstallation([ev('AppInstalled', 100), ev('AppRemoved', 200), ev('AppInstalled', 300)]);
@@ -46,7 +58,10 @@ describe('foldInstallation', () => {
   });
 
   it('a late AppRemoved older than a reinstall does not remove; a resent old AppInstalled does not revive', () => {
-    expect(foldInstallation([ev('AppInstalled', 300), ev('AppInstalled', 100), ev('AppRemoved', 200)])).toMatchObject({ status: 'active', installedAt: 300_000 });
+    expect(foldInstallation([ev('AppInstalled', 300), ev('AppInstalled', 100), ev('AppRemoved', 200)])).toMatchObject({
+      status: 'active',
+      installedAt: 300_000,
+    });
     expect(foldInstallation([ev('AppRemoved', 200), ev('AppInstalled', 100)])).toMatchObject({ status: 'removed', removedAt: 200_000 });
   });
 
@@ -60,7 +75,13 @@ describe('foldInstallation', () => {
       ev('PaidPlanPurchased', 2, { vendorProductId: 'pro', cycle: 'MONTHLY', expiresOn: '2027-01-01T00:00:00Z' }),
       ev('PaidPlanAutoRenewalCancelled', 3, { cancelReason: 'USER_ACTION' }),
     ]);
-    expect(state).toMatchObject({ planVendorProductId: 'pro', planCycle: 'MONTHLY', planExpiresOn: '2027-01-01T00:00:00Z', planAutoRenewing: false, planChangedAt: 3000 });
+    expect(state).toMatchObject({
+      planVendorProductId: 'pro',
+      planCycle: 'MONTHLY',
+      planExpiresOn: '2027-01-01T00:00:00Z',
+      planAutoRenewing: false,
+      planChangedAt: 3000,
+    });
   });
 
   it('an instance first seen through a plan event is active with an inferred install time, fixed when the install arrives', () => {
@@ -71,7 +92,12 @@ describe('foldInstallation', () => {
   });
 
   it('an instance first seen through its removal is removed', () => {
-    expect(foldInstallation([ev('AppRemoved', 70)])).toMatchObject({ status: 'removed', installedAt: 70_000, installedAtInferred: true, removedAt: 70_000 });
+    expect(foldInstallation([ev('AppRemoved', 70)])).toMatchObject({
+      status: 'removed',
+      installedAt: 70_000,
+      installedAtInferred: true,
+      removedAt: 70_000,
+    });
   });
 
   it('ignores event types it does not know', () => {
@@ -91,7 +117,10 @@ describe('installation spells', () => {
   });
 
   it('a resend re-signed with a newer iat joins the installation too', () => {
-    expect(foldInstallation([arrived(1, 'AppInstalled', 100), arrived(2, 'AppInstalled', 300)])).toMatchObject({ installedAt: 100_000, installedAtInferred: false });
+    expect(foldInstallation([arrived(1, 'AppInstalled', 100), arrived(2, 'AppInstalled', 300)])).toMatchObject({
+      installedAt: 100_000,
+      installedAtInferred: false,
+    });
   });
 
   it('a late removal between two installs splits them: the current installation is the one after it', () => {
@@ -118,7 +147,9 @@ describe('installation spells', () => {
   });
 
   it('an installation first seen through a plan event is still dated by its AppInstalled when that arrives', () => {
-    expect(foldInstallation([arrived(1, 'PaidPlanPurchased', 50, { vendorProductId: 'pro' }), arrived(2, 'AppInstalled', 40)])).toMatchObject({
+    expect(
+      foldInstallation([arrived(1, 'PaidPlanPurchased', 50, { vendorProductId: 'pro' }), arrived(2, 'AppInstalled', 40)]),
+    ).toMatchObject({
       installedAt: 40_000,
       installedAtInferred: false,
       configure: true,
@@ -126,7 +157,7 @@ describe('installation spells', () => {
   });
 });
 
-describe('the registry\'s own events (reconciliation, import)', () => {
+describe("the registry's own events (reconciliation, import)", () => {
   it('Reconciled.Removed ends the installation at the time of the check', () => {
     expect(foldInstallation([arrived(1, 'AppInstalled', 100), arrived(2, 'Reconciled.Removed', 500, {}, 'reconcile')])).toMatchObject({
       status: 'removed',
@@ -137,9 +168,16 @@ describe('the registry\'s own events (reconciliation, import)', () => {
 
   it('a later real webhook (a reinstall) wins over the repair; a webhook older than the check does not undo it', () => {
     const repaired = [arrived(1, 'AppInstalled', 100), arrived(2, 'Reconciled.Removed', 500, {}, 'reconcile')];
-    expect(foldInstallation([...repaired, arrived(3, 'AppInstalled', 600)])).toMatchObject({ status: 'active', installedAt: 600_000, removedAt: null, configure: true });
+    expect(foldInstallation([...repaired, arrived(3, 'AppInstalled', 600)])).toMatchObject({
+      status: 'active',
+      installedAt: 600_000,
+      removedAt: null,
+      configure: true,
+    });
     expect(foldInstallation([...repaired, arrived(3, 'AppInstalled', 300)])).toMatchObject({ status: 'removed', removedAt: 500_000 });
-    expect(foldInstallation([...repaired, arrived(3, 'PaidPlanChanged', 400, { vendorProductId: 'biz' })])).toMatchObject({ status: 'removed' });
+    expect(foldInstallation([...repaired, arrived(3, 'PaidPlanChanged', 400, { vendorProductId: 'biz' })])).toMatchObject({
+      status: 'removed',
+    });
     // Wix's own removal, older than the check, dates the removal more exactly.
     expect(foldInstallation([...repaired, arrived(3, 'AppRemoved', 450)])).toMatchObject({ status: 'removed', removedAt: 450_000 });
   });
@@ -152,11 +190,17 @@ describe('the registry\'s own events (reconciliation, import)', () => {
       configure: false,
     });
     expect(foldInstallation([arrived(1, 'Imported.Installed', 500, { configure: true }, 'import')])).toMatchObject({ configure: true });
-    expect(foldInstallation([arrived(1, 'Imported.Removed', 500, {}, 'import')])).toMatchObject({ status: 'removed', installedAt: 500_000, removedAt: 500_000 });
+    expect(foldInstallation([arrived(1, 'Imported.Removed', 500, {}, 'import')])).toMatchObject({
+      status: 'removed',
+      installedAt: 500_000,
+      removedAt: 500_000,
+    });
   });
 
   it('a late AppInstalled older than an import, no removal between, is the same installation: no move, not configured', () => {
-    expect(foldInstallation([arrived(1, 'Imported.Installed', 500, { configure: false }, 'import'), arrived(2, 'AppInstalled', 100)])).toMatchObject({
+    expect(
+      foldInstallation([arrived(1, 'Imported.Installed', 500, { configure: false }, 'import'), arrived(2, 'AppInstalled', 100)]),
+    ).toMatchObject({
       status: 'active',
       installedAt: 500_000,
       installedAtInferred: true,
@@ -165,13 +209,17 @@ describe('the registry\'s own events (reconciliation, import)', () => {
   });
 
   it('Reconciled.Installed begins a new installation after a removal (a reinstall the webhooks missed), configured', () => {
-    const history = [arrived(1, 'AppInstalled', 100), arrived(2, 'AppRemoved', 200), arrived(3, 'Reconciled.Installed', 500, { configure: true }, 'reconcile')];
+    const history = [
+      arrived(1, 'AppInstalled', 100),
+      arrived(2, 'AppRemoved', 200),
+      arrived(3, 'Reconciled.Installed', 500, { configure: true }, 'reconcile'),
+    ];
     expect(foldInstallation(history)).toMatchObject({ status: 'active', installedAt: 500_000, installedAtInferred: true, configure: true });
     // Its missed AppInstalled arriving later joins it.
     expect(foldInstallation([...history, arrived(4, 'AppInstalled', 300)])).toMatchObject({ status: 'active', installedAt: 500_000 });
   });
 
-  it('a Wix delivery is never read as one of the registry\'s events, whatever its eventType', () => {
+  it("a Wix delivery is never read as one of the registry's events, whatever its eventType", () => {
     expect(foldInstallation([arrived(1, 'AppInstalled', 100), arrived(2, 'Reconciled.Removed', 500)])).toMatchObject({ status: 'active' });
     expect(foldInstallation([arrived(1, 'Reconciled.SiteUpdated', 500, {}, 'reconcile')])).toBeNull();
   });

@@ -16,7 +16,11 @@ export const READ_RETRY_AFTER_SEC = 1;
 
 /** The main thread's side of the readers: one query in, its answer out. */
 export interface ReaderTransport {
-  run<Op extends SqliteReadOp>(op: Op, args: Parameters<SqliteReads[Op]>, options?: { waitsForever?: boolean }): Promise<ReturnType<SqliteReads[Op]>>;
+  run<Op extends SqliteReadOp>(
+    op: Op,
+    args: Parameters<SqliteReads[Op]>,
+    options?: { waitsForever?: boolean },
+  ): Promise<ReturnType<SqliteReads[Op]>>;
   pragmas: Record<string, unknown>[];
   close(): Promise<void>;
 }
@@ -80,14 +84,17 @@ export async function openReaderPool(path: string, workers: Worker[], options: R
     }
     if (queue.length > 0 && !sweeper) {
       // Refuse reads that waited too long even while every reader is still busy.
-      sweeper = setInterval(() => {
-        const t = performance.now();
-        for (let i = queue.length - 1; i >= 0; i--) if (expired(queue[i]!, t)) refuse(queue.splice(i, 1)[0]!);
-        if (queue.length === 0) {
-          clearInterval(sweeper);
-          sweeper = undefined;
-        }
-      }, Math.max(10, maxWaitMs / 4));
+      sweeper = setInterval(
+        () => {
+          const t = performance.now();
+          for (let i = queue.length - 1; i >= 0; i--) if (expired(queue[i]!, t)) refuse(queue.splice(i, 1)[0]!);
+          if (queue.length === 0) {
+            clearInterval(sweeper);
+            sweeper = undefined;
+          }
+        },
+        Math.max(10, maxWaitMs / 4),
+      );
       sweeper.unref();
     }
   }
@@ -114,7 +121,14 @@ export async function openReaderPool(path: string, workers: Worker[], options: R
   return {
     run(op, args, runOptions) {
       return new Promise((resolve, reject) => {
-        const entry: QueuedRead = { op, args, enqueuedAt: performance.now(), waitsForever: runOptions?.waitsForever ?? false, resolve: resolve as never, reject };
+        const entry: QueuedRead = {
+          op,
+          args,
+          enqueuedAt: performance.now(),
+          waitsForever: runOptions?.waitsForever ?? false,
+          resolve: resolve as never,
+          reject,
+        };
         if (queue.length >= maxLength && !entry.waitsForever) return refuse(entry);
         queue.push(entry);
         dispatch();

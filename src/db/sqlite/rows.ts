@@ -176,7 +176,10 @@ export interface PushEndpointSqlRow {
   delivered: number;
 }
 
-export const pushEndpointFromRow = (r: PushEndpointSqlRow, open: { pending: number; running: number; dead: number; oldestUndeliveredAt: number | null }): PushEndpointHealth => ({
+export const pushEndpointFromRow = (
+  r: PushEndpointSqlRow,
+  open: { pending: number; running: number; dead: number; oldestUndeliveredAt: number | null },
+): PushEndpointHealth => ({
   url: r.url,
   active: r.active !== 0,
   lastSuccessAt: r.last_success_at,

@@ -12,9 +12,13 @@ export const SEARCH_PENDING_HIGH_WATER = 20_000;
  * directly, so they stay exact while the index catches up.
  */
 export function createSearchIndexer(sqlite: Database.Database) {
-  const pendingRows = sqlite.prepare<[number], number>('SELECT installation_rowid FROM search_pending ORDER BY installation_rowid LIMIT ?').pluck();
+  const pendingRows = sqlite
+    .prepare<[number], number>('SELECT installation_rowid FROM search_pending ORDER BY installation_rowid LIMIT ?')
+    .pluck();
   // Rowids only grow and pending rows are few gaps apart: the span is a one-probe estimate of the backlog.
-  const pendingSpan = sqlite.prepare<[], number | null>('SELECT max(installation_rowid) - min(installation_rowid) + 1 FROM search_pending').pluck();
+  const pendingSpan = sqlite
+    .prepare<[], number | null>('SELECT max(installation_rowid) - min(installation_rowid) + 1 FROM search_pending')
+    .pluck();
   const index = sqlite.prepare<[number]>(
     'INSERT INTO installations_search (rowid, site_name, site_url, instance_id) SELECT rowid, site_name, site_url, instance_id FROM installations WHERE rowid = ?',
   );

@@ -41,13 +41,14 @@ export type SqliteStore = RegistryStore & {
   writerPragma(text: string): Promise<unknown>;
 };
 
-
-
 /** Opens (creating and migrating if needed) the SQLite file and the connections around it. */
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
   const threads = options.threads ?? true;
   const commitListeners: ((commands: number) => void)[] = [];
-  const writerOptions = { busyTimeoutMs: options.busyTimeoutMs, onCommit: (commands: number) => commitListeners.forEach((listener) => listener(commands)) };
+  const writerOptions = {
+    busyTimeoutMs: options.busyTimeoutMs,
+    onCommit: (commands: number) => commitListeners.forEach((listener) => listener(commands)),
+  };
   let writer: WriterTransport;
   let readers: ReaderTransport;
   if (threads) {
@@ -68,7 +69,12 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   return createStore(path, writer, readers, commitListeners);
 }
 
-function createStore(path: string, writer: WriterTransport, readers: ReaderTransport, commitListeners: ((commands: number) => void)[]): SqliteStore {
+function createStore(
+  path: string,
+  writer: WriterTransport,
+  readers: ReaderTransport,
+  commitListeners: ((commands: number) => void)[],
+): SqliteStore {
   let closed = false;
   // Group commit on this side: what is written in one event-loop turn goes to the writer as one
   // message; the writer merges whatever queued up while it was committing.
@@ -194,4 +200,3 @@ function createStore(path: string, writer: WriterTransport, readers: ReaderTrans
   };
   return store;
 }
-

@@ -28,9 +28,10 @@ export function createSqliteWriteStatements(sqlite: Database.Database): SqliteWr
   );
   const insertDeliveryJwt = sqlite.prepare<[number, string]>('INSERT INTO delivery_jwts (delivery_id, jwt) VALUES (?, ?)');
   const deliveryInstance = sqlite.prepare<[number], string>('SELECT instance_id FROM deliveries WHERE id = ?').pluck();
-  const history = sqlite.prepare<[string], { id: number; event_type: string; issued_at: number; payload: string | null; jwt_sha256: string; source: EventSource }>(
-    'SELECT id, event_type, issued_at, payload, jwt_sha256, source FROM deliveries WHERE instance_id = ?',
-  );
+  const history = sqlite.prepare<
+    [string],
+    { id: number; event_type: string; issued_at: number; payload: string | null; jwt_sha256: string; source: EventSource }
+  >('SELECT id, event_type, issued_at, payload, jwt_sha256, source FROM deliveries WHERE instance_id = ?');
   const installation = sqlite.prepare<[string], InstallationSqlRow>('SELECT * FROM installations WHERE instance_id = ?');
   const upsertInstallation = sqlite.prepare(`
     INSERT INTO installations (instance_id, app_id, status, installed_at, installed_at_inferred, removed_at, origin_instance_id,
@@ -180,14 +181,18 @@ export function createSqliteWriteStatements(sqlite: Database.Database): SqliteWr
   const upsertState = sqlite.prepare<[string, string, number]>(
     'INSERT INTO registry_state (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
   );
-  const insertStateIfAbsent = sqlite.prepare<[string, string, number]>('INSERT INTO registry_state (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING');
+  const insertStateIfAbsent = sqlite.prepare<[string, string, number]>(
+    'INSERT INTO registry_state (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+  );
   const insertSession = sqlite.prepare<[string, string, number, number]>(
     'INSERT INTO dashboard_sessions (id_hash, api_key_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
   );
   const deleteSessionById = sqlite.prepare<[string]>('DELETE FROM dashboard_sessions WHERE id_hash = ?');
   const deleteSessionsOfKey = sqlite.prepare<[string]>('DELETE FROM dashboard_sessions WHERE api_key_id = ?');
   const deleteAllSessions = sqlite.prepare('DELETE FROM dashboard_sessions');
-  const deleteSessionsExcept = sqlite.prepare<[string]>('DELETE FROM dashboard_sessions WHERE api_key_id NOT IN (SELECT value FROM json_each(?))');
+  const deleteSessionsExcept = sqlite.prepare<[string]>(
+    'DELETE FROM dashboard_sessions WHERE api_key_id NOT IN (SELECT value FROM json_each(?))',
+  );
   const deleteExpiredSessions = sqlite.prepare<[number]>('DELETE FROM dashboard_sessions WHERE expires_at <= ?');
 
   return {
@@ -195,7 +200,16 @@ export function createSqliteWriteStatements(sqlite: Database.Database): SqliteWr
       // One writer thread owns the only write connection: instances need no lock of their own.
     },
     insertDelivery(d: NewDelivery) {
-      const row = insertDelivery.get(d.sha256, d.eventType, d.instanceId, d.issuedAt, d.receivedAt, d.outcome, JSON.stringify(d.payload), d.source ?? 'wix');
+      const row = insertDelivery.get(
+        d.sha256,
+        d.eventType,
+        d.instanceId,
+        d.issuedAt,
+        d.receivedAt,
+        d.outcome,
+        JSON.stringify(d.payload),
+        d.source ?? 'wix',
+      );
       if (!row) return null;
       // An event the registry records itself (no JWT: Wix sent nothing) has no row there.
       if (d.jwt !== '') insertDeliveryJwt.run(row.id, d.jwt);
@@ -230,11 +244,26 @@ export function createSqliteWriteStatements(sqlite: Database.Database): SqliteWr
       });
     },
     writeSite(instanceId: string, site: SiteDescription, now: number) {
-      writeSite.run(site.siteId, site.siteName, site.siteUrl, site.appVersion, site.isFree === null ? null : site.isFree ? 1 : 0, now, instanceId);
+      writeSite.run(
+        site.siteId,
+        site.siteName,
+        site.siteUrl,
+        site.appVersion,
+        site.isFree === null ? null : site.isFree ? 1 : 0,
+        now,
+        instanceId,
+      );
     },
     writeConfigured: (instanceId, startedAt, now) => writeConfigured.run(now, instanceId, startedAt).changes > 0,
     insertChange(change: NewChange) {
-      const { position } = insertChange.get(change.id, change.type, change.instanceId, change.occurredAt, change.recordedAt, JSON.stringify(change.installation))!;
+      const { position } = insertChange.get(
+        change.id,
+        change.type,
+        change.instanceId,
+        change.occurredAt,
+        change.recordedAt,
+        JSON.stringify(change.installation),
+      )!;
       appendedPosition = Math.max(appendedPosition, position);
       return position;
     },
@@ -252,7 +281,8 @@ export function createSqliteWriteStatements(sqlite: Database.Database): SqliteWr
       else cancelPendingExcept.run(now, reason, instanceId, exceptStartedAt);
     },
     claimDueJobs: (now, limit, leaseUntil) => claimDue.all(leaseUntil, now, now, now, limit).map(outboxJobFromRow),
-    enqueuePushJobs: (changePosition, instanceId, startedAt, now) => enqueuePush.run({ changePosition, instanceId, startedAt, now }).changes,
+    enqueuePushJobs: (changePosition, instanceId, startedAt, now) =>
+      enqueuePush.run({ changePosition, instanceId, startedAt, now }).changes,
     claimDuePushJobs: (endpoint, now, limit, leaseUntil) => claimDuePush.all({ endpoint, now, limit, leaseUntil }).map(outboxJobFromRow),
     configurePushEndpoints(urls, now) {
       const wanted = new Set(urls);
@@ -290,7 +320,8 @@ export function createSqliteWriteStatements(sqlite: Database.Database): SqliteWr
       const row = claimWalk.get({ name, owner, now, leaseUntil });
       return row ? { cursor: row.cursor } : null;
     },
-    releaseReconcileWalk: (name, owner, update, now) => releaseWalk.run(update.cursor, update.nextRunAt, update.lastStop, now, name, owner).changes > 0,
+    releaseReconcileWalk: (name, owner, update, now) =>
+      releaseWalk.run(update.cursor, update.nextRunAt, update.lastStop, now, name, owner).changes > 0,
     deliveryReceiptsAfter: (afterId, limit) => deliveryReceiptsAfter.all(afterId, limit),
     pruneRawJwts: (afterId, throughId) => pruneJwtRows.run(afterId, throughId).changes + pruneLegacyJwts.run(afterId, throughId).changes,
     readState: (name) => readState.get(name) ?? null,

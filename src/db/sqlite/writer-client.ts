@@ -23,7 +23,10 @@ export interface WriterTransport {
 
 export type { Worker };
 
-export async function startWriterThread(path: string, options: { busyTimeoutMs?: number | undefined; onCommit: (commands: number) => void }): Promise<WriterTransport> {
+export async function startWriterThread(
+  path: string,
+  options: { busyTimeoutMs?: number | undefined; onCommit: (commands: number) => void },
+): Promise<WriterTransport> {
   const worker = await acquireThread('writer');
   const opened = nextMessage<Extract<FromWriter, { type: 'opened' }>>(worker, 'opened');
   worker.postMessage({ type: 'open', path, migrationsDir: SQLITE_MIGRATIONS_DIR, busyTimeoutMs: options.busyTimeoutMs } satisfies ToWriter);
@@ -68,7 +71,9 @@ export async function startWriterThread(path: string, options: { busyTimeoutMs?:
     });
   return {
     run: (commands) =>
-      alive ? call<BatchResult>({ type: 'batch', seq: ++seq, commands }) : Promise.reject(new StorageUnavailableError('The writer thread is not running')),
+      alive
+        ? call<BatchResult>({ type: 'batch', seq: ++seq, commands })
+        : Promise.reject(new StorageUnavailableError('The writer thread is not running')),
     pragma: (text) => call<unknown>({ type: 'pragma', seq: ++seq, text }),
     pragmas,
     alive: () => alive,
@@ -85,7 +90,10 @@ export async function startWriterThread(path: string, options: { busyTimeoutMs?:
 }
 
 /** The same writer on the caller's thread (the CLI): one batch at a time. */
-export function inlineWriter(path: string, options: { busyTimeoutMs?: number | undefined; onCommit: (commands: number) => void }): WriterTransport {
+export function inlineWriter(
+  path: string,
+  options: { busyTimeoutMs?: number | undefined; onCommit: (commands: number) => void },
+): WriterTransport {
   const writer = createSqliteWriter(path, { busyTimeoutMs: options.busyTimeoutMs });
   let chain: Promise<unknown> = Promise.resolve();
   let open = true;

@@ -89,12 +89,18 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
     },
 
     status(instanceId: string): InstallationStatus | undefined {
-      return (prepared('SELECT status FROM installations WHERE instance_id = ?').pluck().get(instanceId) as InstallationStatus | undefined) ?? undefined;
+      return (
+        (prepared('SELECT status FROM installations WHERE instance_id = ?').pluck().get(instanceId) as InstallationStatus | undefined) ??
+        undefined
+      );
     },
 
     /** From the trigger-kept counters: no scan of a million rows. */
     installationCounts(): Record<InstallationStatus, number> {
-      const rows = prepared(`SELECT name, value FROM registry_counters WHERE name LIKE 'installations.%'`).all() as { name: string; value: number }[];
+      const rows = prepared(`SELECT name, value FROM registry_counters WHERE name LIKE 'installations.%'`).all() as {
+        name: string;
+        value: number;
+      }[];
       const counts = { active: 0, removed: 0 };
       for (const row of rows) counts[row.name.slice('installations.'.length) as InstallationStatus] = row.value;
       return counts;
@@ -102,18 +108,27 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
 
     newestActive(): string | undefined {
       return (
-        (prepared(`SELECT instance_id FROM installations WHERE status = 'active' ORDER BY installed_at DESC LIMIT 1`).pluck().get() as string | undefined) ??
-        undefined
+        (prepared(`SELECT instance_id FROM installations WHERE status = 'active' ORDER BY installed_at DESC LIMIT 1`).pluck().get() as
+          string | undefined) ?? undefined
       );
     },
 
     dailySummary(window: { from: number; to: number }): DailySummaryRows {
       const from = day(window.from);
       const to = day(window.to);
-      const activeBefore = (prepared('SELECT coalesce(sum(active_delta), 0) FROM daily_summary WHERE day < ?').pluck().get(from) as number) ?? 0;
+      const activeBefore =
+        (prepared('SELECT coalesce(sum(active_delta), 0) FROM daily_summary WHERE day < ?').pluck().get(from) as number) ?? 0;
       const rows = prepared(
         'SELECT day, installs, removals, active_delta, churn_1d, churn_7d, churn_30d FROM daily_summary WHERE day >= ? AND day < ? ORDER BY day',
-      ).all(from, to) as { day: number; installs: number; removals: number; active_delta: number; churn_1d: number; churn_7d: number; churn_30d: number }[];
+      ).all(from, to) as {
+        day: number;
+        installs: number;
+        removals: number;
+        active_delta: number;
+        churn_1d: number;
+        churn_7d: number;
+        churn_30d: number;
+      }[];
       const byDay = new Map(rows.map((r) => [r.day, r]));
       const days: DailySummaryRows['days'] = [];
       for (let d = from; d < to; d++) {
@@ -159,7 +174,10 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
 
     /** Jobs per state, from the trigger-kept counters (no table scan). */
     outboxCounts(): Record<OutboxJobStatus, number> {
-      const rows = prepared(`SELECT name, value FROM registry_counters WHERE name LIKE 'outbox.%'`).all() as { name: string; value: number }[];
+      const rows = prepared(`SELECT name, value FROM registry_counters WHERE name LIKE 'outbox.%'`).all() as {
+        name: string;
+        value: number;
+      }[];
       const counts = Object.fromEntries(OUTBOX_JOB_STATUSES.map((s) => [s, 0])) as Record<OutboxJobStatus, number>;
       for (const row of rows) counts[row.name.slice('outbox.'.length) as OutboxJobStatus] = row.value;
       return counts;
@@ -198,7 +216,11 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
       const before = filter.before ?? Number.MAX_SAFE_INTEGER;
       const rows = (
         filter.instanceId
-          ? prepared('SELECT * FROM changes WHERE instance_id = ? AND position < ? ORDER BY position DESC LIMIT ?').all(filter.instanceId, before, filter.limit)
+          ? prepared('SELECT * FROM changes WHERE instance_id = ? AND position < ? ORDER BY position DESC LIMIT ?').all(
+              filter.instanceId,
+              before,
+              filter.limit,
+            )
           : prepared('SELECT * FROM changes WHERE position < ? ORDER BY position DESC LIMIT ?').all(before, filter.limit)
       ) as ChangeSqlRow[];
       return rows.map(changeFromRow);
@@ -234,7 +256,10 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
         source = 'wix' AND d.jwt = '' AND NOT EXISTS (SELECT 1 FROM delivery_jwts j WHERE j.delivery_id = d.id) AS jwt_pruned`;
       const rows = (
         filter.instanceId
-          ? prepared(`SELECT ${columns} FROM deliveries d WHERE instance_id = ? ORDER BY id DESC LIMIT ?`).all(filter.instanceId, filter.limit ?? 50)
+          ? prepared(`SELECT ${columns} FROM deliveries d WHERE instance_id = ? ORDER BY id DESC LIMIT ?`).all(
+              filter.instanceId,
+              filter.limit ?? 50,
+            )
           : prepared(`SELECT ${columns} FROM deliveries d ORDER BY id DESC LIMIT ?`).all(filter.limit ?? 50)
       ) as DeliverySqlRow[];
       return rows.map(deliveryFromRow);
@@ -277,9 +302,9 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
 
     session(idHash: string): DashboardSessionRecord | null {
       return (
-        (prepared('SELECT id_hash AS idHash, api_key_id AS apiKeyId, created_at AS createdAt, expires_at AS expiresAt FROM dashboard_sessions WHERE id_hash = ?').get(
-          idHash,
-        ) as DashboardSessionRecord | undefined) ?? null
+        (prepared(
+          'SELECT id_hash AS idHash, api_key_id AS apiKeyId, created_at AS createdAt, expires_at AS expiresAt FROM dashboard_sessions WHERE id_hash = ?',
+        ).get(idHash) as DashboardSessionRecord | undefined) ?? null
       );
     },
 

@@ -2,7 +2,13 @@ import { and, sql, type SQL } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { InstallationRecord } from '../../../installations/model.ts';
-import type { InstallationFilters, InstallationSort, InstallationStatus, Position, SortOrder } from '../../../installations/query-schemas.ts';
+import type {
+  InstallationFilters,
+  InstallationSort,
+  InstallationStatus,
+  Position,
+  SortOrder,
+} from '../../../installations/query-schemas.ts';
 import type { InstallationListRequest, InstallationRowPage } from '../../store.ts';
 import * as schema from '../schema/index.ts';
 import { installations, planTierSql } from '../schema/index.ts';
@@ -108,7 +114,13 @@ export function createSqliteInstallationPages(
     const both = (kind: TermKind, build: (plus: SQL) => SQL, lower?: number, upper?: number) =>
       out.push({ kind, usable: build(sql.raw('')), residual: build(sql.raw('+')), lower, upper });
     const { status, plan, installedFrom, installedTo, removedFrom, removedTo, q } = f;
-    if (status) out.push({ kind: 'status', usable: sql`${installations.status} = ${status}`, residual: sql`+${installations.status} = ${status}`, status });
+    if (status)
+      out.push({
+        kind: 'status',
+        usable: sql`${installations.status} = ${status}`,
+        residual: sql`+${installations.status} = ${status}`,
+        status,
+      });
     if (plan === 'paid' || plan === 'free') both('planTier', (p) => sql`${p}${planTierSql(installations)} = ${plan}`);
     else if (plan) both('planProduct', (p) => sql`${p}${installations.planVendorProductId} = ${plan}`);
     const range = (kind: TermKind, column: SQLiteColumn, from?: number, to?: number) => {
@@ -208,7 +220,14 @@ export function createSqliteInstallationPages(
    * rows, so one request for a rare combination cannot hold a reader for seconds. Such a page
    * can come back short, even empty, with a cursor at the last row looked at (`resume`).
    */
-  function fetchRows(all: Term[], plan: AccessPlan, sort: InstallationSort, order: SortOrder, after: Position | null, count: number): Fetched {
+  function fetchRows(
+    all: Term[],
+    plan: AccessPlan,
+    sort: InstallationSort,
+    order: SortOrder,
+    after: Position | null,
+    count: number,
+  ): Fetched {
     const walking = plan.driver === null;
     const removedBefore = all.find((t) => t.kind === 'removed')?.upper;
 
@@ -267,10 +286,16 @@ export function createSqliteInstallationPages(
         const [low, high] = order === 'desc' ? [end, start] : [start, end];
         const out: SQL[] = [];
         if (high && (upper === undefined || high.key < upper)) {
-          out.push(sql`(${column}, ${id}) ${sql.raw(high.inclusive ? '<=' : '<')} (${high.key}, ${high.instanceId})`, sql`${column} <= ${high.key}`);
+          out.push(
+            sql`(${column}, ${id}) ${sql.raw(high.inclusive ? '<=' : '<')} (${high.key}, ${high.instanceId})`,
+            sql`${column} <= ${high.key}`,
+          );
         } else if (upper !== undefined) out.push(sql`${column} < ${upper}`);
         if (low && (lower === undefined || low.key >= lower)) {
-          out.push(sql`(${column}, ${id}) ${sql.raw(low.inclusive ? '>=' : '>')} (${low.key}, ${low.instanceId})`, sql`${column} >= ${low.key}`);
+          out.push(
+            sql`(${column}, ${id}) ${sql.raw(low.inclusive ? '>=' : '>')} (${low.key}, ${low.instanceId})`,
+            sql`${column} >= ${low.key}`,
+          );
         } else if (lower !== undefined) out.push(sql`${column} >= ${lower}`);
         else if (extra.notNull) out.push(sql`${column} IS NOT NULL`);
         return out;

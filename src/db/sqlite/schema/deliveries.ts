@@ -36,7 +36,9 @@ export const deliveries = sqliteTable(
      *  on rows stored before the history moved into this table (migration 0008 fills them). */
     payload: text('payload', { mode: 'json' }).$type<EventPayload>(),
     /** wix: a verified webhook; reconcile / import: a check the registry made with Wix. */
-    source: text('source', { enum: ['wix', 'reconcile', 'import'] }).notNull().default('wix'),
+    source: text('source', { enum: ['wix', 'reconcile', 'import'] })
+      .notNull()
+      .default('wix'),
   },
   // The history of an instance, in iat order: what the state machine folds on every delivery.
   (t) => [index('deliveries_instance_idx').on(t.instanceId, t.issuedAt)],

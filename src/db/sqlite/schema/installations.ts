@@ -15,7 +15,6 @@ export function planTierSql(columns: { isFree: SQLiteColumn | SQL; planVendorPro
   return sql`(CASE WHEN ${columns.isFree} = 0 OR ${columns.planVendorProductId} IS NOT NULL THEN 'paid' ELSE 'free' END)`;
 }
 
-
 /**
  * Current state of each app instance, derived from its event history (see
  * src/installations/state-machine.ts) plus what the outbox later learns from Wix.

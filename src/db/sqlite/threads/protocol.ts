@@ -19,7 +19,14 @@ export type FromWriter =
   | { type: 'loaded' }
   | { type: 'opened'; pragmas: Record<string, unknown> }
   | { type: 'failed'; error: SerializedError }
-  | { type: 'done'; seq: number; outcomes: CommandOutcome[]; transactionSize: number; firstOfTransaction: boolean; appendedPosition: number }
+  | {
+      type: 'done';
+      seq: number;
+      outcomes: CommandOutcome[];
+      transactionSize: number;
+      firstOfTransaction: boolean;
+      appendedPosition: number;
+    }
   | { type: 'pragma'; seq: number; ok: boolean; value?: unknown; error?: SerializedError }
   | { type: 'closed' };
 

@@ -54,7 +54,10 @@ const hashOf = (file: string) => createHash('sha256').update(readFileSync(file))
 /** The cached bundles if every input is unchanged, else a fresh build (several processes may build at once). */
 async function bundleThreads(): Promise<Record<ThreadKind, URL>> {
   const cached = readManifest();
-  if (cached && Object.entries(cached.inputs).every(([file, hash]) => existsSync(join(PROJECT_ROOT, file)) && hashOf(join(PROJECT_ROOT, file)) === hash)) {
+  if (
+    cached &&
+    Object.entries(cached.inputs).every(([file, hash]) => existsSync(join(PROJECT_ROOT, file)) && hashOf(join(PROJECT_ROOT, file)) === hash)
+  ) {
     return urlsIn(join(CACHE_DIR, cached.folder));
   }
   const { build } = await import('esbuild');

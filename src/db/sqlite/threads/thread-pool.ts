@@ -23,7 +23,9 @@ export async function acquireThread(kind: ThreadKind): Promise<Worker> {
     return reused;
   }
   const code = await threadCode(kind);
-  const worker = new Worker(code.file, { workerData: { ...code.data, niceness: kind === 'reader' ? READER_NICENESS : 0 } satisfies ThreadData });
+  const worker = new Worker(code.file, {
+    workerData: { ...code.data, niceness: kind === 'reader' ? READER_NICENESS : 0 } satisfies ThreadData,
+  });
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     worker.once('error', onError);

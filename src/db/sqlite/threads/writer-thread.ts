@@ -70,7 +70,10 @@ async function commit(first: Batch): Promise<void> {
   const commands: WriteCommand[] = batches.flatMap((b) => b.commands);
   const { outcomes, appendedPosition } = writer
     ? await writer.runBatch(commands)
-    : { outcomes: commands.map(() => ({ ok: false as const, error: serializeError(new Error('the writer has no database open')) })), appendedPosition: 0 };
+    : {
+        outcomes: commands.map(() => ({ ok: false as const, error: serializeError(new Error('the writer has no database open')) })),
+        appendedPosition: 0,
+      };
   lastBatchAt = performance.now();
   let offset = 0;
   for (const batch of batches) {
