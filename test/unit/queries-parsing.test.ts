@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { printable } from '../../src/cli/installs.ts';
 import { AppError } from '../../src/errors.ts';
-import { escapeLike } from '../../src/db/sqlite/reads/installation-pages.ts';
+import { escapeLike } from '../../src/db/like-pattern.ts';
 import { decodeCursor, encodeCursor } from '../../src/installations/cursor.ts';
 import { csvField, csvRecord } from '../../src/installations/export-format.ts';
 import {

@@ -5,17 +5,13 @@ import type { InstallationFilters, InstallationSort, Position, SortOrder } from 
 import type { InstallationListRequest, InstallationRowPage } from '../../store.ts';
 import * as schema from '../schema/index.ts';
 import { installations, planTierSql } from '../schema/index.ts';
+import { escapeLike } from '../../like-pattern.ts';
 
 type Db = NodePgDatabase<typeof schema>;
 type InstallationRow = typeof installations.$inferSelect;
 
 /** drizzle already maps the columns (booleans are booleans, int8 numbers): the row is the domain's record. */
 const installationFromDrizzle = (row: InstallationRow): InstallationRecord => row;
-
-/** `%`, `_` and `\` in a search are literal characters, not LIKE wildcards (`\` is PostgreSQL's default LIKE escape, as SQLite's ESCAPE '\'). */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 const SORT_COLUMNS = {
   installedAt: installations.installedAt,

@@ -4,10 +4,11 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { formatExportPage } from '../../../installations/export-format.ts';
 import type { EventPayload, HistoryRecord, InstallationStatus } from '../../../installations/model.ts';
 import type { InstallationFilters, InstallationOrdering, Position } from '../../../installations/query-schemas.ts';
-import type { DailySummaryRows, ExportFormatName, StoreReads } from '../../store.ts';
+import type { ExportFormatName, StoreReads } from '../../store.ts';
 import * as schema from '../schema/index.ts';
 import { installations } from '../schema/index.ts';
 import { createPostgresInstallationPages } from './installation-pages.ts';
+import { summaryDays, type SummaryDayRow } from '../../summary-days.ts';
 
 /** Rows per query when an export walks a whole result (as SQLite's EXPORT_PAGE_ROWS). */
 export const EXPORT_PAGE_ROWS = 1_000;
@@ -98,33 +99,12 @@ export function createInstallationReads(pool: pg.Pool, options: PostgresInstalla
         'SELECT coalesce(sum(active_delta), 0)::bigint AS n FROM daily_summary WHERE day < $1',
         [from],
       );
-      const { rows } = await pool.query<{
-        day: number;
-        installs: number;
-        removals: number;
-        activeDelta: number;
-        churn1d: number;
-        churn7d: number;
-        churn30d: number;
-      }>(
+      const { rows } = await pool.query<SummaryDayRow>(
         `SELECT day, installs, removals, active_delta AS "activeDelta", churn_1d AS "churn1d", churn_7d AS "churn7d", churn_30d AS "churn30d"
          FROM daily_summary WHERE day >= $1 AND day < $2 ORDER BY day`,
         [from, to],
       );
-      const byDay = new Map(rows.map((r) => [r.day, r]));
-      const days: DailySummaryRows['days'] = [];
-      for (let d = from; d < to; d++) {
-        const r = byDay.get(d);
-        days.push({
-          installs: r?.installs ?? 0,
-          removals: r?.removals ?? 0,
-          activeDelta: r?.activeDelta ?? 0,
-          churn1d: r?.churn1d ?? 0,
-          churn7d: r?.churn7d ?? 0,
-          churn30d: r?.churn30d ?? 0,
-        });
-      }
-      return { activeBefore: before.rows[0]?.n ?? 0, days };
+      return { activeBefore: before.rows[0]?.n ?? 0, days: summaryDays(rows, from, to) };
     },
 
     /**

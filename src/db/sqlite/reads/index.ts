@@ -37,6 +37,7 @@ import {
 } from '../rows.ts';
 import * as schema from '../schema/index.ts';
 import { createSqliteInstallationPages } from './installation-pages.ts';
+import { summaryDays, type SummaryDayRow } from '../../summary-days.ts';
 
 /** Rows per query when an export walks a whole result. */
 export const EXPORT_PAGE_ROWS = 1_000;
@@ -119,30 +120,10 @@ export function createSqliteReads(sqlite: Database.Database, options: SqliteRead
       const activeBefore =
         (prepared('SELECT coalesce(sum(active_delta), 0) FROM daily_summary WHERE day < ?').pluck().get(from) as number) ?? 0;
       const rows = prepared(
-        'SELECT day, installs, removals, active_delta, churn_1d, churn_7d, churn_30d FROM daily_summary WHERE day >= ? AND day < ? ORDER BY day',
-      ).all(from, to) as {
-        day: number;
-        installs: number;
-        removals: number;
-        active_delta: number;
-        churn_1d: number;
-        churn_7d: number;
-        churn_30d: number;
-      }[];
-      const byDay = new Map(rows.map((r) => [r.day, r]));
-      const days: DailySummaryRows['days'] = [];
-      for (let d = from; d < to; d++) {
-        const r = byDay.get(d);
-        days.push({
-          installs: r?.installs ?? 0,
-          removals: r?.removals ?? 0,
-          activeDelta: r?.active_delta ?? 0,
-          churn1d: r?.churn_1d ?? 0,
-          churn7d: r?.churn_7d ?? 0,
-          churn30d: r?.churn_30d ?? 0,
-        });
-      }
-      return { activeBefore, days };
+        `SELECT day, installs, removals, active_delta AS activeDelta, churn_1d AS churn1d, churn_7d AS churn7d, churn_30d AS churn30d
+         FROM daily_summary WHERE day >= ? AND day < ? ORDER BY day`,
+      ).all(from, to) as SummaryDayRow[];
+      return { activeBefore, days: summaryDays(rows, from, to) };
     },
 
     /**

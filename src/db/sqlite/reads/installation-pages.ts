@@ -12,17 +12,13 @@ import type {
 import type { InstallationListRequest, InstallationRowPage } from '../../store.ts';
 import * as schema from '../schema/index.ts';
 import { installations, planTierSql } from '../schema/index.ts';
+import { escapeLike } from '../../like-pattern.ts';
 
 type Db = BetterSQLite3Database<typeof schema>;
 type InstallationRow = typeof installations.$inferSelect;
 
 /** drizzle already maps the columns; the row is the domain's record. */
 const installationFromDrizzle = (row: InstallationRow): InstallationRecord => row;
-
-/** `%` and `_` in a search are literal characters, not LIKE wildcards. */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 const SORT_COLUMNS = {
   installedAt: installations.installedAt,
