@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { copyFileSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import { createManualClock } from '../../src/clock.ts';
@@ -9,9 +11,12 @@ import type { TrustProxy } from '../../src/http/client-address.ts';
 import type { ApiKeyEntry } from '../../src/http/scopes.ts';
 import { createLogger, type Logger } from '../../src/logger.ts';
 import { createRegistry, type PushOptions, type Registry } from '../../src/registry.ts';
+import { REPO_ROOT } from './process.ts';
 import { createTestSigner, type TestSigner } from './sign.ts';
 import { createTestDatabase, TEST_ENGINE, type ScratchDatabase } from './engine.ts';
 import type { TestDatabase } from './database.ts';
+
+const runFile = promisify(execFile);
 
 export const TEST_API_KEY = 'test-api-key-0123456789abcdef';
 export const TEST_APP_ID = '11111111-2222-4333-8444-555555555555';
@@ -48,6 +53,10 @@ export interface TestRegistry {
    * changed if given (a new REGISTRY_API_KEYS, a new retention, other push endpoints).
    */
   restart(changes?: Pick<TestRegistryOptions, 'apiKeys' | 'rawDeliveryRetentionDays' | 'push'>): Promise<void>;
+  /** The environment of a `wix-registry` command on this registry's database: live mode, the test app. */
+  cliEnv: Record<string, string>;
+  /** Runs `wix-registry <args…>` as a child process on this registry's database (beside it, as an operator would): its stdout. */
+  cli(...args: string[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -126,6 +135,13 @@ export async function createTestRegistry(initialOptions: TestRegistryOptions = {
     await database.drop();
     throw error;
   }
+  const cliEnv = {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: database.url,
+    WIX_APP_ID: TEST_APP_ID,
+    WIX_APP_SECRET: TEST_APP_SECRET,
+    WIX_PUBLIC_KEY: signer.publicKeyPem,
+  };
   const harness: TestRegistry = {
     get registry() {
       return current.registry;
@@ -149,6 +165,9 @@ export async function createTestRegistry(initialOptions: TestRegistryOptions = {
     api: async (path, init) =>
       current.registry.app.request(path, { ...init, headers: { authorization: `Bearer ${TEST_API_KEY}`, ...(init?.headers ?? {}) } }),
     sql: (use) => withSqlite(sqliteOnly(database, 'sql()'), use),
+    cliEnv,
+    cli: async (...args) =>
+      (await runFile(process.execPath, ['bin/wix-registry.js', ...args], { cwd: REPO_ROOT, env: cliEnv, timeout: 30_000 })).stdout,
     async restart(changes) {
       await current.registry.stop();
       await current.store.close();

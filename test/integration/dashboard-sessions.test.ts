@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SESSION_CACHE_TTL_MS, SESSION_COOKIE } from '../../src/dashboard/sessions.ts';
 import { apiKeyFingerprint } from '../../src/http/api-key-auth.ts';
-import { REPO_ROOT } from '../helpers/process.ts';
-import { createTestRegistry, TEST_API_KEY, TEST_APP_ID, TEST_APP_SECRET, type TestRegistry } from '../helpers/registry.ts';
+import { createTestRegistry, TEST_API_KEY, type TestRegistry } from '../helpers/registry.ts';
 
 /**
  * Server-side dashboard sessions (issue 12): sign-out, removing the key from REGISTRY_API_KEYS
@@ -15,7 +12,6 @@ import { createTestRegistry, TEST_API_KEY, TEST_APP_ID, TEST_APP_SECRET, type Te
 const ORIGIN = 'http://localhost';
 const OTHER_KEY = 'second-dashboard-key-0123456789';
 const READ_ONLY_KEY = 'read-only-dashboard-key-0123456789';
-const run = promisify(execFile);
 
 describe('dashboard sessions are kept on the server', () => {
   let t: TestRegistry;
@@ -172,15 +168,7 @@ describe('dashboard sessions are kept on the server', () => {
 
   it('`wix-registry sessions list` and `sessions revoke` work beside the running registry', async () => {
     t = await createTestRegistry({ apiKeys: [TEST_API_KEY, OTHER_KEY], now: Date.now() });
-    const env = {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.databaseUrl,
-      WIX_APP_ID: TEST_APP_ID,
-      WIX_APP_SECRET: TEST_APP_SECRET,
-      WIX_PUBLIC_KEY: t.signer.publicKeyPem,
-    };
-    const cli = async (...args: string[]) =>
-      (await run(process.execPath, ['bin/wix-registry.js', ...args], { cwd: REPO_ROOT, env, timeout: 20_000 })).stdout;
+    const cli = (...args: string[]) => t.cli(...args);
     const mine = await signIn();
     const theirs = await signIn(OTHER_KEY);
     const listed = JSON.parse(await cli('sessions', 'list', '--json')) as { apiKeyId: string; expiresAt: string }[];

@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Change } from '../../src/changes/serialize.ts';
 import type { OutboxJob } from '../../src/outbox/model.ts';
 import type { PushOptions } from '../../src/registry.ts';
-import { REPO_ROOT } from '../helpers/process.ts';
 import { newEventSecret, startPushReceiver, type PushReceiver } from '../helpers/push-receiver.ts';
-import { createTestRegistry, TEST_APP_ID, TEST_APP_SECRET, type TestRegistry } from '../helpers/registry.ts';
+import { createTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 
 /**
  * Signed push of changes to REGISTRY_EVENT_ENDPOINTS (issue 10), against real HTTP receivers that
@@ -14,7 +11,6 @@ import { createTestRegistry, TEST_APP_ID, TEST_APP_SECRET, type TestRegistry } f
  * instance in order, each endpoint on its own, dead after the horizon and retried from the CLI.
  */
 
-const run = promisify(execFile);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 describe('pushing changes to the endpoints', () => {
@@ -207,15 +203,7 @@ describe('pushing changes to the endpoints', () => {
     };
     expect(stats.push.endpoints[0]).toMatchObject({ dead: 1, pending: 1, consecutiveFailures: 2 });
 
-    const env = {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.databaseUrl,
-      WIX_APP_ID: TEST_APP_ID,
-      WIX_APP_SECRET: TEST_APP_SECRET,
-      WIX_PUBLIC_KEY: t.signer.publicKeyPem,
-    };
-    const cli = async (...args: string[]) =>
-      (await run(process.execPath, ['bin/wix-registry.js', ...args], { cwd: REPO_ROOT, env, timeout: 20_000 })).stdout;
+    const cli = (...args: string[]) => t.cli(...args);
     // (The Wix jobs of d1 are dead too here: this registry has no Wix to talk to.)
     const listed = JSON.parse(await cli('outbox', 'list', '--status', 'dead', '--json')) as {
       jobs: { id: number; kind: string; endpoint: string | null; lastError: string }[];

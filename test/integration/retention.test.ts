@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WriteCommand } from '../../src/db/commands.ts';
 import { createRetention } from '../../src/installations/retention.ts';
 import { createLogger } from '../../src/logger.ts';
 import { sha256Hex } from '../../src/webhooks/ingest.ts';
-import { REPO_ROOT } from '../helpers/process.ts';
-import { createTestRegistry, TEST_APP_ID, TEST_APP_SECRET, type TestRegistry } from '../helpers/registry.ts';
+import { createTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { TEST_ENGINE } from '../helpers/engine.ts';
 
 /**
@@ -23,7 +20,6 @@ const RAW_JWT = TEST_ENGINE === 'sqlite' ? 'coalesce(j.jwt, d.jwt)' : "coalesce(
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 9, 1, 12, 0);
-const run = promisify(execFile);
 
 describe('retention of raw deliveries', () => {
   let t: TestRegistry;
@@ -227,15 +223,7 @@ describe('retention of raw deliveries', () => {
     t.clock.set(now);
     const fresh = await sign('AppInstalled', 'cli-fresh');
     await deliver(fresh);
-    const env = {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.databaseUrl,
-      WIX_APP_ID: TEST_APP_ID,
-      WIX_APP_SECRET: TEST_APP_SECRET,
-      WIX_PUBLIC_KEY: t.signer.publicKeyPem,
-    };
-    const cli = async (...args: string[]) =>
-      (await run(process.execPath, ['bin/wix-registry.js', ...args], { cwd: REPO_ROOT, env, timeout: 20_000 })).stdout;
+    const cli = (...args: string[]) => t.cli(...args);
     expect(await cli('deliveries', 'prune')).toMatch(
       /^dropped the raw JWT of 1 delivery received before \S+ \(RAW_DELIVERY_RETENTION_DAYS=30\) in 1 batch\(es\)/,
     );

@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyFingerprint } from '../../src/http/api-key-auth.ts';
 import { startFakeWix, type RunningFakeWix } from '../helpers/fake-wix.ts';
-import { REPO_ROOT } from '../helpers/process.ts';
-import { createTestRegistry, TEST_APP_ID, TEST_APP_SECRET, type TestRegistry } from '../helpers/registry.ts';
+import { createTestRegistry, type TestRegistry } from '../helpers/registry.ts';
 
 /**
  * The token audit, readable (issue 12): GET /v1/audit/token-handouts (admin only) and
@@ -18,7 +15,6 @@ const ADMIN = apiKeyFingerprint(ADMIN_KEY);
 const SERVICE = apiKeyFingerprint(SERVICE_KEY);
 const T0 = Date.UTC(2026, 10, 20, 9, 0);
 const MINUTE = 60_000;
-const run = promisify(execFile);
 
 type Row = {
   id: number;
@@ -142,15 +138,7 @@ describe('the token audit', () => {
   });
 
   it('`wix-registry audit tokens` prints the same rows, with the same filters, as a table or JSON', async () => {
-    const env = {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: t.databaseUrl,
-      WIX_APP_ID: TEST_APP_ID,
-      WIX_APP_SECRET: TEST_APP_SECRET,
-      WIX_PUBLIC_KEY: t.signer.publicKeyPem,
-    };
-    const cli = async (...args: string[]) =>
-      (await run(process.execPath, ['bin/wix-registry.js', 'audit', 'tokens', ...args], { cwd: REPO_ROOT, env, timeout: 20_000 })).stdout;
+    const cli = (...args: string[]) => t.cli('audit', 'tokens', ...args);
     const since = new Date(T0 + 2 * MINUTE).toISOString();
     const json = JSON.parse(await cli('--instance', 'inst-a', '--since', since, '--json')) as Page;
     expect(json).toEqual(await audit(`instanceId=inst-a&since=${encodeURIComponent(since)}`));
