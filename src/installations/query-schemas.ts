@@ -108,6 +108,13 @@ export const isoInstant = z.string().transform((text, ctx) => {
   return ms;
 });
 
+/**
+ * No stored instance id, site name, URL or product id holds a control character (webhooks with
+ * one are refused), and PostgreSQL text cannot even hold U+0000: a filter with one is malformed.
+ */
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f]*$/;
+const noControlCharacters = 'has a control character';
+
 /** A query parameter's description in the OpenAPI document (zod-to-openapi reads `param` from the metadata). */
 export const paramDescription = (description: string) => ({ param: { description } });
 
@@ -117,6 +124,7 @@ const filterShape = {
     .string()
     .min(1)
     .max(200)
+    .regex(NO_CONTROL_CHARACTERS, noControlCharacters)
     .optional()
     .meta(
       paramDescription(
@@ -139,6 +147,7 @@ const filterShape = {
     .string()
     .min(1)
     .max(SEARCH_MAX_LENGTH)
+    .regex(NO_CONTROL_CHARACTERS, noControlCharacters)
     .optional()
     .meta(paramDescription('Case-insensitive (ASCII) substring of the site name, the site URL or the instance id.')),
 };

@@ -66,6 +66,26 @@ describe('/v1 authentication, health and the error envelope', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
   });
 
+  it('a U+0000 in an id finds nothing, in a filter or a webhook it is malformed (PostgreSQL text cannot hold it): 404 or 400, never a 500', async () => {
+    const iat = Math.floor(Date.now() / 1000) - 60;
+    expect((await t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId: 'nul-1', iat }))).status).toBe(200);
+    expect((await t.api('/v1/installations/%00')).status).toBe(404);
+    expect((await t.api('/v1/installations/nul-1%00')).status).toBe(404);
+    // A search or plan filter with one is malformed: 400 naming it, on either engine.
+    for (const [query, name] of [
+      ['q=%00', 'q'],
+      ['q=nul%00', 'q'],
+      ['plan=%01', 'plan'],
+    ]) {
+      const res = await t.api(`/v1/installations?${query}`);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain(`${name}: has a control character`);
+    }
+    // A webhook naming such an instance is malformed: refused, nothing stored.
+    expect((await t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId: 'nul\u0000-2', iat }))).status).toBe(400);
+    expect(await (await t.api('/v1/installations?limit=500')).json()).toMatchObject({ items: [{ instanceId: 'nul-1' }] });
+  });
+
   it('lists newest first with keyset pagination, and filters by status', async () => {
     for (let i = 0; i < 7; i++) {
       const res = await t.deliver(await t.signer.sign({ eventType: 'AppInstalled', instanceId: `i${i}`, iat: T0 + i * 10 }));

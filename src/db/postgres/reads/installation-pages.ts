@@ -173,6 +173,11 @@ export function createPostgresInstallationPages(db: Db) {
 
   /** Up to `limit` rows after `after` (null: from the start), and where the walk stands after them: null at the end. */
   async function page(request: InstallationListRequest): Promise<InstallationRowPage> {
+    // PostgreSQL text cannot hold U+0000: no stored row matches a search or plan that has one (as
+    // on SQLite, where it simply matches nothing), and a cursor's id cannot be sent with it.
+    if (request.q?.includes('\u0000') || request.plan?.includes('\u0000')) return { rows: [], next: null };
+    if (request.after?.instanceId.includes('\u0000'))
+      request = { ...request, after: { ...request.after, instanceId: request.after.instanceId.replaceAll('\u0000', '') } };
     const sort = request.sort ?? 'installedAt';
     const order = request.order ?? 'desc';
     // One row more than asked: whether another page exists, without a count.
